@@ -1,0 +1,35 @@
+# `make run`: demo course on SQLite at http://127.0.0.1:8000.  `make test`: the whole test suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: install run test lint conformance bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+conformance: install
+	PYTHON=$(PY) ../shared/conformance/run
+
+bench: install
+	$(PY) bench/engine.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles

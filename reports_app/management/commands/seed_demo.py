@@ -1,0 +1,57 @@
+from datetime import timedelta
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from reports_app import services
+from reports_app.models import Course, Group, Membership, Report
+
+DEMO_TEMPLATE = Path(__file__).resolve().parents[2] / "demo" / "template.md"
+DEMO_COURSE = "DEMO00000"
+INSTRUCTOR = ("instructor", "instructor-demo")
+GROUPS = {
+    1: [("alice", "s000001"), ("bob", "s000002")],
+    2: [("charlie", "s000003"), ("dana", "s000004")],
+    3: [("erik", "s000005"), ("frida", "s000006"), ("gustav", "s000007")],
+}
+
+
+def password_for(username: str) -> str:
+    return f"{username}-demo"
+
+
+class Command(BaseCommand):
+    help = "Create the demo course (idempotent): our demo template, an instructor and three groups of students."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        template, _ = services.template_load(name="demo-v1", source=DEMO_TEMPLATE.read_text(encoding="utf-8"))
+        course, created = Course.objects.get_or_create(
+            code=DEMO_COURSE,
+            defaults={
+                "title": "Demo project course",
+                "template": template,
+                "deadline": timezone.now() + timedelta(days=14),
+            },
+        )
+        users = get_user_model().objects
+        username, password = INSTRUCTOR
+        if not users.filter(username=username).exists():
+            users.create_superuser(username, f"{username}@example.com", password)
+        for number, members in GROUPS.items():
+            group, _ = Group.objects.get_or_create(course=course, number=number, defaults={"name": f"Team {number}"})
+            Report.objects.get_or_create(group=group, defaults={"template": course.template or template})
+            for name, study_number in members:
+                user = users.filter(username=name).first()
+                if user is None:
+                    user = users.create_user(name, f"{name}@example.com", password_for(name))
+                Membership.objects.get_or_create(user=user, group=group, defaults={"study_number": study_number})
+
+        self.stdout.write(f"Demo course {course.code} {'created' if created else 'already there'}. Logins:")
+        self.stdout.write(f"  {INSTRUCTOR[0]:10} {INSTRUCTOR[1]:18} staff (admin at /admin/)")
+        for number, members in GROUPS.items():
+            for name, _ in members:
+                self.stdout.write(f"  {name:10} {password_for(name):18} group {number}")

@@ -1,0 +1,235 @@
+from __future__ import annotations
+
+import functools
+import hashlib
+
+from django.conf import settings
+from django.db import models
+
+from . import checks, parsing
+
+
+@functools.lru_cache(maxsize=64)
+def parse_template_source(source: str) -> parsing.ParsedTemplate:
+    """Parsing is pure, so a template's source is parsed once per process."""
+    return parsing.parse_template(source)
+
+
+@functools.lru_cache(maxsize=64)
+def template_outline(source: str) -> frozenset:
+    return parsing.outline_shingles(source)
+
+
+class Checker(models.TextChoices):
+    CLICK = "click", "2022-2024 course checker (click, skips the first 43 characters)"
+    TYPER = "typer", "2024- course checker (typer)"
+
+
+class ReportTemplate(models.Model):
+    """One version of the course's report template, as loaded from its markdown file."""
+
+    name = models.CharField(max_length=100, unique=True)
+    source = models.TextField()
+    content_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    checker = models.CharField(max_length=10, choices=Checker.choices, default=Checker.TYPER)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def hash_source(source: str) -> str:
+        return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+    def parsed(self) -> parsing.ParsedTemplate:
+        return parse_template_source(self.source)
+
+    def outline(self) -> frozenset:
+        return template_outline(self.source)
+
+    def rules(self) -> list[checks.Rule]:
+        """The rules as stored (staff may have edited them since loading), in question order."""
+        return [q.rule() for q in self.questions.all()]
+
+
+class Section(models.Model):
+    template = models.ForeignKey(ReportTemplate, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["template", "position"]
+        constraints = [models.UniqueConstraint(fields=["template", "position"], name="unique_section_position")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Question(models.Model):
+    template = models.ForeignKey(ReportTemplate, on_delete=models.CASCADE, related_name="questions")
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="questions", null=True, blank=True)
+    number = models.PositiveSmallIntegerField()
+    prompt = models.TextField()
+    placeholder = models.CharField(max_length=200, blank=True)
+    min_words = models.PositiveIntegerField(null=True, blank=True)
+    max_words = models.PositiveIntegerField(null=True, blank=True)
+    min_images = models.PositiveIntegerField(null=True, blank=True)
+    max_images = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["template", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "number"], name="unique_question_number"),
+            models.CheckConstraint(
+                condition=models.Q(min_words__isnull=True, max_words__isnull=True)
+                | models.Q(min_words__isnull=False, max_words__isnull=False, min_words__lte=models.F("max_words")),
+                name="question_word_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_images__isnull=True, max_images__isnull=True)
+                | models.Q(min_images__isnull=False, max_images__isnull=False, min_images__lte=models.F("max_images")),
+                name="question_image_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Question {self.number}"
+
+    def rule(self) -> checks.Rule:
+        words = (self.min_words, self.max_words) if self.min_words is not None else None
+        images = (self.min_images, self.max_images) if self.min_images is not None else None
+        return checks.Rule(self.number, words, images)
+
+
+class ChecklistItem(models.Model):
+    template = models.ForeignKey(ReportTemplate, on_delete=models.CASCADE, related_name="checklist")
+    position = models.PositiveSmallIntegerField()
+    week = models.CharField(max_length=100)
+    text = models.TextField()
+    modules = models.CharField(max_length=100, blank=True, help_text="Module tags, e.g. M5 or M2+M6")
+
+    class Meta:
+        ordering = ["template", "position"]
+        constraints = [models.UniqueConstraint(fields=["template", "position"], name="unique_checklist_position")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Course(models.Model):
+    code = models.CharField(max_length=50, unique=True)
+    title = models.CharField(max_length=200, blank=True)
+    template = models.ForeignKey(ReportTemplate, on_delete=models.PROTECT, related_name="courses", null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Group(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="groups")
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=200, blank=True)
+    repo_url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["course", "number"]
+        constraints = [models.UniqueConstraint(fields=["course", "number"], name="unique_group_number")]
+
+    def __str__(self) -> str:
+        return f"{self.course.code} group {self.number}"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    study_number = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "group"], name="unique_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.group}"
+
+
+class Report(models.Model):
+    """A group's report: its answers and marks, following one template version.
+
+    `layout` is set only when the report's text outside its answers differs from the template's (an imported file
+    with edited prompts, extra blank lines...); then exports reproduce that file instead of the template's text.
+    """
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="report")
+    template = models.ForeignKey(ReportTemplate, on_delete=models.PROTECT, related_name="reports")
+    source = models.TextField(blank=True, help_text="The last imported file, exactly as read")
+    source_label = models.CharField(max_length=200, blank=True)
+    layout = models.JSONField(null=True, blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    unplaced = models.JSONField(default=list, blank=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Report of {self.group}"
+
+    def layout_parts(self) -> tuple[parsing.Part, ...]:
+        return parsing.layout_from_json(self.layout) if self.layout is not None else self.template.parsed().layout
+
+
+class Answer(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    text = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=0)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["report", "question__number"]
+        constraints = [models.UniqueConstraint(fields=["report", "question"], name="unique_answer")]
+
+    def __str__(self) -> str:
+        return f"{self.report} Q{self.question.number}"
+
+    def word_count(self) -> int:
+        return checks.count_words(self.text)
+
+
+class AnswerRevision(models.Model):
+    """Every saved version of an answer; never deleted."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    text = models.TextField(blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True, help_text="web, import: <file>, repo@<sha>, restore of vN")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["answer", "-version"]
+        constraints = [models.UniqueConstraint(fields=["answer", "version"], name="unique_revision_version")]
+
+    def __str__(self) -> str:
+        return f"{self.answer} v{self.version}"
+
+
+class ChecklistMark(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="marks")
+    item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="marks")
+    checked = models.BooleanField(default=False)
+    mark = models.CharField(max_length=3, default=" ", help_text="What stands between the brackets in the file")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["report", "item__position"]
+        constraints = [models.UniqueConstraint(fields=["report", "item"], name="unique_mark")]
+
+    def __str__(self) -> str:
+        return f"{self.report} item {self.item.position}: {'x' if self.checked else ' '}"

@@ -1,0 +1,597 @@
+"""Report templates and filled reports: markdown text -> frozen dataclasses. Pure Python, no Django.
+
+A template is the course's `reports/README.md` as handed out: optional front matter, an introduction, a checklist of
+`* [ ] item (M5)` lines under `### Week N` headings, then `## Section` headings and `### Question N` blocks, each a
+quoted prompt ending in a `> Answer:` line followed by a placeholder.
+
+Both templates and reports are cut into a *layout*: the literal text of the file with two kinds of holes, the answer
+of each question (everything after its `Answer:` up to the next question or section heading) and the mark between
+the brackets of each checklist item. Filling the holes of a layout with answers and marks gives the file back byte
+for byte, so a report imported and exported again is unchanged, and a report written in the browser comes out in
+exactly the course's format.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+ANSWER_MARKER = "Answer:"
+FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n\n?", re.S)
+QUESTION_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]*question[ \t]+(\d+)\b.*$", re.I)
+HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)(.*?)[ \t#]*$")
+CHECKBOX = re.compile(r"^([ \t]*[*+-][ \t]+)\[([^\]\n]{0,3})\]")
+MODULE_TAGS = re.compile(r"\(\s*(M\d+(?:\s*\+\s*M\d+)*)\s*\)\s*$")
+FENCE = re.compile(r"^ {0,3}(```|~~~)[^`]*$")
+
+WORD_RANGE = re.compile(r"answer length:\**\s*(\d+)\s*-\s*(\d+)\s*words", re.I)
+_COUNT = r"(\d+|an?|one|two|three|four|five)"
+IMAGE_RANGE = re.compile(
+    rf"(?:\+|\binsert|\bupload|\binclude|\badd)\s+{_COUNT}(?:\s*(?:-|to)\s*{_COUNT})?\s+(?:images?|screenshots?|figures?)\b",
+    re.I,
+)
+NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+
+
+class TemplateError(ValueError):
+    """The text is not a usable report template; the message names the line."""
+
+
+@dataclass(frozen=True)
+class AnswerSlot:
+    """Where the answer to question `number` goes; `prefix`/`suffix` are the blank space around it in the file."""
+
+    number: int
+    prefix: str = "\n\n"
+    suffix: str = "\n\n"
+
+
+@dataclass(frozen=True)
+class MarkSlot:
+    """The mark between the brackets of checklist item `index` (0-based, template order)."""
+
+    index: int
+
+
+Part = str | AnswerSlot | MarkSlot
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    number: int
+    section: str
+    prompt: str
+    words: tuple[int, int] | None
+    images: tuple[int, int] | None
+    placeholder: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ChecklistItemSpec:
+    index: int
+    week: str
+    text: str
+    modules: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class ParsedTemplate:
+    title: str
+    front_matter: str
+    sections: tuple[str, ...]
+    questions: tuple[QuestionSpec, ...]
+    checklist: tuple[ChecklistItemSpec, ...]
+    layout: tuple[Part, ...]
+    checker: str  # "click" (27-question era, 2022-2024) or "typer" (2024-12 on); see checks.CHECKERS
+
+    def question(self, number: int) -> QuestionSpec:
+        return self.questions[number - 1]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A way a report deviates from its template, in plain words, with the 1-based line it starts on."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    """Content of a report that belongs to no answer of the template (kept in the layout, listed for people)."""
+
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ParsedReport:
+    answers: dict[int, str]
+    marks: dict[int, str]
+    layout: tuple[Part, ...]
+    problems: tuple[Problem, ...] = ()
+    unplaced: tuple[Unplaced, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_well_formed(self) -> bool:
+        return not self.problems
+
+
+# --- reading text ------------------------------------------------------------------------------------------------
+
+
+def decode_text(data: bytes, *, what: str = "file") -> str:
+    """Bytes of a markdown file -> text with LF line ends, or ValueError with a one-line reason.
+
+    >>> decode_text(b"a\\r\\nb")
+    'a\\nb'
+    """
+    if not data.strip():
+        raise ValueError(f"the {what} is empty")
+    if b"\x00" in data:
+        raise ValueError(f"the {what} is binary, not a markdown text file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ValueError(
+            f"the {what} is not UTF-8 text (byte 0x{data[e.start]:02x} on line {line}); save it as UTF-8"
+        ) from None
+    return normalize_newlines(text)
+
+
+def normalize_newlines(text: str) -> str:
+    """What Python's text mode does when the course checker opens the file: CRLF and CR become LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """('---\\n...\\n---\\n\\n', rest) for a file that starts with Jekyll front matter, else ('', text)."""
+    m = FRONT_MATTER.match(text)
+    return (m.group(0), text[m.end() :]) if m else ("", text)
+
+
+# --- lines -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Lines:
+    text: str
+    lines: list[str]
+    starts: list[int]
+
+    @classmethod
+    def of(cls, text: str) -> _Lines:
+        lines = text.split("\n")
+        starts, pos = [], 0
+        for line in lines:
+            starts.append(pos)
+            pos += len(line) + 1
+        return cls(text, lines, starts)
+
+    def end_of(self, i: int) -> int:
+        """Offset just past line i's newline (or the end of the text)."""
+        return min(self.starts[i] + len(self.lines[i]) + 1, len(self.text))
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _heading(line: str) -> tuple[int, str] | None:
+    m = HEADING.match(line)
+    return (len(m.group(1)), m.group(2).strip()) if m else None
+
+
+def _split_slot(raw: str) -> tuple[str, str, str]:
+    """Answer region -> (prefix, answer text, suffix): blank lines around the text stay out of the answer.
+
+    The prefix keeps the indentation of the first line (an indented code block stays one), and text written on the
+    `Answer:` line itself stays on it.
+    """
+    body = raw.rstrip()
+    suffix = raw[len(body) :]
+    stripped = body.lstrip()
+    lead = body[: len(body) - len(stripped)]
+    cut = lead.rfind("\n") + 1 if "\n" in lead else len(lead)
+    if not stripped:
+        return raw, "", ""
+    return body[:cut], body[cut:], suffix
+
+
+def _checklist_items(doc: _Lines, end_line: int) -> list[tuple[int, str, str, int, int]]:
+    """Checkbox items before line `end_line`: (line, week heading, text, mark start, mark end)."""
+    items, week, in_fence = [], "", False
+    i = 0
+    while i < end_line:
+        line = doc.lines[i]
+        if FENCE.match(line):
+            in_fence = not in_fence
+        if in_fence:
+            i += 1
+            continue
+        heading = _heading(line)
+        if heading:
+            week = heading[1]
+        m = CHECKBOX.match(line)
+        if not m:
+            i += 1
+            continue
+        text = [line[m.end() :].strip()]
+        j = i + 1
+        while j < end_line and doc.lines[j][:1] in (" ", "\t") and doc.lines[j].strip() and not CHECKBOX.match(doc.lines[j]):
+            text.append(doc.lines[j].strip())
+            j += 1
+        start = doc.starts[i] + m.start(2)
+        items.append((i + 1, week, " ".join(text), start, start + len(m.group(2))))
+        i = j
+    return items
+
+
+def _build_layout(text: str, holes: list[tuple[int, int, Part]]) -> tuple[Part, ...]:
+    """The text with the spans [start, end) replaced by their slots; literal pieces in between."""
+    parts: list[Part] = []
+    pos = 0
+    for start, end, slot in sorted(holes, key=lambda h: h[0]):
+        if start > pos:
+            parts.append(text[pos:start])
+        parts.append(slot)
+        pos = end
+    if pos < len(text):
+        parts.append(text[pos:])
+    return tuple(parts)
+
+
+# --- templates ---------------------------------------------------------------------------------------------------
+
+
+def _image_count(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS[word.lower()]
+
+
+def read_constraints(prompt: str) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """Word and image ranges a prompt states, as the course checker of the same date enforces them.
+
+    >>> read_constraints("> Recommended answer length: 200-300 words + 1 to 3 screenshots.")
+    ((200, 300), (1, 3))
+    >>> read_constraints("> **Include a figure that describes the overall architecture.**")
+    (None, (1, 1))
+    """
+    words = WORD_RANGE.search(prompt)
+    images = IMAGE_RANGE.search(prompt)
+    word_range = (int(words.group(1)), int(words.group(2))) if words else None
+    image_range = None
+    if images:
+        low = _image_count(images.group(1))
+        high = _image_count(images.group(2)) if images.group(2) else low
+        image_range = (low, high)
+    return word_range, image_range
+
+
+def detect_checker(text: str) -> str:
+    """The course's 2022-2024 checker was a click script (27 answers, skips 43 characters); later ones use typer."""
+    return "click" if re.search(r"pip install click\b", text) else "typer"
+
+
+def parse_template(text: str) -> ParsedTemplate:
+    """Template text -> ParsedTemplate, or TemplateError naming the line that makes it unusable."""
+    text = normalize_newlines(text)
+    front, _ = split_front_matter(text)
+    doc = _Lines.of(text)
+    in_fence = False
+    headings: list[tuple[int, int, str]] = []  # (line index, level, title)
+    questions_at: list[tuple[int, int]] = []  # (line index, number)
+    for i, line in enumerate(doc.lines):
+        if FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        q = QUESTION_HEADING.match(line)
+        if q:
+            questions_at.append((i, int(q.group(1))))
+            continue
+        h = _heading(line)
+        if h:
+            headings.append((i, h[0], h[1]))
+    if not questions_at:
+        raise TemplateError("no '### Question N' headings: this is not a report template")
+    seen: dict[int, int] = {}
+    for expected, (i, number) in enumerate(questions_at, start=1):
+        if number in seen:
+            raise TemplateError(f"line {i + 1}: Question {number} appears twice (first on line {seen[number]})")
+        if number != expected:
+            raise TemplateError(
+                f"line {i + 1}: Question {number} where Question {expected} should be: "
+                "questions must be numbered 1, 2, 3, ... in order"
+            )
+        seen[number] = i + 1
+
+    first_question = questions_at[0][0]
+    for i, line in enumerate(doc.lines[:first_question]):
+        if ANSWER_MARKER in line:
+            raise TemplateError(f"line {i + 1}: 'Answer:' before the first question would be counted as an answer")
+
+    title = next((t for i, level, t in headings if level == 1), "")
+    block_ends = [i for i, level, _ in headings if level <= 2]
+    sections: list[str] = []
+    questions: list[QuestionSpec] = []
+    holes: list[tuple[int, int, Part]] = []
+    for k, (i, number) in enumerate(questions_at):
+        next_question = questions_at[k + 1][0] if k + 1 < len(questions_at) else len(doc.lines)
+        end = min([e for e in block_ends if i < e < next_question] + [next_question])
+        section = next((t for j, level, t in reversed(headings) if level <= 2 and j < i), "")
+        if section and section not in sections:
+            sections.append(section)
+        answer_lines = [j for j in range(i + 1, end) if ANSWER_MARKER in doc.lines[j]]
+        if not answer_lines:
+            raise TemplateError(f"line {i + 1}: Question {number} has no 'Answer:' line")
+        if len(answer_lines) > 1:
+            raise TemplateError(
+                f"line {answer_lines[1] + 1}: Question {number} has a second 'Answer:'; "
+                "the course checker would cut the answer there"
+            )
+        a = answer_lines[0]
+        slot_start = doc.starts[a] + doc.lines[a].index(ANSWER_MARKER) + len(ANSWER_MARKER)
+        slot_end = doc.starts[end] if end < len(doc.lines) else len(text)
+        prefix, placeholder, suffix = _split_slot(text[slot_start:slot_end])
+        prompt = "\n".join(doc.lines[i + 1 : a + 1])
+        words, images = read_constraints(prompt)
+        questions.append(QuestionSpec(number, section, prompt, words, images, placeholder, i + 1))
+        holes.append((slot_start, slot_end, AnswerSlot(number, prefix, suffix)))
+
+    checklist = []
+    for index, (line, week, item_text, start, end) in enumerate(_checklist_items(doc, first_question)):
+        tags = MODULE_TAGS.search(item_text)
+        modules = tuple(t.strip() for t in tags.group(1).split("+")) if tags else ()
+        checklist.append(ChecklistItemSpec(index, week, item_text, modules, line))
+        holes.append((start, end, MarkSlot(index)))
+    return ParsedTemplate(
+        title=title,
+        front_matter=front,
+        sections=tuple(sections),
+        questions=tuple(questions),
+        checklist=tuple(checklist),
+        layout=_build_layout(text, holes),
+        checker=detect_checker(text),
+    )
+
+
+# --- filled reports ----------------------------------------------------------------------------------------------
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def parse_report(text: str, template: ParsedTemplate) -> ParsedReport:
+    """A filled report -> its answers, checklist marks and layout, judged against `template`.
+
+    Nothing is dropped: text that is not an answer or a mark stays in the layout, so rendering the layout with the
+    answers and marks gives `text` back exactly. Deviations from the template come back as `problems`; content that
+    belongs to no answer (a duplicated question, a question without `Answer:`) also as `unplaced`.
+    """
+    text = normalize_newlines(text)
+    doc = _Lines.of(text)
+    section_titles = {_norm(s) for s in template.sections}
+    n_questions = len(template.questions)
+    problems: list[Problem] = []
+    unplaced: list[Unplaced] = []
+
+    question_lines: list[tuple[int, int]] = []
+    block_ends: list[int] = []
+    for i, line in enumerate(doc.lines):
+        q = QUESTION_HEADING.match(line)
+        if q:
+            question_lines.append((i, int(q.group(1))))
+            continue
+        h = _heading(line)
+        if h and h[0] <= 2 and _norm(h[1]) in section_titles:
+            block_ends.append(i)
+
+    first_seen: dict[int, int] = {}
+    holes: list[tuple[int, int, Part]] = []
+    answers: dict[int, str] = {}
+    previous = 0
+    for k, (i, number) in enumerate(question_lines):
+        next_question = question_lines[k + 1][0] if k + 1 < len(question_lines) else len(doc.lines)
+        end = min([e for e in block_ends if i < e < next_question] + [next_question])
+        block_text = "\n".join(doc.lines[i:end])
+        if not 1 <= number <= n_questions:
+            problems.append(Problem(i + 1, f"Question {number} is not in the template (it has {n_questions} questions)"))
+            unplaced.append(Unplaced(i + 1, block_text))
+            continue
+        if number in first_seen:
+            problems.append(Problem(i + 1, f"Question {number} appears twice (first on line {first_seen[number]}); the second copy is not an answer"))
+            unplaced.append(Unplaced(i + 1, block_text))
+            continue
+        first_seen[number] = i + 1
+        if number < previous:
+            problems.append(Problem(i + 1, f"Question {number} comes after Question {previous}; the course checker counts answers by position"))
+        previous = max(previous, number)
+        answer_line = next((j for j in range(i + 1, end) if ANSWER_MARKER in doc.lines[j]), None)
+        if answer_line is None:
+            loose = next((j for j in range(i + 1, end) if "answer" in doc.lines[j].casefold()), None)
+            hint = f" (line {loose + 1} has '{doc.lines[loose].strip()[:30]}', but it must read 'Answer:')" if loose is not None else ""
+            problems.append(Problem(i + 1, f"Question {number} has no 'Answer:' line{hint}; its text is kept but not counted as an answer"))
+            unplaced.append(Unplaced(i + 1, block_text))
+            continue
+        slot_start = doc.starts[answer_line] + doc.lines[answer_line].index(ANSWER_MARKER) + len(ANSWER_MARKER)
+        slot_end = doc.starts[end] if end < len(doc.lines) else len(text)
+        prefix, answer, suffix = _split_slot(text[slot_start:slot_end])
+        answers[number] = answer
+        holes.append((slot_start, slot_end, AnswerSlot(number, prefix, suffix)))
+        spec = template.question(number)
+        prompt = "\n".join(doc.lines[i + 1 : answer_line + 1])
+        if _norm(prompt) != _norm(spec.prompt):
+            problems.append(Problem(i + 2, f"Question {number}: the question text differs from the template"))
+        problems.extend(_answer_problems(number, answer, doc.text[:slot_start].count("\n") + 1, is_last=number == n_questions))
+
+    for number in range(1, n_questions + 1):
+        if number not in first_seen:
+            problems.append(Problem(0, f"Question {number} is missing (no '### Question {number}' heading)"))
+
+    first_question = question_lines[0][0] if question_lines else len(doc.lines)
+    marks: dict[int, str] = {}
+    for item_index, (line, mark, start, end) in _match_checklist(doc, first_question, template, problems):
+        marks[item_index] = mark
+        holes.append((start, end, MarkSlot(item_index)))
+
+    if question_lines and (last_end := _last_answer_tail(doc, question_lines[-1][0])):
+        line, heading = last_end
+        problems.append(Problem(line, f"'{heading}' after the last answer: the course checker counts everything after the last 'Answer:' as part of that answer"))
+    return ParsedReport(
+        answers=answers,
+        marks=marks,
+        layout=_build_layout(text, holes),
+        problems=tuple(problems),
+        unplaced=tuple(unplaced),
+    )
+
+
+def _answer_problems(number: int, answer: str, line: int, *, is_last: bool) -> list[Problem]:
+    """Things inside an answer that make the course checker count something other than what the student sees."""
+    found = []
+    for offset, text_line in enumerate(answer.split("\n")):
+        if ANSWER_MARKER in text_line:
+            found.append(Problem(line + offset, f"Question {number}: 'Answer:' inside the answer; the course checker only counts the text after it"))
+        elif not is_last and "###" in text_line:
+            found.append(Problem(line + offset, f"Question {number}: '###' inside the answer; the course checker stops counting there"))
+        elif not is_last and "##" in text_line:
+            found.append(Problem(line + offset, f"Question {number}: '##' inside the answer; the course checker stops counting there"))
+    return found
+
+
+def _last_answer_tail(doc: _Lines, last_question: int) -> tuple[int, str] | None:
+    """The first level-1/2 heading after the last question's `Answer:` line, if any."""
+    seen_answer = False
+    for i in range(last_question + 1, len(doc.lines)):
+        if not seen_answer:
+            seen_answer = ANSWER_MARKER in doc.lines[i]
+            continue
+        h = _heading(doc.lines[i])
+        if h and h[0] <= 2:
+            return i + 1, doc.lines[i].strip()
+    return None
+
+
+def _match_checklist(doc: _Lines, end_line: int, template: ParsedTemplate, problems: list[Problem]):
+    """Pair the report's checklist items with the template's: by text first, then in order within a week."""
+    found = _checklist_items(doc, end_line)
+    by_text: dict[str, list[int]] = {}
+    for item in template.checklist:
+        by_text.setdefault(_norm(item.text), []).append(item.index)
+    used: set[int] = set()
+    pairs: dict[int, int] = {}
+    for k, (_, _, item_text, _, _) in enumerate(found):
+        candidates = [c for c in by_text.get(_norm(item_text), []) if c not in used]
+        if candidates:
+            pairs[k] = candidates[0]
+            used.add(candidates[0])
+    free = [item for item in template.checklist if item.index not in used]
+    for k, (line, week, item_text, _, _) in enumerate(found):
+        if k in pairs:
+            continue
+        same_week = next((item for item in free if _norm(item.week) == _norm(week)), None)
+        if same_week is not None:
+            free.remove(same_week)
+            pairs[k] = same_week.index
+            problems.append(Problem(line, f"checklist item reworded: '{_excerpt(item_text)}' (template: '{_excerpt(same_week.text)}')"))
+        else:
+            problems.append(Problem(line, f"checklist item not in the template: '{_excerpt(item_text)}'"))
+    for item in free:
+        problems.append(Problem(0, f"checklist item missing: '{_excerpt(item.text)}' ({item.week})"))
+    for k, (line, _, _, start, end) in enumerate(found):
+        if k in pairs:
+            yield pairs[k], (line, doc.text[start:end], start, end)
+
+
+# --- layouts -----------------------------------------------------------------------------------------------------
+
+
+def render_layout(layout: tuple[Part, ...] | list[Part], answers: dict[int, str], marks: dict[int, str]) -> str:
+    """Fill a layout's holes: the README markdown. Missing answers are empty, missing marks unticked."""
+    out = []
+    for part in layout:
+        if isinstance(part, str):
+            out.append(part)
+        elif isinstance(part, AnswerSlot):
+            out.append(f"{part.prefix}{answers.get(part.number, '')}{part.suffix}")
+        else:
+            out.append(marks.get(part.index, " "))
+    return "".join(out)
+
+
+def layout_to_json(layout: tuple[Part, ...]) -> list:
+    return [
+        part if isinstance(part, str)
+        else ["answer", part.number, part.prefix, part.suffix] if isinstance(part, AnswerSlot)
+        else ["mark", part.index]
+        for part in layout
+    ]
+
+
+def layout_from_json(data: list) -> tuple[Part, ...]:
+    return tuple(
+        part if isinstance(part, str)
+        else AnswerSlot(part[1], part[2], part[3]) if part[0] == "answer"
+        else MarkSlot(part[1])
+        for part in data
+    )
+
+
+def is_checked(mark: str) -> bool:
+    """`[x]`, `[X]`, `[X ]`, `[ x]` ... are ticked; `[ ]` and `[]` are not."""
+    return bool(mark.strip())
+
+
+# --- which template a report follows ----------------------------------------------------------------------------
+
+SHINGLE_WORDS = 6
+_MARKERS = str.maketrans({c: " " for c in "*_>`#-"})
+
+
+def outline_shingles(text: str) -> frozenset[tuple[str, ...]]:
+    """6-word shingles of a file's text outside the answers, ignoring case, whitespace, marks and markdown markers.
+
+    Each stretch of text between two answers is shingled on its own. Applied to a template and to a report, the
+    two sets differ only where the report changed the template's text.
+    """
+    stretches: list[list[str]] = [[]]
+    in_question, inside = False, False
+    for line in normalize_newlines(text).split("\n"):
+        heading = _heading(line)
+        if heading:
+            inside = False
+            in_question = bool(QUESTION_HEADING.match(line))
+        if inside:
+            continue
+        stretches[-1].append(CHECKBOX.sub(r"\1[ ]", line))
+        if in_question and ANSWER_MARKER in line:
+            inside = True
+            stretches.append([])
+    shingles = set()
+    for stretch in stretches:
+        words = " ".join(stretch).translate(_MARKERS).casefold().split()
+        shingles.update(tuple(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1))
+    return frozenset(shingles)
+
+
+def closest_template(text: str, candidates: list[tuple[object, frozenset]]) -> tuple[object, int] | None:
+    """(key, distance) of the template the report follows most closely; ties go to the earliest candidate.
+
+    distance = the template's shingles missing from the report + the report's shingles that belong to some other
+    candidate but not to this one. Text the students wrote themselves counts against no template.
+    """
+    if not candidates:
+        return None
+    report = outline_shingles(text)
+    known = report & frozenset().union(*(shingles for _, shingles in candidates))
+    return min(((key, len(shingles - report) + len(known - shingles)) for key, shingles in candidates), key=lambda kd: kd[1])

@@ -1,0 +1,50 @@
+"""The fixture cast: a demo template, a course, an instructor, alice and bob in group 1, charlie in group 2."""
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DEMO_TEMPLATE = Path(__file__).resolve().parents[1] / "reports_app" / "demo" / "template.md"
+
+
+@pytest.fixture
+def demo_template(db):
+    from reports_app import services
+
+    template, _ = services.template_load(name="demo", source=DEMO_TEMPLATE.read_text(encoding="utf-8"))
+    return template
+
+
+@pytest.fixture
+def course(demo_template):
+    from reports_app.models import Course
+
+    return Course.objects.create(code="C1", title="Course one", template=demo_template)
+
+
+@pytest.fixture
+def instructor(django_user_model):
+    return django_user_model.objects.create_user("instructor", password="pw-instructor", is_staff=True)
+
+
+@pytest.fixture
+def group1(course, django_user_model):
+    from reports_app.models import Group, Membership
+
+    group = Group.objects.create(course=course, number=1, name="One")
+    for name in ("alice", "bob"):
+        user = django_user_model.objects.create_user(name, password=f"pw-{name}")
+        Membership.objects.create(user=user, group=group)
+    return group
+
+
+@pytest.fixture
+def group2(course, django_user_model):
+    from reports_app.models import Group, Membership
+
+    group = Group.objects.create(course=course, number=2, name="Two")
+    user = django_user_model.objects.create_user("charlie", password="pw-charlie")
+    Membership.objects.create(user=user, group=group)
+    return group
