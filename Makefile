@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test lint conformance bench clean
+.PHONY: install run test test-postgres lint conformance bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: install
 
 test: install
 	$(PY) -m pytest
+
+# The same suite on a throwaway PostgreSQL cluster (installs Debian's postgresql when missing; needs root then).
+test-postgres: install
+	.ci/with-postgres $(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from .parsing import ANSWER_MARKER, ParsedReport
 
 IMAGE_PATTERN = re.compile(r"\!\[.*?\]\(.*?\)")
-WORDS_MESSAGE = "Question {number} failed check. Expected number of words to be between {low} and {high} but got {count}"
+WORDS_MESSAGE = (
+    "Question {number} failed check. Expected number of words to be between {low} and {high} but got {count}"
+)
 IMAGES_MESSAGE = (
     "Question {number} failed check. Expected number of screenshots to be between {low} and {high} but got {count}"
 )
@@ -39,7 +41,8 @@ CHECKERS = {
         "2022-2024 checker (click, 27 answers)",
         skip_chars=43,
         drops_first_cut=True,
-        count_error="ValueError: Number of answers are different from the expected {n}. Have you filled out every field?",
+        count_error="ValueError: Number of answers are different from the expected {n}. "
+        "Have you filled out every field?",
     ),
     "typer": Checker(
         "typer",
@@ -120,7 +123,7 @@ def _cut(piece: str) -> str | None:
 def course_answers(text: str, checker: Checker) -> list[str]:
     """The answers exactly as the course's report.py cuts them out of a README (LF line ends).
 
-    >>> course_answers("# T\\n### Question 1\\n> Answer:\\nyes\\n\\n### Question 2\\n> Answer: no ## x", CHECKERS["typer"])
+    >>> course_answers("# T\\n### Q 1\\n> Answer:\\nyes\\n\\n### Q 2\\n> Answer: no ## x", CHECKERS["typer"])
     ['yes', ' no ## x']
     """
     pieces = text[checker.skip_chars :].split(ANSWER_MARKER)
@@ -179,7 +182,9 @@ def check_text(
         structure.extend(str(p) for p in parsed.problems)
     last = len(rules)
     results = tuple(
-        check_answer(r.number, None if r.number not in by_heading else _course_cut(by_heading[r.number], r.number == last), r)
+        check_answer(
+            r.number, None if r.number not in by_heading else _course_cut(by_heading[r.number], r.number == last), r
+        )
         for r in rules
     )
     return CheckResult(results, course_error=error, structure=tuple(structure))

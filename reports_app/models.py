@@ -122,7 +122,9 @@ class ChecklistItem(models.Model):
 class Course(models.Model):
     code = models.CharField(max_length=50, unique=True)
     title = models.CharField(max_length=200, blank=True)
-    template = models.ForeignKey(ReportTemplate, on_delete=models.PROTECT, related_name="courses", null=True, blank=True)
+    template = models.ForeignKey(
+        ReportTemplate, on_delete=models.PROTECT, related_name="courses", null=True, blank=True
+    )
     deadline = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -225,7 +225,12 @@ def _checklist_items(doc: _Lines, end_line: int) -> list[tuple[int, str, str, in
             continue
         text = [line[m.end() :].strip()]
         j = i + 1
-        while j < end_line and doc.lines[j][:1] in (" ", "\t") and doc.lines[j].strip() and not CHECKBOX.match(doc.lines[j]):
+        while (
+            j < end_line
+            and doc.lines[j][:1] in (" ", "\t")
+            and doc.lines[j].strip()
+            and not CHECKBOX.match(doc.lines[j])
+        ):
             text.append(doc.lines[j].strip())
             j += 1
         start = doc.starts[i] + m.start(2)
@@ -405,22 +410,44 @@ def parse_report(text: str, template: ParsedTemplate) -> ParsedReport:
         end = min([e for e in block_ends if i < e < next_question] + [next_question])
         block_text = "\n".join(doc.lines[i:end])
         if not 1 <= number <= n_questions:
-            problems.append(Problem(i + 1, f"Question {number} is not in the template (it has {n_questions} questions)"))
+            problems.append(
+                Problem(i + 1, f"Question {number} is not in the template (it has {n_questions} questions)")
+            )
             unplaced.append(Unplaced(i + 1, block_text))
             continue
         if number in first_seen:
-            problems.append(Problem(i + 1, f"Question {number} appears twice (first on line {first_seen[number]}); the second copy is not an answer"))
+            problems.append(
+                Problem(
+                    i + 1,
+                    f"Question {number} appears twice (first on line {first_seen[number]}); "
+                    "the second copy is not an answer",
+                )
+            )
             unplaced.append(Unplaced(i + 1, block_text))
             continue
         first_seen[number] = i + 1
         if number < previous:
-            problems.append(Problem(i + 1, f"Question {number} comes after Question {previous}; the course checker counts answers by position"))
+            problems.append(
+                Problem(
+                    i + 1,
+                    f"Question {number} comes after Question {previous}; the course checker counts answers by position",
+                )
+            )
         previous = max(previous, number)
         answer_line = next((j for j in range(i + 1, end) if ANSWER_MARKER in doc.lines[j]), None)
         if answer_line is None:
             loose = next((j for j in range(i + 1, end) if "answer" in doc.lines[j].casefold()), None)
-            hint = f" (line {loose + 1} has '{doc.lines[loose].strip()[:30]}', but it must read 'Answer:')" if loose is not None else ""
-            problems.append(Problem(i + 1, f"Question {number} has no 'Answer:' line{hint}; its text is kept but not counted as an answer"))
+            hint = (
+                f" (line {loose + 1} has '{doc.lines[loose].strip()[:30]}', but it must read 'Answer:')"
+                if loose is not None
+                else ""
+            )
+            problems.append(
+                Problem(
+                    i + 1,
+                    f"Question {number} has no 'Answer:' line{hint}; its text is kept but not counted as an answer",
+                )
+            )
             unplaced.append(Unplaced(i + 1, block_text))
             continue
         slot_start = doc.starts[answer_line] + doc.lines[answer_line].index(ANSWER_MARKER) + len(ANSWER_MARKER)
@@ -432,7 +459,9 @@ def parse_report(text: str, template: ParsedTemplate) -> ParsedReport:
         prompt = "\n".join(doc.lines[i + 1 : answer_line + 1])
         if _norm(prompt) != _norm(spec.prompt):
             problems.append(Problem(i + 2, f"Question {number}: the question text differs from the template"))
-        problems.extend(_answer_problems(number, answer, doc.text[:slot_start].count("\n") + 1, is_last=number == n_questions))
+        problems.extend(
+            _answer_problems(number, answer, doc.text[:slot_start].count("\n") + 1, is_last=number == n_questions)
+        )
 
     for number in range(1, n_questions + 1):
         if number not in first_seen:
@@ -440,13 +469,19 @@ def parse_report(text: str, template: ParsedTemplate) -> ParsedReport:
 
     first_question = question_lines[0][0] if question_lines else len(doc.lines)
     marks: dict[int, str] = {}
-    for item_index, (line, mark, start, end) in _match_checklist(doc, first_question, template, problems):
+    for item_index, mark, start, end in _match_checklist(doc, first_question, template, problems):
         marks[item_index] = mark
         holes.append((start, end, MarkSlot(item_index)))
 
     if question_lines and (last_end := _last_answer_tail(doc, question_lines[-1][0])):
         line, heading = last_end
-        problems.append(Problem(line, f"'{heading}' after the last answer: the course checker counts everything after the last 'Answer:' as part of that answer"))
+        problems.append(
+            Problem(
+                line,
+                f"'{heading}' after the last answer: the course checker counts everything after the last 'Answer:' "
+                "as part of that answer",
+            )
+        )
     return ParsedReport(
         answers=answers,
         marks=marks,
@@ -461,11 +496,25 @@ def _answer_problems(number: int, answer: str, line: int, *, is_last: bool) -> l
     found = []
     for offset, text_line in enumerate(answer.split("\n")):
         if ANSWER_MARKER in text_line:
-            found.append(Problem(line + offset, f"Question {number}: 'Answer:' inside the answer; the course checker only counts the text after it"))
+            found.append(
+                Problem(
+                    line + offset,
+                    f"Question {number}: 'Answer:' inside the answer; the course checker only counts the text after it",
+                )
+            )
         elif not is_last and "###" in text_line:
-            found.append(Problem(line + offset, f"Question {number}: '###' inside the answer; the course checker stops counting there"))
+            found.append(
+                Problem(
+                    line + offset,
+                    f"Question {number}: '###' inside the answer; the course checker stops counting there",
+                )
+            )
         elif not is_last and "##" in text_line:
-            found.append(Problem(line + offset, f"Question {number}: '##' inside the answer; the course checker stops counting there"))
+            found.append(
+                Problem(
+                    line + offset, f"Question {number}: '##' inside the answer; the course checker stops counting there"
+                )
+            )
     return found
 
 
@@ -503,14 +552,18 @@ def _match_checklist(doc: _Lines, end_line: int, template: ParsedTemplate, probl
         if same_week is not None:
             free.remove(same_week)
             pairs[k] = same_week.index
-            problems.append(Problem(line, f"checklist item reworded: '{_excerpt(item_text)}' (template: '{_excerpt(same_week.text)}')"))
+            problems.append(
+                Problem(
+                    line, f"checklist item reworded: '{_excerpt(item_text)}' (template: '{_excerpt(same_week.text)}')"
+                )
+            )
         else:
             problems.append(Problem(line, f"checklist item not in the template: '{_excerpt(item_text)}'"))
     for item in free:
         problems.append(Problem(0, f"checklist item missing: '{_excerpt(item.text)}' ({item.week})"))
-    for k, (line, _, _, start, end) in enumerate(found):
+    for k, (_, _, _, start, end) in enumerate(found):
         if k in pairs:
-            yield pairs[k], (line, doc.text[start:end], start, end)
+            yield pairs[k], doc.text[start:end], start, end
 
 
 # --- layouts -----------------------------------------------------------------------------------------------------
@@ -531,8 +584,10 @@ def render_layout(layout: tuple[Part, ...] | list[Part], answers: dict[int, str]
 
 def layout_to_json(layout: tuple[Part, ...]) -> list:
     return [
-        part if isinstance(part, str)
-        else ["answer", part.number, part.prefix, part.suffix] if isinstance(part, AnswerSlot)
+        part
+        if isinstance(part, str)
+        else ["answer", part.number, part.prefix, part.suffix]
+        if isinstance(part, AnswerSlot)
         else ["mark", part.index]
         for part in layout
     ]
@@ -540,8 +595,10 @@ def layout_to_json(layout: tuple[Part, ...]) -> list:
 
 def layout_from_json(data: list) -> tuple[Part, ...]:
     return tuple(
-        part if isinstance(part, str)
-        else AnswerSlot(part[1], part[2], part[3]) if part[0] == "answer"
+        part
+        if isinstance(part, str)
+        else AnswerSlot(part[1], part[2], part[3])
+        if part[0] == "answer"
         else MarkSlot(part[1])
         for part in data
     )
@@ -594,4 +651,6 @@ def closest_template(text: str, candidates: list[tuple[object, frozenset]]) -> t
         return None
     report = outline_shingles(text)
     known = report & frozenset().union(*(shingles for _, shingles in candidates))
-    return min(((key, len(shingles - report) + len(known - shingles)) for key, shingles in candidates), key=lambda kd: kd[1])
+    return min(
+        ((key, len(shingles - report) + len(known - shingles)) for key, shingles in candidates), key=lambda kd: kd[1]
+    )

@@ -26,6 +26,7 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"}, "ol": {"start"}}
 URL_SCHEMES = {"http", "https", "mailto"}
+GRADING_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
 GRADING_CSS = """
@@ -100,6 +101,6 @@ def grading_html(readme: str, *, title: str, figures: Mapping[str, bytes]) -> st
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\n"
+        f'<meta http-equiv="Content-Security-Policy" content="{GRADING_CSP}">\n'
         f"<title>{html.escape(title)}</title>\n<style>{GRADING_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )

@@ -38,7 +38,9 @@ def template_load(*, name: str, source: str, checker: str | None = None) -> tupl
     existing = ReportTemplate.objects.filter(name=name).first()
     if existing is not None:
         if existing.content_hash != content_hash:
-            raise TemplateConflict(f"a template named {name!r} is loaded already with other text; load this version under a new name")
+            raise TemplateConflict(
+                f"a template named {name!r} is loaded already with other text; load this version under a new name"
+            )
         return existing, False
     with transaction.atomic():
         template = ReportTemplate.objects.create(
@@ -113,13 +115,17 @@ def report_import(*, group: Group, text: str, template: ReportTemplate, label: s
     report.imported_at = timezone.now()
     report.save()
 
-    questions = {q.number: q for q in template.questions.all()}
-    existing = {a.question.number: a for a in report.answers.filter(question__template=template).select_related("question")}
+    question_ids = dict(template.questions.values_list("number", "id"))
+    existing = {
+        a.question.number: a for a in report.answers.filter(question__template=template).select_related("question")
+    }
     changed, new_answers, updated = [], [], []
     for number, text_ in parsed.answers.items():
         answer = existing.get(number)
         if answer is None:
-            new_answers.append(Answer(report=report, question=questions[number], text=text_, version=1, updated_by=user))
+            new_answers.append(
+                Answer(report=report, question_id=question_ids[number], text=text_, version=1, updated_by=user)
+            )
         elif answer.text != text_:
             answer.text, answer.version, answer.updated_by = text_, answer.version + 1, user
             updated.append(answer)
@@ -132,17 +138,22 @@ def report_import(*, group: Group, text: str, template: ReportTemplate, label: s
         answer.updated_at = now
     Answer.objects.bulk_update(updated, ["text", "version", "updated_by", "updated_at"])
     AnswerRevision.objects.bulk_create(
-        AnswerRevision(answer=a, version=a.version, text=a.text, author=user, source=label) for a in new_answers + updated
+        AnswerRevision(answer=a, version=a.version, text=a.text, author=user, source=label)
+        for a in new_answers + updated
     )
 
-    items = {i.position: i for i in template.checklist.all()}
+    item_ids = dict(template.checklist.values_list("position", "id"))
     marks = {m.item.position: m for m in report.marks.filter(item__template=template).select_related("item")}
     new_marks, changed_marks = [], []
-    for position, item in items.items():
+    for position, item_id in item_ids.items():
         raw = parsed.marks.get(position, " ")
         mark = marks.get(position)
         if mark is None:
-            new_marks.append(ChecklistMark(report=report, item=item, mark=raw, checked=parsing.is_checked(raw), updated_by=user))
+            new_marks.append(
+                ChecklistMark(
+                    report=report, item_id=item_id, mark=raw, checked=parsing.is_checked(raw), updated_by=user
+                )
+            )
         elif mark.mark != raw:
             mark.mark, mark.checked, mark.updated_by, mark.updated_at = raw, parsing.is_checked(raw), user, now
             changed_marks.append(mark)
@@ -154,10 +165,14 @@ def report_import(*, group: Group, text: str, template: ReportTemplate, label: s
 def report_markdown(report: Report) -> str:
     """The group's README.md: the template's text (or the imported file's) with the current answers and marks."""
     answers = dict(
-        Answer.objects.filter(report=report, question__template_id=report.template_id).values_list("question__number", "text")
+        Answer.objects.filter(report=report, question__template_id=report.template_id).values_list(
+            "question__number", "text"
+        )
     )
     marks = dict(
-        ChecklistMark.objects.filter(report=report, item__template_id=report.template_id).values_list("item__position", "mark")
+        ChecklistMark.objects.filter(report=report, item__template_id=report.template_id).values_list(
+            "item__position", "mark"
+        )
     )
     return parsing.render_layout(report.layout_parts(), answers, marks)
 

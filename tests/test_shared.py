@@ -16,7 +16,9 @@ from reports_app import checks, parsing, rendering
 
 from .conftest import SHARED
 
-pytestmark = pytest.mark.skipif(not (SHARED / "templates").is_dir(), reason="../shared (course reference material) is absent")
+pytestmark = pytest.mark.skipif(
+    not (SHARED / "templates").is_dir(), reason="../shared (course reference material) is absent"
+)
 
 TEMPLATE_FILES = sorted((SHARED / "templates").glob("*.md")) + sorted((SHARED / "templates").glob("unmirrored/*.md"))
 TEMPLATE_FILES = [f for f in TEMPLATE_FILES if f.name != "NOTES.md"]
@@ -54,7 +56,10 @@ def test_every_template_version_yields_the_course_checkers_constraint_table(path
     assert len(parsed.questions) == table["n_answers"]
     for question in parsed.questions:
         expected = table["questions"][str(question.number)]
-        assert [list(question.words) if question.words else None, list(question.images) if question.images else None] == [
+        assert [
+            list(question.words) if question.words else None,
+            list(question.images) if question.images else None,
+        ] == [
             expected["words"],
             expected["images"],
         ], f"Question {question.number}"
@@ -73,7 +78,11 @@ def test_every_template_version_round_trips_through_its_layout(path):
 def test_checklist_sizes_per_version_match_the_notes(parsed_templates):
     notes = (SHARED / "templates" / "NOTES.md").read_text()
     for name, (parsed, _) in parsed_templates.items():
-        row = re.search(rf"^\| {re.escape(name.split('_', 1)[-1] if name.startswith('unmirrored') else name)}\.md \|.*$", notes, re.M)
+        row = re.search(
+            rf"^\| {re.escape(name.split('_', 1)[-1] if name.startswith('unmirrored') else name)}\.md \|.*$",
+            notes,
+            re.M,
+        )
         if row is None or "none" in row.group(0).split("|")[4]:
             assert name.startswith("unmirrored") or not parsed.checklist
             continue
@@ -85,12 +94,16 @@ def test_checklist_sizes_per_version_match_the_notes(parsed_templates):
 def test_seed_picks_the_golden_template_and_gives_the_golden_messages(seed, parsed_templates, golden_index):
     text = read(seed)
     meta = golden_index[seed.stem]
-    key, _ = parsing.closest_template(text, [(k, parsing.outline_shingles(src)) for k, (_, src) in parsed_templates.items()])
+    key, _ = parsing.closest_template(
+        text, [(k, parsing.outline_shingles(src)) for k, (_, src) in parsed_templates.items()]
+    )
     assert key == meta["template_version"]
     template = parsed_templates[key][0]
     rules = [checks.Rule(q.number, q.words, q.images) for q in template.questions]
     result = checks.check_text(text, rules, checks.CHECKERS[template.checker])
-    golden = [line.strip() for line in (SHARED / "golden" / f"{seed.stem}.check.txt").read_text().splitlines() if line.strip()]
+    golden = [
+        line.strip() for line in (SHARED / "golden" / f"{seed.stem}.check.txt").read_text().splitlines() if line.strip()
+    ]
     expected_messages = [line for line in golden if not line.startswith("Total number")]
     assert result.messages == expected_messages
     if meta["pass_count_line"]:

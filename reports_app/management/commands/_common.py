@@ -49,7 +49,11 @@ def template_for(text: str, name: str | None) -> ReportTemplate:
 
 
 def report_of(course: str, group: int) -> Report:
-    report = Report.objects.select_related("group__course", "template").filter(group__course__code=course, group__number=group).first()
+    report = (
+        Report.objects.select_related("group__course", "template")
+        .filter(group__course__code=course, group__number=group)
+        .first()
+    )
     if report is None:
         raise CommandError(f"group {group} of course {course!r} has no report; run import_report first")
     return report

@@ -13,7 +13,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file")
-        parser.add_argument("--template", help="Template name (default: the loaded template the file follows most closely)")
+        parser.add_argument(
+            "--template", help="Template name (default: the loaded template the file follows most closely)"
+        )
         parser.add_argument("--compat", action="store_true", help="Fail exactly where the course checker fails")
 
     def handle(self, *args, file, template, compat, **options):

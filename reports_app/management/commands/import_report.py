@@ -14,7 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--course", required=True)
         parser.add_argument("--group", required=True, type=int)
-        parser.add_argument("--template", help="Template name (default: the loaded template the file follows most closely)")
+        parser.add_argument(
+            "--template", help="Template name (default: the loaded template the file follows most closely)"
+        )
 
     def handle(self, *args, file, course, group, template, **options):
         text = read_markdown(file, what="report")

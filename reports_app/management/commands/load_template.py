@@ -12,7 +12,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--name", required=True, help="Name of this template version, e.g. 2026-01-09_eb7305c")
-        parser.add_argument("--checker", choices=Checker.values, help="Which course checker applies (default: detected)")
+        parser.add_argument(
+            "--checker", choices=Checker.values, help="Which course checker applies (default: detected)"
+        )
 
     def handle(self, *args, file, name, checker, **options):
         source = read_markdown(file, what="template")
