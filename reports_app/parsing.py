@@ -23,6 +23,7 @@ HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)(.*?)[ \t#]*$")
 CHECKBOX = re.compile(r"^([ \t]*[*+-][ \t]+)\[([^\]\n]{0,3})\]")
 MODULE_TAGS = re.compile(r"\(\s*(M\d+(?:\s*\+\s*M\d+)*)\s*\)\s*$")
 FENCE = re.compile(r"^ {0,3}(```|~~~)[^`]*$")
+LOOSE_ANSWER = re.compile(r"^[>\s*_]*answer\b[\s*_]*(?::|$)", re.I)  # `> answer:`, `> **Answer**`, `> Answer :`
 
 WORD_RANGE = re.compile(r"answer length:\**\s*(\d+)\s*-\s*(\d+)\s*words", re.I)
 _COUNT = r"(\d+|an?|one|two|three|four|five)"
@@ -436,7 +437,7 @@ def parse_report(text: str, template: ParsedTemplate) -> ParsedReport:
         previous = max(previous, number)
         answer_line = next((j for j in range(i + 1, end) if ANSWER_MARKER in doc.lines[j]), None)
         if answer_line is None:
-            loose = next((j for j in range(i + 1, end) if "answer" in doc.lines[j].casefold()), None)
+            loose = next((j for j in range(i + 1, end) if LOOSE_ANSWER.match(doc.lines[j])), None)
             hint = (
                 f" (line {loose + 1} has '{doc.lines[loose].strip()[:30]}', but it must read 'Answer:')"
                 if loose is not None
@@ -456,12 +457,12 @@ def parse_report(text: str, template: ParsedTemplate) -> ParsedReport:
         answers[number] = answer
         holes.append((slot_start, slot_end, AnswerSlot(number, prefix, suffix)))
         spec = template.question(number)
-        prompt = "\n".join(doc.lines[i + 1 : answer_line + 1])
+        prompt = text[doc.starts[i + 1] : slot_start]  # up to `Answer:`; an answer written on that line is no prompt
         if _norm(prompt) != _norm(spec.prompt):
-            problems.append(Problem(i + 2, f"Question {number}: the question text differs from the template"))
-        problems.extend(
-            _answer_problems(number, answer, doc.text[:slot_start].count("\n") + 1, is_last=number == n_questions)
-        )
+            first = next(j for j in range(i + 1, answer_line + 1) if doc.lines[j].strip())
+            problems.append(Problem(first + 1, f"Question {number}: the question text differs from the template"))
+        answer_start = text[: slot_start + len(prefix)].count("\n") + 1
+        problems.extend(_answer_problems(number, answer, answer_start, is_last=number == n_questions))
 
     for number in range(1, n_questions + 1):
         if number not in first_seen:

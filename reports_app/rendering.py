@@ -38,7 +38,6 @@ pre, code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-si
 pre { background: #f6f8fa; padding: 1em; overflow: auto; border-radius: 6px; }
 img { max-width: 100%; height: auto; }
 table { border-collapse: collapse; } td, th { border: 1px solid #d0d7de; padding: .3em .6em; }
-.missing-figure { color: #cf222e; font-style: italic; }
 """
 
 

@@ -1,0 +1,137 @@
+"""Standard hand-in HTML, sanitizing and the self-contained grading document. Pure: no database."""
+
+import base64
+import io
+from pathlib import Path
+
+import markdown
+from PIL import Image
+
+from reports_app.rendering import figure_name, grading_html, image_type, sanitize, standard_html
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FRONT_MATTER = "---\nlayout: default\ntitle: Demo report\n---\n\n"
+
+
+def read_fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def tiny_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (2, 2), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# --- standard hand-in HTML ---------------------------------------------------------------------------------------
+
+
+def test_standard_html_is_python_markdown_of_the_report():
+    text = read_fixture("filled.md")
+    assert standard_html(text) == markdown.markdown(text)
+
+
+def test_standard_html_leaves_out_the_front_matter():
+    text = read_fixture("filled.md")
+    assert standard_html(FRONT_MATTER + text) == markdown.markdown(text)
+
+
+def test_standard_html_does_not_carry_link_references_from_one_report_to_the_next():
+    assert standard_html("[ref]: https://example.com\n\nsee [it][ref]\n") == (
+        '<p>see <a href="https://example.com">it</a></p>'
+    )
+    assert standard_html("see [it][ref]\n") == "<p>see [it][ref]</p>"
+
+
+def test_standard_html_keeps_raw_html_like_the_course_renderer():
+    assert "<script>alert(1)</script>" in standard_html("text\n\n<script>alert(1)</script>\n")
+
+
+# --- sanitizing --------------------------------------------------------------------------------------------------
+
+
+def test_sanitize_drops_script_elements_and_their_content():
+    assert sanitize("<p>a<script>alert(1)</script>b</p>") == "<p>ab</p>"
+
+
+def test_sanitize_drops_event_handlers():
+    assert sanitize('<img src="figures/a.png" onerror="alert(1)">') == '<img src="figures/a.png">'
+
+
+def test_sanitize_drops_javascript_links_and_images():
+    cleaned = sanitize('<a href="javascript:alert(1)">x</a><img src="javascript:alert(2)">')
+    assert "javascript" not in cleaned
+    assert cleaned == '<a rel="noopener noreferrer nofollow">x</a><img>'
+
+
+def test_sanitize_drops_iframes_and_style_elements():
+    cleaned = sanitize('<iframe src="https://example.com"></iframe><style>p { color: red }</style><p>kept</p>')
+    assert cleaned == "<p>kept</p>"
+
+
+def test_sanitize_drops_data_uris_written_by_students():
+    assert sanitize('<img src="data:image/svg+xml;base64,PHN2Zz4=">') == "<img>"
+
+
+def test_sanitize_keeps_ordinary_markdown_output():
+    fragment = '<h2>T</h2><p><strong>b</strong> <a href="https://example.com">l</a></p><ul><li>i</li></ul>'
+    assert sanitize(fragment) == fragment.replace(
+        '<a href="https://example.com">', '<a href="https://example.com" rel="noopener noreferrer nofollow">'
+    )
+
+
+# --- figures -----------------------------------------------------------------------------------------------------
+
+
+def test_figure_names_are_read_from_the_usual_paths():
+    assert figure_name("figures/overview.png") == "overview.png"
+    assert figure_name("./figures/overview.png") == "overview.png"
+    assert figure_name("reports/figures/overview.png?raw=true") == "overview.png"
+    assert figure_name("figures/sub/overview.png") is None
+    assert figure_name("https://example.com/figures/overview.png") is None
+
+
+def test_image_type_is_judged_by_content():
+    assert image_type(tiny_png()) == "image/png"
+    assert image_type(b"\xff\xd8\xff\xe0rest") == "image/jpeg"
+    assert image_type(b"GIF89a\x01\x00\x01\x00") is None
+    assert image_type(b"<html></html>") is None
+
+
+# --- the grading document ----------------------------------------------------------------------------------------
+
+
+def test_grading_html_embeds_a_png_figure_as_a_data_uri():
+    png = tiny_png()
+    document = grading_html(read_fixture("filled.md"), title="Group 7", figures={"overview.png": png})
+    expected = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    assert f'<img alt="diagram" src="{expected}">' in document
+    assert document.startswith("<!DOCTYPE html>\n")
+    assert "<title>Group 7</title>" in document
+
+
+def test_grading_html_leaves_a_missing_figure_unembedded():
+    document = grading_html(read_fixture("filled.md"), title="Group 7", figures={"overview.png": tiny_png()})
+    assert '<img alt="runs" src="figures/history.png">' in document
+    assert document.count("data:image/png;base64,") == 1
+
+
+def test_grading_html_does_not_embed_bytes_that_are_not_png_or_jpeg():
+    figures = {"history.png": b"GIF89a\x01\x00\x01\x00", "run_detail.png": b"<html><script>alert(1)</script></html>"}
+    document = grading_html(read_fixture("filled.md"), title="Group 7", figures=figures)
+    assert "base64," not in document
+    assert '<img alt="runs" src="figures/history.png">' in document
+    assert '<img alt="one run" src="figures/run_detail.png">' in document
+
+
+def test_grading_html_contains_no_script_from_the_report_or_the_title():
+    report = read_fixture("filled.md") + '\n<script>alert(1)</script>\n\n<img src="x" onerror="alert(2)">\n'
+    document = grading_html(report, title="<script>alert(3)</script>", figures={})
+    assert "<script" not in document
+    assert "onerror" not in document
+    assert "<title>&lt;script&gt;alert(3)&lt;/script&gt;</title>" in document
+
+
+def test_grading_html_forbids_fetching_anything():
+    document = grading_html("# T\n", title="T", figures={})
+    assert "default-src 'none'; img-src data:" in document

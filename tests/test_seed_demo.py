@@ -1,0 +1,34 @@
+from io import StringIO
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from reports_app.models import Course, Group, Membership, Report, ReportTemplate
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_creates_the_demo_course_and_prints_working_logins(db):
+    out = seed()
+    assert out.startswith("Demo course DEMO00000 created. Logins:")
+    course = Course.objects.get(code="DEMO00000")
+    assert course.template.name == "demo-v1"
+    assert course.deadline is not None
+    assert list(Group.objects.filter(course=course).values_list("number", flat=True)) == [1, 2, 3]
+    assert Report.objects.filter(group__course=course).count() == 3
+    instructor = get_user_model().objects.get(username="instructor")
+    assert instructor.is_staff and instructor.check_password("instructor-demo")
+    assert "alice      alice-demo         group 1" in out
+    assert get_user_model().objects.get(username="alice").check_password("alice-demo")
+
+
+def test_seed_demo_twice_changes_nothing(db):
+    seed()
+    counts = [m.objects.count() for m in (ReportTemplate, Course, Group, Membership, Report, get_user_model())]
+    out = seed()
+    assert out.startswith("Demo course DEMO00000 already there.")
+    assert [m.objects.count() for m in (ReportTemplate, Course, Group, Membership, Report, get_user_model())] == counts
