@@ -9,6 +9,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DEMO_TEMPLATE = Path(__file__).resolve().parents[1] / "reports_app" / "demo" / "template.md"
 
 
+def read_fixture(name: str) -> str:
+    """One of our own test reports in tests/fixtures, filled in against the demo template."""
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
 @pytest.fixture
 def demo_template(db):
     from reports_app import services

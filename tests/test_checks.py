@@ -1,7 +1,5 @@
 """The course checker reimplementation: how it cuts answers, counts, words its messages. Pure: no database."""
 
-from pathlib import Path
-
 import pytest
 
 from reports_app.checks import (
@@ -17,8 +15,8 @@ from reports_app.checks import (
 )
 from reports_app.parsing import parse_report, parse_template
 
-FIXTURES = Path(__file__).parent / "fixtures"
-DEMO_TEMPLATE = Path(__file__).parent.parent / "reports_app" / "demo" / "template.md"
+from .conftest import DEMO_TEMPLATE, read_fixture
+
 TYPER = CHECKERS["typer"]
 CLICK = CHECKERS["click"]
 TYPER_COUNT_ERROR = "ValueError: Number of answers are different from the expected 10. Have you changed the template?"
@@ -30,10 +28,6 @@ FILLED_LINES = [
     "Question 10 failed check. Expected number of words to be between 100 and 200 but got 52",
     "Total number of questions passed: 7/10",
 ]
-
-
-def read_fixture(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

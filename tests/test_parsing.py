@@ -1,7 +1,5 @@
 """Template and report parsing on the demo template and the fixture reports. Pure: no database, no Django."""
 
-from pathlib import Path
-
 import pytest
 
 from reports_app.parsing import (
@@ -22,18 +20,16 @@ from reports_app.parsing import (
     render_layout,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
-DEMO_TEMPLATE = Path(__file__).parent.parent / "reports_app" / "demo" / "template.md"
+from .conftest import DEMO_TEMPLATE, FIXTURES, read_fixture
+
 ALL_FIXTURES = sorted(p.name for p in FIXTURES.glob("*.md"))
 
 Q8_PROMPT = (
     "> **Did you add anything to the pipeline that the other questions do not ask about? If so, what and why?**\n"
 )
+
+
 Q8_REWORDED = "> **Did you build anything beyond what the other questions cover? If so, what and why?**\n"
-
-
-def read_fixture(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
 
 
 def template_text() -> str:

@@ -2,19 +2,15 @@
 
 import base64
 import io
-from pathlib import Path
 
 import markdown
 from PIL import Image
 
 from reports_app.rendering import figure_name, grading_html, image_type, sanitize, standard_html
 
-FIXTURES = Path(__file__).parent / "fixtures"
+from .conftest import read_fixture
+
 FRONT_MATTER = "---\nlayout: default\ntitle: Demo report\n---\n\n"
-
-
-def read_fixture(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
 
 
 def tiny_png() -> bytes:
