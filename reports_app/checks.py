@@ -148,13 +148,18 @@ def check_answer(number: int, answer: str | None, rule: Rule) -> QuestionResult:
     return QuestionResult(number, words, images, rule, tuple(messages))
 
 
+def _course_cut_all(text: str, n_answers: int, checker: Checker) -> tuple[list[str], str | None]:
+    """(answers, None) as the course cuts them, or ([...], the exception it raises) when it stops."""
+    try:
+        answers = course_answers(text, checker)
+    except IndexError:
+        return [], NO_ANSWERS_ERROR
+    return answers, None if len(answers) == n_answers else checker.count_error.format(n=n_answers)
+
+
 def course_error(text: str, n_answers: int, checker: Checker) -> str | None:
     """The exception the course checker raises on this text, or None when it checks it."""
-    try:
-        found = course_answers(text, checker)
-    except IndexError:
-        return NO_ANSWERS_ERROR
-    return None if len(found) == n_answers else checker.count_error.format(n=n_answers)
+    return _course_cut_all(text, n_answers, checker)[1]
 
 
 def check_text(
@@ -164,14 +169,10 @@ def check_text(
 
     `parse` returns the report parsed against its template; it is called only for that fallback.
     """
-    try:
-        answers = course_answers(text, checker)
-    except IndexError:
-        answers = []
-    if len(answers) == len(rules):
+    answers, error = _course_cut_all(text, len(rules), checker)
+    if error is None:
         return CheckResult(tuple(check_answer(r.number, a, r) for r, a in zip(rules, answers, strict=True)))
 
-    error = course_error(text, len(rules), checker)
     structure = [
         f"The course checker stops on this file ({error}): it cuts the file at every 'Answer:' and finds "
         f"{len(answers)} answers where the template has {len(rules)}."

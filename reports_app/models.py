@@ -199,9 +199,6 @@ class Answer(models.Model):
     def __str__(self) -> str:
         return f"{self.report} Q{self.question.number}"
 
-    def word_count(self) -> int:
-        return checks.count_words(self.text)
-
 
 class AnswerRevision(models.Model):
     """Every saved version of an answer; never deleted."""

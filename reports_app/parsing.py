@@ -14,7 +14,7 @@ exactly the course's format.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ANSWER_MARKER = "Answer:"
 FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n\n?", re.S)
@@ -117,7 +117,6 @@ class ParsedReport:
     layout: tuple[Part, ...]
     problems: tuple[Problem, ...] = ()
     unplaced: tuple[Unplaced, ...] = ()
-    extra: dict = field(default_factory=dict)
 
     @property
     def is_well_formed(self) -> bool:
@@ -461,7 +460,7 @@ def parse_report(text: str, template: ParsedTemplate) -> ParsedReport:
         if _norm(prompt) != _norm(spec.prompt):
             first = next(j for j in range(i + 1, answer_line + 1) if doc.lines[j].strip())
             problems.append(Problem(first + 1, f"Question {number}: the question text differs from the template"))
-        answer_start = text[: slot_start + len(prefix)].count("\n") + 1
+        answer_start = answer_line + 1 + prefix.count("\n")  # the 1-based line the answer text starts on
         problems.extend(_answer_problems(number, answer, answer_start, is_last=number == n_questions))
 
     for number in range(1, n_questions + 1):

@@ -74,8 +74,7 @@ def template_load(*, name: str, source: str, checker: str | None = None) -> tupl
 def template_closest(text: str, templates: list[ReportTemplate] | None = None) -> tuple[ReportTemplate, int] | None:
     """The loaded template a report follows most closely, and how far it strays; ties go to the earliest loaded."""
     templates = list(ReportTemplate.objects.order_by("id")) if templates is None else templates
-    found = parsing.closest_template(text, [(t, t.outline()) for t in templates])
-    return found  # type: ignore[return-value]
+    return parsing.closest_template(text, [(t, t.outline()) for t in templates])  # type: ignore[return-value]
 
 
 def group_get_or_create(*, course_code: str, number: int, template: ReportTemplate | None = None) -> Group:
