@@ -122,6 +122,14 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Largest report file we read (import, check, scrape); the course's files are ~40 kB.
 REPORT_MAX_BYTES = env_int("REPORT_MAX_BYTES", 5 * 1024 * 1024)
+# Largest figure a student may upload; PNG and JPEG only, judged by content.
+FIGURE_MAX_BYTES = env_int("FIGURE_MAX_BYTES", 5 * 1024 * 1024)
+# Largest figure in pixels (width x height): a small file can still decode to gigabytes.
+FIGURE_MAX_PIXELS = env_int("FIGURE_MAX_PIXELS", 40_000_000)
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
 
 LOGGING = {
     "version": 1,

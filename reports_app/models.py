@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from . import checks, parsing
 
@@ -139,6 +142,9 @@ class Group(models.Model):
     number = models.PositiveIntegerField()
     name = models.CharField(max_length=200, blank=True)
     repo_url = models.URLField(max_length=500, blank=True)
+    extension = models.DateTimeField(
+        null=True, blank=True, help_text="A later deadline for this group only; empty: the course deadline"
+    )
 
     class Meta:
         ordering = ["course", "number"]
@@ -146,6 +152,14 @@ class Group(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course.code} group {self.number}"
+
+    @property
+    def deadline(self) -> datetime | None:
+        """When the group's hand-in closes: its extension if it has one, else the course deadline."""
+        return self.extension or self.course.deadline
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        return self.deadline is None or (now or timezone.now()) < self.deadline
 
 
 class Membership(models.Model):
@@ -188,6 +202,7 @@ class Answer(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
     text = models.TextField(blank=True)
+    html = models.TextField(blank=True, editable=False, help_text="The answer rendered and sanitized, for our pages")
     version = models.PositiveIntegerField(default=0)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -201,21 +216,34 @@ class Answer(models.Model):
 
 
 class AnswerRevision(models.Model):
-    """Every saved version of an answer; never deleted."""
+    """Every saved version of an answer, and every save that lost a conflict; never deleted.
+
+    A saved revision is version `version` of the answer. A conflict revision is text someone tried to save on top of
+    version `version` after a teammate had saved a newer one: kept so that it can be merged or restored, never current.
+    """
+
+    class Kind(models.TextChoices):
+        SAVED = "saved", "saved"
+        CONFLICT = "conflict", "not saved: conflicted with a newer version"
 
     answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="revisions")
     version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SAVED)
     text = models.TextField(blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     source = models.CharField(max_length=200, blank=True, help_text="web, import: <file>, repo@<sha>, restore of vN")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["answer", "-version"]
-        constraints = [models.UniqueConstraint(fields=["answer", "version"], name="unique_revision_version")]
+        ordering = ["answer", "-version", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["answer", "version"], condition=models.Q(kind="saved"), name="unique_revision_version"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.answer} v{self.version}"
+        return f"{self.answer} v{self.version}" + (" (conflict)" if self.kind == self.Kind.CONFLICT else "")
 
 
 class ChecklistMark(models.Model):
@@ -232,3 +260,39 @@ class ChecklistMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} item {self.item.position}: {'x' if self.checked else ' '}"
+
+
+def figure_upload_to(figure: Figure, filename: str) -> str:
+    """Stored names are ours, never the uploader's: `figures/<report>/<random>.<ext>`."""
+    return f"figures/{figure.report_id}/{uuid.uuid4().hex}.{figure.name.rsplit('.', 1)[-1]}"
+
+
+class Figure(models.Model):
+    """An image of a report, as `reports/figures/<name>` in the group's repo."""
+
+    class ContentType(models.TextChoices):
+        PNG = "image/png", "PNG"
+        JPEG = "image/jpeg", "JPEG"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="figures")
+    name = models.CharField(max_length=100, help_text="The file name in reports/figures/")
+    file = models.FileField(upload_to=figure_upload_to, max_length=200)
+    content_type = models.CharField(max_length=20, choices=ContentType.choices)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["report", "name"]
+        constraints = [models.UniqueConstraint(fields=["report", "name"], name="unique_figure_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def snippet(self) -> str:
+        """What to paste into an answer to show the figure."""
+        return f"![{self.name.rsplit('.', 1)[0]}](figures/{self.name})"

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("groups/<int:group_id>/", views.report, name="report"),
+    path("groups/<int:group_id>/questions/<int:number>/", views.edit_answer, name="edit-answer"),
+    path("groups/<int:group_id>/questions/<int:number>/preview/", views.preview_answer, name="preview-answer"),
+    path("groups/<int:group_id>/questions/<int:number>/history/", views.answer_history, name="answer-history"),
+    path(
+        "groups/<int:group_id>/questions/<int:number>/restore/<int:revision_id>/",
+        views.restore_answer,
+        name="restore-answer",
+    ),
+    path("groups/<int:group_id>/checklist/", views.tick_checklist, name="tick-checklist"),
+    path("groups/<int:group_id>/figures/", views.figures, name="figures"),
+    path("groups/<int:group_id>/figures/<str:name>", views.figure, name="figure"),
+    path("groups/<int:group_id>/figures/<str:name>/delete/", views.delete_figure, name="delete-figure"),
+    path("groups/<int:group_id>/download/reports.zip", views.download_zip, name="download-zip"),
+    path("groups/<int:group_id>/download/report.html", views.download_html, name="download-html"),
+    path("groups/<int:group_id>/download/grading.html", views.download_grading, name="download-grading"),
+]
