@@ -197,3 +197,12 @@ def _course_cut(answer: str, is_last: bool) -> str:
     if not is_last:
         answer = answer.split("###", 1)[0].split("##", 1)[0]
     return answer.strip("\n")
+
+
+def check_alone(answer: str, rule: Rule, *, is_last: bool) -> QuestionResult:
+    """One answer checked on its own, cut as the course cuts it inside a well-formed report (the editor's counts).
+
+    >>> check_alone("two words\\n## not counted", Rule(1, words=(1, 5)), is_last=False).words
+    2
+    """
+    return check_answer(rule.number, _course_cut(answer, is_last), rule)

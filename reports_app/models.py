@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from . import checks, parsing
+from . import checks, parsing, rendering
 
 
 @functools.lru_cache(maxsize=64)
@@ -100,6 +100,9 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return f"Question {self.number}"
+
+    def prompt_html(self) -> str:
+        return rendering.prompt_html(self.prompt)
 
     def rule(self) -> checks.Rule:
         words = (self.min_words, self.max_words) if self.min_words is not None else None

@@ -8,14 +8,17 @@ page and the grading document go through `sanitize()` instead.
 from __future__ import annotations
 
 import base64
+import difflib
+import functools
 import html
+import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import markdown
 import nh3
 
-from .parsing import split_front_matter
+from .parsing import ANSWER_MARKER, split_front_matter
 
 _local = threading.local()
 
@@ -41,12 +44,33 @@ table { border-collapse: collapse; } td, th { border: 1px solid #d0d7de; padding
 """
 
 
-def standard_html(readme: str) -> str:
-    """The course's hand-in HTML: `markdown.markdown()` of the README minus front matter, byte for byte."""
+def markdown_html(text: str) -> str:
+    """`markdown.markdown(text)`, reusing one Markdown instance per thread (building one costs more than a page)."""
     md = getattr(_local, "md", None)
     if md is None:
         md = _local.md = markdown.Markdown()
-    return md.reset().convert(split_front_matter(readme)[1])
+    return md.reset().convert(text)
+
+
+def standard_html(readme: str) -> str:
+    """The course's hand-in HTML: `markdown.markdown()` of the README minus front matter, byte for byte."""
+    return markdown_html(split_front_matter(readme)[1])
+
+
+def answer_html(text: str, *, figure_url: Callable[[str], str | None]) -> str:
+    """One answer as our pages show it: rendered like the hand-in, sanitized, figures shown from `figure_url(name)`."""
+    return sanitize(markdown_html(text), figure_src=figure_url)
+
+
+@functools.lru_cache(maxsize=1024)
+def prompt_html(prompt: str) -> str:
+    """A question's prompt from the template, without its `Answer:` line, as safe HTML (rendered once per process)."""
+    lines = prompt.strip("\n").split("\n")
+    if lines and ANSWER_MARKER in lines[-1]:
+        lines.pop()
+    while lines and lines[-1].strip() in {"", ">"}:
+        lines.pop()
+    return sanitize(markdown_html("\n".join(lines)))
 
 
 def image_type(data: bytes) -> str | None:
@@ -68,17 +92,17 @@ def figure_name(src: str) -> str | None:
     return None
 
 
-def sanitize(fragment: str, *, figure_src: Mapping[str, str] | None = None) -> str:
+def sanitize(fragment: str, *, figure_src: Callable[[str], str | None] | None = None) -> str:
     """HTML from student markdown -> HTML safe to show: no script, style, event handler or javascript: URL.
 
-    `figure_src` maps figure file names to the URL to show them by (a data: URI or one of our media URLs).
+    `figure_src(name)` gives the URL to show figure `name` by (a data: URI or one of our URLs), None to leave it.
     """
 
     def rewrite(tag: str, attr: str, value: str) -> str | None:
         if tag == "img" and attr == "src" and figure_src is not None:
             name = figure_name(value)
-            if name is not None and name in figure_src:
-                return figure_src[name]
+            if name is not None and (url := figure_src(name)) is not None:
+                return url
         return value
 
     return nh3.clean(
@@ -95,7 +119,7 @@ def sanitize(fragment: str, *, figure_src: Mapping[str, str] | None = None) -> s
 def grading_html(readme: str, *, title: str, figures: Mapping[str, bytes]) -> str:
     """A whole HTML document for graders: sanitized, inline CSS, figures embedded as data: URIs, nothing fetched."""
     sources = {name: uri for name, data in figures.items() if (uri := data_uri(data))}
-    body = sanitize(standard_html(readme), figure_src=sources)
+    body = sanitize(standard_html(readme), figure_src=sources.get)
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -103,3 +127,25 @@ def grading_html(readme: str, *, title: str, figures: Mapping[str, bytes]) -> st
         f'<meta http-equiv="Content-Security-Policy" content="{GRADING_CSP}">\n'
         f"<title>{html.escape(title)}</title>\n<style>{GRADING_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+_TOKENS = re.compile(r"\s+|[^\s]+")
+
+
+def word_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """(op, text) runs that turn `old` into `new`, word by word; op is "same", "del" or "add".
+
+    >>> word_diff("the quick fox", "the slow fox")
+    [('same', 'the '), ('del', 'quick'), ('add', 'slow'), ('same', ' fox')]
+    """
+    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
+    runs: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            runs.append(("same", "".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            runs.append(("del", "".join(a[i1:i2])))
+        if j2 > j1:
+            runs.append(("add", "".join(b[j1:j2])))
+    return runs

@@ -1,55 +1,329 @@
-"""Stub views, replaced shortly."""
-from django.http import HttpResponse
+"""The student pages: a group's report, its answers, history, checklist, figures and downloads.
+
+Every view looks its group up through `_get_access`: members may edit until the deadline, staff may look at every
+group, anyone else gets a 404 (we don't confirm that a group exists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from . import checks, rendering, services
+from .figures import FigureRejected
+from .forms import MAX_ANSWER_CHARS, AnswerForm, FigureForm, clean_answer_text
+from .models import Answer, AnswerRevision, Course, Figure, Group, Question, Report
 
 
-def home(request, **kwargs):
-    return HttpResponse('home')
+@dataclass(frozen=True)
+class Access:
+    group: Group
+    report: Report
+    is_member: bool
+
+    @property
+    def can_edit(self) -> bool:
+        return self.is_member and self.group.is_open()
 
 
-def report(request, **kwargs):
-    return HttpResponse('report')
+def _get_access(request: HttpRequest, group_id: int) -> Access:
+    """The group and its report for a member or staff; 404 for anyone else (two queries)."""
+    group = get_object_or_404(Group.objects.select_related("course__template", "report__template"), pk=group_id)
+    is_member = group.memberships.filter(user=request.user).exists()
+    if not (is_member or request.user.is_staff):
+        raise Http404("No such group")
+    report = services.report_for_group(group)
+    if report is None:
+        raise Http404("This course has no report template yet")
+    return Access(group, report, is_member)
 
 
-def edit_answer(request, **kwargs):
-    return HttpResponse('edit_answer')
+def _refuse_write(request: HttpRequest, access: Access) -> HttpResponse | None:
+    """Why this user may not change the report now (a 403 with the reason), or None when they may."""
+    if access.can_edit:
+        return None
+    reason = (
+        services.closed_message(access.group) if access.is_member else "Only the group's members can change its report."
+    )
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse({"error": reason}, status=403)
+    messages.error(request, reason)
+    return redirect("report", access.group.pk)
 
 
-def preview_answer(request, **kwargs):
-    return HttpResponse('preview_answer')
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    groups = list(Group.objects.filter(memberships__user=request.user).select_related("course"))
+    if len(groups) == 1 and not request.user.is_staff:
+        return redirect("report", groups[0].pk)
+    courses = Course.objects.prefetch_related("groups") if request.user.is_staff else Course.objects.none()
+    return render(request, "reports_app/home.html", {"groups": groups, "courses": courses})
 
 
-def answer_history(request, **kwargs):
-    return HttpResponse('answer_history')
+@login_required
+def report(request: HttpRequest, group_id: int) -> HttpResponse:
+    access = _get_access(request, group_id)
+    page = services.report_page(access.report)
+    return render(request, "reports_app/report.html", {"access": access, "page": page, "group": access.group})
 
 
-def restore_answer(request, **kwargs):
-    return HttpResponse('restore_answer')
+def _question(access: Access, number: int) -> Question:
+    return get_object_or_404(
+        Question.objects.select_related("section"), template_id=access.report.template_id, number=number
+    )
 
 
-def tick_checklist(request, **kwargs):
-    return HttpResponse('tick_checklist')
+def _answer(access: Access, question: Question) -> Answer:
+    answer = Answer.objects.filter(report=access.report, question=question).select_related("updated_by").first()
+    return answer or Answer(report=access.report, question=question, version=0)
 
 
-def figures(request, **kwargs):
-    return HttpResponse('figures')
+@login_required
+def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpResponse:
+    access = _get_access(request, group_id)
+    question = _question(access, number)
+    answer = _answer(access, question)
+    form = AnswerForm(request.POST or None, initial={"text": answer.text, "version": answer.version})
+    conflict = preview = None
+    if request.method == "POST":
+        if refused := _refuse_write(request, access):
+            return refused
+        if form.is_valid():
+            text = form.cleaned_data["text"]
+            if "preview" in request.POST:
+                preview = services.answer_html(text, access.group.pk)
+            else:
+                try:
+                    saved = services.answer_save(
+                        report=access.report,
+                        question=question,
+                        text=text,
+                        base_version=form.cleaned_data["version"],
+                        user=request.user,
+                    )
+                except services.AnswerConflict as error:
+                    conflict, answer = error, error.answer
+                    form = AnswerForm(initial={"text": text, "version": answer.version})
+                else:
+                    messages.success(request, f"Question {number} saved (version {saved.version}).")
+                    return redirect(reverse("report", args=[group_id]) + f"#question-{number}")
+    is_last = not Question.objects.filter(template_id=question.template_id, number__gt=number).exists()
+    result = checks.check_alone(form["text"].value() or "", question.rule(), is_last=is_last)
+    context = {
+        "access": access,
+        "group": access.group,
+        "question": question,
+        "answer": answer,
+        "form": form,
+        "conflict": conflict,
+        "preview": preview,
+        "result": result,
+        "is_last": is_last,
+        "figures": access.report.figures.all(),
+    }
+    return render(request, "reports_app/edit_answer.html", context)
 
 
-def figure(request, **kwargs):
-    return HttpResponse('figure')
+@login_required
+@require_POST
+def preview_answer(request: HttpRequest, group_id: int, number: int) -> HttpResponse:
+    """The sanitized HTML of unsaved text, for the editor's preview pane."""
+    access = _get_access(request, group_id)
+    _question(access, number)
+    text = clean_answer_text(request.POST.get("text", ""))[:MAX_ANSWER_CHARS]
+    return HttpResponse(services.answer_html(text, access.group.pk), content_type="text/html; charset=utf-8")
 
 
-def delete_figure(request, **kwargs):
-    return HttpResponse('delete_figure')
+@login_required
+def answer_history(request: HttpRequest, group_id: int, number: int) -> HttpResponse:
+    access = _get_access(request, group_id)
+    question = _question(access, number)
+    answer = _answer(access, question)
+    revisions = list(answer.revisions.select_related("author")) if answer.pk else []
+    by_id = {r.pk: r for r in revisions}
+    saved = [r for r in revisions if r.kind == AnswerRevision.Kind.SAVED]
+    new = by_id.get(_int(request.GET.get("new"))) or (saved[0] if saved else None)
+    old = by_id.get(_int(request.GET.get("old"))) or next((r for r in saved if new and r.version < new.version), None)
+    diff = rendering.word_diff(old.text if old else "", new.text) if new else []
+    context = {
+        "access": access,
+        "group": access.group,
+        "question": question,
+        "answer": answer,
+        "revisions": revisions,
+        "old": old,
+        "new": new,
+        "diff": diff,
+    }
+    return render(request, "reports_app/answer_history.html", context)
 
 
-def download_zip(request, **kwargs):
-    return HttpResponse('download_zip')
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
 
 
-def download_html(request, **kwargs):
-    return HttpResponse('download_html')
+@login_required
+@require_POST
+def restore_answer(request: HttpRequest, group_id: int, number: int, revision_id: int) -> HttpResponse:
+    access = _get_access(request, group_id)
+    if refused := _refuse_write(request, access):
+        return refused
+    revision = get_object_or_404(
+        AnswerRevision.objects.select_related("answer__question"),
+        pk=revision_id,
+        answer__report=access.report,
+        answer__question__number=number,
+    )
+    history = reverse("answer-history", args=[group_id, number])
+    try:
+        saved = services.answer_restore(
+            report=access.report,
+            revision=revision,
+            base_version=_int(request.POST.get("version")) or 0,
+            user=request.user,
+        )
+    except services.AnswerConflict as error:
+        messages.error(
+            request,
+            f"Not restored: version {error.answer.version} was saved in the meantime. "
+            "Your restore is kept in the history below; look at the newest version, then restore again if you want.",
+        )
+        return redirect(history)
+    messages.success(request, f"Restored as version {saved.version}.")
+    return redirect(history)
 
 
-def download_grading(request, **kwargs):
-    return HttpResponse('download_grading')
+@login_required
+@require_POST
+def tick_checklist(request: HttpRequest, group_id: int) -> HttpResponse:
+    """Checklist ticks. The form sends what was ticked when the page was shown (`was`) and what is ticked now
+    (`item`); only the difference is saved, so a stale page never unticks a teammate's item."""
+    access = _get_access(request, group_id)
+    if refused := _refuse_write(request, access):
+        return refused
+    now = {p for p in map(_int, request.POST.getlist("item")) if p is not None}
+    was = {p for p in map(_int, request.POST.getlist("was")) if p is not None}
+    changes = {p: True for p in now - was} | {p: False for p in was - now}
+    try:
+        services.checklist_set(report=access.report, changes=changes, user=request.user)
+    except ValueError as error:
+        if request.headers.get("Accept") == "application/json":
+            return JsonResponse({"error": str(error)}, status=400)
+        messages.error(request, f"Checklist not saved: {error}.")
+        return redirect(reverse("report", args=[group_id]) + "#checklist")
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse({"saved": {str(p): c for p, c in changes.items()}})
+    messages.success(request, "Checklist saved." if changes else "The checklist had no changes to save.")
+    return redirect(reverse("report", args=[group_id]) + "#checklist")
 
+
+@login_required
+def figures(request: HttpRequest, group_id: int) -> HttpResponse:
+    access = _get_access(request, group_id)
+    form = FigureForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if refused := _refuse_write(request, access):
+            return refused
+        if form.is_valid():
+            try:
+                figure, created = services.figure_add(
+                    report=access.report,
+                    data=form.cleaned_data["file"].read(),
+                    wanted_name=form.cleaned_data["name"] or form.cleaned_data["file"].name,
+                    user=request.user,
+                )
+            except FigureRejected as error:
+                form.add_error("file", str(error))
+            else:
+                if created:
+                    messages.success(
+                        request, f"Uploaded {figure.name}. Paste {figure.snippet} into an answer to show it."
+                    )
+                else:
+                    messages.info(request, f"This image is uploaded already, as {figure.name}.")
+                return redirect("figures", group_id)
+    figure_list = list(access.report.figures.select_related("uploaded_by"))
+    answers = list(access.report.answers.select_related("question"))
+    used = {f.name: services.figure_users(access.report, f.name, answers) for f in figure_list}
+    context = {
+        "access": access,
+        "group": access.group,
+        "form": form,
+        "figures": [(f, used[f.name]) for f in figure_list],
+    }
+    return render(request, "reports_app/figures.html", context)
+
+
+def _figure(access: Access, name: str) -> Figure:
+    return get_object_or_404(Figure, report=access.report, name=name)
+
+
+@login_required
+def figure(request: HttpRequest, group_id: int, name: str) -> FileResponse:
+    access = _get_access(request, group_id)
+    found = _figure(access, name)
+    response = FileResponse(found.file.open("rb"), content_type=found.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+def delete_figure(request: HttpRequest, group_id: int, name: str) -> HttpResponse:
+    access = _get_access(request, group_id)
+    found = _figure(access, name)
+    used_by = services.figure_users(access.report, name, access.report.answers.select_related("question"))
+    if request.method == "POST":
+        if refused := _refuse_write(request, access):
+            return refused
+        if not used_by or request.POST.get("confirm") == "yes":
+            services.figure_delete(figure=found)
+            messages.success(request, f"Deleted {name}.")
+            return redirect("figures", group_id)
+    context = {"access": access, "group": access.group, "figure": found, "used_by": used_by}
+    return render(request, "reports_app/delete_figure.html", context)
+
+
+def _attachment(content: bytes | str, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _download_name(group: Group, suffix: str) -> str:
+    return f"{group.course.code}-group-{group.number}-{suffix}"
+
+
+@login_required
+def download_zip(request: HttpRequest, group_id: int) -> HttpResponse:
+    access = _get_access(request, group_id)
+    return _attachment(
+        services.report_zip(access.report), _download_name(access.group, "reports.zip"), "application/zip"
+    )
+
+
+@login_required
+def download_html(request: HttpRequest, group_id: int) -> HttpResponse:
+    """The hand-in exactly as the course renders it; raw student HTML included, so never shown as one of our pages."""
+    access = _get_access(request, group_id)
+    html = rendering.standard_html(services.report_markdown(access.report))
+    response = _attachment(html, _download_name(access.group, "report.html"), "text/html; charset=utf-8")
+    response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+@login_required
+def download_grading(request: HttpRequest, group_id: int) -> HttpResponse:
+    access = _get_access(request, group_id)
+    html = services.report_grading_html(access.report)
+    response = _attachment(html, _download_name(access.group, "grading.html"), "text/html; charset=utf-8")
+    response["Content-Security-Policy"] = rendering.GRADING_CSP
+    return response

@@ -1,0 +1,94 @@
+"""Figure files: what an upload must be (PNG or JPEG, judged by its bytes), the name it gets, which answers use it.
+
+Pure Python plus Pillow; no Django.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+from .rendering import figure_name, image_type
+
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg"}
+PILLOW_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
+MAX_NAME_LENGTH = 60
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_REFERENCE = re.compile(r"(?:\./)?(?:reports/)?figures/[^\s)\"'<>]+")
+
+
+class FigureRejected(ValueError):
+    """The upload is not a figure we keep; the message says why, in plain words."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    content_type: str
+    width: int
+    height: int
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS[self.content_type]
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageInfo:
+    """The image's type and size, after decoding it whole; FigureRejected, with the reason, for anything else."""
+    if not data:
+        raise FigureRejected("The file is empty.")
+    if len(data) > max_bytes:
+        raise FigureRejected(f"The file is {_megabytes(len(data))}; a figure may be at most {_megabytes(max_bytes)}.")
+    content_type = image_type(data)
+    if content_type is None:
+        raise FigureRejected(
+            "Only PNG and JPEG images can be uploaded, and this file is neither (we check its content, not its name)."
+        )
+    try:
+        with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[content_type]]) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise FigureRejected(
+                    f"The image is {width} x {height} pixels; figures may have at most {max_pixels:,} pixels. "
+                    "Scale it down and upload it again."
+                )
+            image.load()  # decode every pixel: a truncated or corrupt file fails here, not in a grader's browser
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        if isinstance(error, FigureRejected):
+            raise
+        raise FigureRejected(
+            "The file starts like an image but cannot be read to the end: it is damaged or incomplete."
+        ) from None
+    return ImageInfo(content_type, width, height)
+
+
+def safe_name(wanted: str, extension: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """A file name for reports/figures/: letters, digits, - and _, the extension of the content, not yet `taken`.
+
+    >>> safe_name("My plot (final).PNG", "png")
+    'My-plot-final.png'
+    >>> safe_name("../../etc/passwd", "jpg", {"etc-passwd.jpg"})
+    'etc-passwd-2.jpg'
+    """
+    stem = wanted.rsplit(".", 1)[0] if "." in wanted.lstrip(".") else wanted
+    stem = _UNSAFE.sub("-", stem).strip("-_")[:MAX_NAME_LENGTH] or "figure"
+    name, counter = f"{stem}.{extension}", 1
+    while name in taken:
+        counter += 1
+        name = f"{stem}-{counter}.{extension}"
+    return name
+
+
+def referenced_names(markdown_text: str) -> set[str]:
+    """The figure file names a piece of markdown points at (`figures/x.png`, `./figures/x.png`, in ![]() or HTML).
+
+    >>> sorted(referenced_names('![a](figures/a.png) <img src="./figures/b.jpg"> figures/c.png'))
+    ['a.png', 'b.jpg', 'c.png']
+    """
+    return {name for match in _REFERENCE.findall(markdown_text) if (name := figure_name(match))}

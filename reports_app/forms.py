@@ -1,0 +1,54 @@
+from django import forms
+from django.conf import settings
+
+from . import figures, parsing
+
+MAX_ANSWER_CHARS = 100_000
+ANSWER_MARKER_ERROR = (
+    "'Answer:' cannot appear inside an answer: the course checker cuts the whole report at every 'Answer:', so the "
+    "check of every question after this one would break. Write it another way, e.g. 'Answer -'."
+)
+
+
+def clean_answer_text(text: str) -> str:
+    """Browser text -> the answer as stored: LF line ends, no blank lines around it."""
+    return parsing.normalize_newlines(text).strip("\n").rstrip()
+
+
+class AnswerForm(forms.Form):
+    text = forms.CharField(
+        label="Answer (markdown)",
+        required=False,
+        strip=False,
+        max_length=MAX_ANSWER_CHARS,
+        widget=forms.Textarea(attrs={"rows": 16, "class": "answer-text", "spellcheck": "true"}),
+    )
+    version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+    def clean_text(self) -> str:
+        text = clean_answer_text(self.cleaned_data["text"])
+        if parsing.ANSWER_MARKER in text:
+            raise forms.ValidationError(ANSWER_MARKER_ERROR)
+        return text
+
+
+class FigureForm(forms.Form):
+    file = forms.FileField(label="Image (PNG or JPEG)", widget=forms.FileInput(attrs={"accept": ".png,.jpg,.jpeg"}))
+    name = forms.CharField(
+        label="File name (optional)",
+        required=False,
+        max_length=figures.MAX_NAME_LENGTH,
+        help_text="Letters, digits, - and _; the uploaded file's name when empty.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.FIGURE_MAX_BYTES:  # refuse before reading a huge upload into memory
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1024 / 1024:.1f} MB; "
+                f"a figure may be at most {settings.FIGURE_MAX_BYTES / 1024 / 1024:.1f} MB."
+            )
+        return upload  # its content is judged by services.figure_add
+
+    def wanted_name(self) -> str:
+        return self.cleaned_data["name"] or self.cleaned_data["file"].name
