@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test test-postgres lint conformance bench clean
+.PHONY: install chromium run test test-postgres lint conformance bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,16 +13,20 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# Debian's chromium for the browser tests (tests/browser), installed when missing; needs root then.
+chromium:
+	.ci/ensure-chromium
+
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: install
+test: install chromium
 	$(PY) -m pytest
 
 # The same suite on a throwaway PostgreSQL cluster (installs Debian's postgresql when missing; needs root then).
-test-postgres: install
+test-postgres: install chromium
 	.ci/with-postgres $(PY) -m pytest
 
 lint: install

@@ -69,14 +69,15 @@ def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageInfo:
 
 
 def safe_name(wanted: str, extension: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
-    """A file name for reports/figures/: letters, digits, - and _, the extension of the content, not yet `taken`.
+    r"""A file name for reports/figures/: letters, digits, - and _, the extension of the content, not yet `taken`.
 
     >>> safe_name("My plot (final).PNG", "png")
     'My-plot-final.png'
-    >>> safe_name("../../etc/passwd", "jpg", {"etc-passwd.jpg"})
-    'etc-passwd-2.jpg'
+    >>> safe_name("..\\../etc/passwd.png", "jpg", {"passwd.jpg"})
+    'passwd-2.jpg'
     """
-    stem = wanted.rsplit(".", 1)[0] if "." in wanted.lstrip(".") else wanted
+    base = wanted.replace("\\", "/").rsplit("/", 1)[-1]  # a path is not a name: keep its last part
+    stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
     stem = _UNSAFE.sub("-", stem).strip("-_")[:MAX_NAME_LENGTH] or "figure"
     name, counter = f"{stem}.{extension}", 1
     while name in taken:

@@ -1,4 +1,5 @@
-"""The fixture cast: a demo template, a course, an instructor, alice and bob in group 1, charlie in group 2."""
+"""The fixture cast: a demo template, a course, an instructor, alice and bob in group 1, charlie in group 2, and
+test clients logged in as each of them (`alice`, `bob`, `charlie`, `staff`)."""
 
 from pathlib import Path
 
@@ -53,3 +54,61 @@ def group2(course, django_user_model):
     user = django_user_model.objects.create_user("charlie", password="pw-charlie")
     Membership.objects.create(user=user, group=group)
     return group
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    """Uploaded figures go to a fresh folder per test; passwords hash fast (the real hasher costs ~0.3 s a login)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def client_for(username: str):
+    """A test client logged in as `username` (created by the fixtures above)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+@pytest.fixture
+def alice(group1):
+    return client_for("alice")
+
+
+@pytest.fixture
+def bob(group1):
+    return client_for("bob")
+
+
+@pytest.fixture
+def charlie(group2):
+    return client_for("charlie")
+
+
+@pytest.fixture
+def staff(instructor):
+    return client_for("instructor")
+
+
+def png_bytes(width: int = 4, height: int = 3, color: str = "red") -> bytes:
+    """A real PNG image made with Pillow."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def jpeg_bytes(width: int = 4, height: int = 3, color: str = "blue") -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "JPEG")
+    return buffer.getvalue()

@@ -1,0 +1,88 @@
+"""Browser tests: Playwright (sync API) driving Debian's headless chromium against pytest-django's live_server.
+
+    def test_staff_sees_the_admin(page, live_server, login, django_user_model):
+        django_user_model.objects.create_user("staffer", password="pw-staffer", is_staff=True)
+        login(page, live_server, "staffer", "pw-staffer", path="/admin/login/")
+
+`page` is a fresh browser context per test (no shared cookies); `new_page()` opens another one, e.g. a second user.
+Chromium is the system's (CHROMIUM, default /usr/bin/chromium; `make test` installs it): never `playwright install`.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from pytest_django.live_server_helper import LiveServer
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Without the background-networking flags chromium's own connections are refused by a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+TIMEOUT_MS = 10_000
+
+
+@pytest.fixture(scope="package")
+def _allow_orm_beside_event_loop() -> Iterator[None]:
+    # Playwright's sync API keeps an asyncio loop running in the main thread, so Django would refuse ORM calls.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="package")
+def browser(_allow_orm_beside_event_loop) -> Iterator[Browser]:
+    """One chromium for all browser tests. Package scope, not session: the event loop must stop before other tests."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"{CHROMIUM} is missing: run .ci/ensure-chromium (make test does) or set CHROMIUM")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
+    """A factory of pages, each in its own context (own cookies): two users at once. All closed after the test."""
+    contexts = []
+
+    def make() -> Page:
+        context = browser.new_context()
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Page]) -> Page:
+    return new_page()
+
+
+@pytest.fixture
+def login() -> Callable[..., None]:
+    """`login(page, live_server, username, password, path="/accounts/login/")`: fill the form, wait to leave it."""
+
+    def log_in(
+        page: Page, live_server: LiveServer, username: str, password: str, path: str = "/accounts/login/"
+    ) -> None:
+        page.goto(live_server.url + path)
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(lambda url: urlsplit(url).path != path)
+
+    return log_in

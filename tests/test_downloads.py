@@ -1,0 +1,186 @@
+"""The three downloads of a group's report: the reports/ zip, the course's hand-in HTML and the grading HTML."""
+
+import base64
+import io
+import re
+import zipfile
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from pytest_django.asserts import assertRedirects
+
+from reports_app import rendering, services
+from reports_app.models import Question
+from reports_app.parsing import parse_report
+from tests.conftest import png_bytes
+
+SCRIPT = "<script>alert(1)</script>"
+DOWNLOADS = ["download-zip", "download-html", "download-grading"]
+
+
+@pytest.fixture
+def report(group1):
+    return services.report_for_group(group1)
+
+
+def save(report, number: int, text: str, user=None):
+    question = Question.objects.get(template=report.template, number=number)
+    return services.answer_save(report=report, question=question, text=text, base_version=0, user=user)
+
+
+def add_figure(report, data: bytes, name: str):
+    figure, _ = services.figure_add(report=report, data=data, wanted_name=name, user=None)
+    return figure
+
+
+def words(n: int) -> str:
+    return " ".join(f"word{i}" for i in range(n))
+
+
+@pytest.fixture
+def filled(report, django_user_model):
+    """A report with answers that pass and fail the course check, two ticked items and two figures in use."""
+    alice = django_user_model.objects.get(username="alice")
+    add_figure(report, png_bytes(color="red"), "pipeline.png")
+    add_figure(report, png_bytes(color="green"), "runs.png")
+    answers = {
+        1: "7",
+        2: "s123456, s234567",
+        3: words(60),  # 50-100 words: passes
+        4: words(10),  # 100-200 words: fails
+        6: f"{words(120)}\n\n![runs](figures/runs.png)",  # 100-200 words + 1-2 images: passes
+        9: f"![pipeline](figures/pipeline.png)\n\n{words(250)}",
+    }
+    for number, text in answers.items():
+        save(report, number, text, user=alice)
+    services.checklist_set(report=report, changes={1: True, 5: True}, user=alice)
+    return answers
+
+
+def zip_contents(response) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+# --- zip ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_zip_holds_the_readme_and_every_figure_intact(alice, group1, report, filled):
+    response = alice.get(reverse("download-zip", args=[group1.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"] == 'attachment; filename="C1-group-1-reports.zip"'
+    files = zip_contents(response)
+    assert sorted(files) == ["reports/README.md", "reports/figures/pipeline.png", "reports/figures/runs.png"]
+    assert files["reports/figures/pipeline.png"] == png_bytes(color="red")
+    assert files["reports/figures/runs.png"] == png_bytes(color="green")
+    assert files["reports/README.md"].decode("utf-8") == services.report_markdown(report)
+
+
+def test_the_zips_readme_parses_back_to_the_saved_answers_and_ticks(alice, group1, report, filled, demo_template):
+    readme = zip_contents(alice.get(reverse("download-zip", args=[group1.pk])))["reports/README.md"].decode()
+
+    parsed = parse_report(readme, demo_template.parsed())
+
+    assert parsed.problems == ()
+    assert {number: parsed.answers[number] for number in filled} == filled
+    assert {number for number, text in parsed.answers.items() if text} == set(filled)
+    assert {index for index, mark in parsed.marks.items() if mark.strip()} == {1, 5}
+    assert parsed.marks[1] == "x"
+
+
+def test_the_course_checks_the_zips_readme_as_the_report_page_shows(alice, group1, report, filled, demo_template):
+    readme = zip_contents(alice.get(reverse("download-zip", args=[group1.pk])))["reports/README.md"].decode()
+
+    result = services.check_markdown(readme, demo_template)
+
+    page = services.report_page(report).result
+    assert result.course_error is None
+    assert result.lines() == page.lines()
+    assert 0 < result.passed < result.total  # the report has passing and failing answers
+    assert "Question 4 failed check. Expected number of words to be between 100 and 200 but got 10" in result.lines()
+    response = alice.get(reverse("report", args=[group1.pk]))
+    assert f'<span id="passed">passed {result.passed}/{result.total}</span>' in response.content.decode()
+
+
+# --- hand-in HTML ------------------------------------------------------------------------------------------------
+
+
+def test_the_hand_in_html_is_the_courses_rendering_of_the_readme(alice, group1, report, filled):
+    response = alice.get(reverse("download-html", args=[group1.pk]))
+
+    assert response.status_code == 200
+    assert response.content.decode("utf-8") == rendering.standard_html(services.report_markdown(report))
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert re.fullmatch(r'attachment; filename="[^"]*report\.html"', disposition)
+    assert response["Content-Security-Policy"] == "sandbox"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_raw_html_in_an_answer_is_kept_in_the_hand_in_html_only(alice, group1, report, demo_template):
+    save(report, 3, f"Our data.\n\n{SCRIPT}\n\nMore text.")
+
+    hand_in = alice.get(reverse("download-html", args=[group1.pk])).content.decode()
+    page = alice.get(reverse("report", args=[group1.pk])).content.decode()
+    preview = alice.post(reverse("preview-answer", args=[group1.pk, 3]), {"text": SCRIPT}).content.decode()
+    grading = alice.get(reverse("download-grading", args=[group1.pk])).content.decode()
+
+    assert SCRIPT in hand_in
+    assert "Our data." in page
+    for html in (page, preview, grading):
+        assert SCRIPT not in html
+        assert "alert(1)" not in html
+
+
+# --- grading HTML ------------------------------------------------------------------------------------------------
+
+
+def test_the_grading_html_embeds_each_used_figure_and_carries_its_csp(alice, group1, report, filled):
+    response = alice.get(reverse("download-grading", args=[group1.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="C1-group-1-grading.html"'
+    assert response["Content-Security-Policy"] == rendering.GRADING_CSP
+    html = response.content.decode()
+    assert f'<meta http-equiv="Content-Security-Policy" content="{rendering.GRADING_CSP}">' in html
+    for color in ("red", "green"):
+        uri = "data:image/png;base64," + base64.b64encode(png_bytes(color=color)).decode("ascii")
+        assert f'src="{uri}"' in html
+    sources = re.findall(r'<img [^>]*src="([^"]*)"', html)
+    assert len(sources) == 2
+    assert all(src.startswith("data:image/png;base64,") for src in sources)
+
+
+# --- who may download --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", DOWNLOADS)
+def test_outsider_gets_404_for_a_download(charlie, group1, report, name):
+    assert charlie.get(reverse(name, args=[group1.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("name", DOWNLOADS)
+def test_anonymous_is_sent_to_log_in_for_a_download(client, group1, report, name):
+    url = reverse(name, args=[group1.pk])
+
+    assertRedirects(client.get(url), f"{reverse('login')}?next={url}")
+
+
+@pytest.mark.parametrize("name", DOWNLOADS)
+def test_staff_can_download(staff, group1, report, filled, name):
+    response = staff.get(reverse(name, args=[group1.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+
+
+@pytest.mark.parametrize("name", DOWNLOADS)
+def test_a_member_can_download_after_the_deadline(alice, course, group1, report, filled, name):
+    course.deadline = timezone.now() - timedelta(hours=1)
+    course.save()
+
+    assert alice.get(reverse(name, args=[group1.pk])).status_code == 200

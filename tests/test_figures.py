@@ -1,0 +1,438 @@
+"""The figures page and the figure views: upload (judged by content), names, storage, serving, preview, delete."""
+
+import hashlib
+import io
+import random
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+
+from reports_app import services
+from reports_app.models import Figure, Question
+from tests.conftest import jpeg_bytes, png_bytes
+
+NOT_AN_IMAGE = (
+    "Only PNG and JPEG images can be uploaded, and this file is neither (we check its content, not its name)."
+)
+DAMAGED = "The file starts like an image but cannot be read to the end: it is damaged or incomplete."
+EMPTY = "The submitted file is empty."
+MEMBERS_ONLY = "Only the group's members can change its report."
+
+
+@pytest.fixture
+def report(group1):
+    return services.report_for_group(group1)
+
+
+def upload(client, group, data: bytes, filename: str = "plot.png", name: str = "", content_type: str = "image/png"):
+    """POST one file to the group's figures page, as the browser form does."""
+    file = SimpleUploadedFile(filename, data, content_type=content_type)
+    return client.post(reverse("figures", args=[group.pk]), {"file": file, "name": name})
+
+
+def add_figure(report, data: bytes, name: str = "plot.png") -> Figure:
+    figure, _ = services.figure_add(report=report, data=data, wanted_name=name, user=None)
+    return figure
+
+
+def stored_files() -> list[Path]:
+    return [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+
+
+def shown_messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def noisy_png(width: int, height: int) -> bytes:
+    """A real PNG that does not compress: deterministic noise, about 3 bytes a pixel."""
+    image = Image.frombytes("RGB", (width, height), random.Random(0).randbytes(width * height * 3))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def figure_url(group, name: str) -> str:
+    return reverse("figure", args=[group.pk, name])
+
+
+# --- upload ------------------------------------------------------------------------------------------------------
+
+
+def test_uploading_a_png_stores_it_and_lists_its_snippet(alice, group1, report):
+    data = png_bytes(4, 3)
+
+    response = upload(alice, group1, data, filename="plot.png")
+
+    assertRedirects(response, reverse("figures", args=[group1.pk]), fetch_redirect_response=False)
+    figure = Figure.objects.get(report=report)
+    assert figure.name == "plot.png"
+    assert figure.content_type == "image/png"
+    assert (figure.width, figure.height) == (4, 3)
+    assert figure.size == len(data)
+    assert figure.sha256 == hashlib.sha256(data).hexdigest()
+    assert figure.uploaded_by.username == "alice"
+    with figure.file.open("rb") as f:
+        assert f.read() == data
+    page = alice.get(reverse("figures", args=[group1.pk]))
+    assertContains(page, 'value="![plot](figures/plot.png)"')
+    assert shown_messages(page) == [
+        "Uploaded plot.png. Paste ![plot](figures/plot.png) into an answer to show it.",
+    ]
+
+
+def test_a_jpeg_gets_the_jpg_extension_whatever_its_uploaded_name_says(alice, group1, report):
+    data = jpeg_bytes(5, 2)
+
+    response = upload(alice, group1, data, filename="photo.png", content_type="image/png")
+
+    assertRedirects(response, reverse("figures", args=[group1.pk]), fetch_redirect_response=False)
+    figure = Figure.objects.get(report=report)
+    assert figure.name == "photo.jpg"
+    assert figure.content_type == "image/jpeg"
+    assert (figure.width, figure.height) == (5, 2)
+    with figure.file.open("rb") as f:
+        assert f.read() == data
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param(b"x,y\n1,2\n", NOT_AN_IMAGE, id="text-file-named-png"),
+        pytest.param(b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04", NOT_AN_IMAGE, id="gif"),
+        pytest.param(b"", EMPTY, id="empty"),
+        pytest.param(png_bytes()[:40], DAMAGED, id="truncated-png"),
+        pytest.param(b"\x89PNG\r\n\x1a\n" + b"garbage " * 20, DAMAGED, id="png-header-then-garbage"),
+    ],
+)
+def test_a_file_that_is_not_a_whole_png_or_jpeg_is_refused_and_nothing_is_stored(alice, group1, report, data, message):
+    response = upload(alice, group1, data, filename="plot.png")
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"file": [message]}
+    assertContains(response, message)
+    assert not Figure.objects.exists()
+    assert stored_files() == []
+
+
+def test_a_file_over_the_size_limit_is_refused_and_nothing_is_stored(alice, group1, report, settings):
+    settings.FIGURE_MAX_BYTES = 100_000
+    data = noisy_png(300, 300)
+    assert len(data) == 270_702
+
+    response = upload(alice, group1, data)
+
+    assert response.status_code == 200
+    message = "The file is 0.3 MB; a figure may be at most 0.1 MB."
+    assert response.context["form"].errors == {"file": [message]}
+    assertContains(response, message)
+    assert not Figure.objects.exists()
+    assert stored_files() == []
+
+
+def test_an_image_with_too_many_pixels_is_refused_and_nothing_is_stored(alice, group1, report, settings):
+    settings.FIGURE_MAX_PIXELS = 10
+
+    response = upload(alice, group1, png_bytes(4, 3))
+
+    assert response.status_code == 200
+    message = "The image is 4 x 3 pixels; figures may have at most 10 pixels. Scale it down and upload it again."
+    assert response.context["form"].errors == {"file": [message]}
+    assertContains(response, message)
+    assert not Figure.objects.exists()
+    assert stored_files() == []
+
+
+# --- names -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wanted", ["../../etc/passwd.png", "../../etc/passwd", "..\\..\\etc\\passwd.png"])
+def test_a_path_as_wanted_name_becomes_a_plain_file_name(alice, group1, report, wanted):
+    upload(alice, group1, png_bytes(), filename="plot.png", name=wanted)
+
+    name = Figure.objects.get(report=report).name
+    assert "/" not in name
+    assert "\\" not in name
+    assert name.count(".") == 1
+    assert name.endswith(".png")
+    assert "passwd" in name
+
+
+def test_a_path_in_the_uploaded_file_name_becomes_a_plain_file_name(alice, group1, report):
+    upload(alice, group1, png_bytes(), filename="../../etc/passwd.png")
+
+    name = Figure.objects.get(report=report).name
+    assert "/" not in name
+    assert name.count(".") == 1
+    assert name.endswith(".png")
+    assert "passwd" in name
+
+
+def test_two_images_with_the_same_name_get_different_names(alice, group1, report):
+    upload(alice, group1, png_bytes(color="red"), filename="x.png")
+    upload(alice, group1, png_bytes(color="green"), filename="x.png")
+
+    assert sorted(Figure.objects.filter(report=report).values_list("name", flat=True)) == ["x-2.png", "x.png"]
+
+
+def test_the_same_image_uploaded_twice_is_stored_once(alice, group1, report):
+    data = png_bytes()
+    upload(alice, group1, data, filename="x.png")
+    alice.get(reverse("figures", args=[group1.pk]))  # shows the "Uploaded x.png" message
+
+    response = upload(alice, group1, data, filename="other.png", name="other")
+
+    assertRedirects(response, reverse("figures", args=[group1.pk]), fetch_redirect_response=False)
+    assert list(Figure.objects.filter(report=report).values_list("name", flat=True)) == ["x.png"]
+    assert len(stored_files()) == 1
+    page = alice.get(reverse("figures", args=[group1.pk]))
+    assert shown_messages(page) == ["This image is uploaded already, as x.png."]
+
+
+def test_the_stored_file_name_is_ours_not_the_uploaders(alice, group1, report):
+    upload(alice, group1, png_bytes(), filename="my-secret-plot.png")
+
+    figure = Figure.objects.get(report=report)
+    assert figure.file.name.startswith(f"figures/{report.pk}/")
+    assert "my-secret-plot" not in figure.file.name
+    assert [p.relative_to(settings.MEDIA_ROOT).as_posix() for p in stored_files()] == [figure.file.name]
+
+
+# --- serving -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["alice", "staff"])
+def test_a_member_and_staff_get_the_figure_bytes_with_its_type(request, group1, report, who):
+    data = jpeg_bytes()
+    figure = add_figure(report, data, "photo.jpg")
+    client = request.getfixturevalue(who)
+
+    response = client.get(figure_url(group1, figure.name))
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == data
+    response.close()
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_png_is_served_as_a_png(alice, group1, report):
+    data = png_bytes()
+    add_figure(report, data, "plot.png")
+
+    response = alice.get(figure_url(group1, "plot.png"))
+
+    assert b"".join(response.streaming_content) == data
+    response.close()
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_outsider_gets_404_for_a_figure(charlie, group1, report):
+    add_figure(report, png_bytes(), "plot.png")
+
+    assert charlie.get(figure_url(group1, "plot.png")).status_code == 404
+
+
+def test_anonymous_is_sent_to_log_in_for_a_figure(client, group1, report):
+    add_figure(report, png_bytes(), "plot.png")
+    url = figure_url(group1, "plot.png")
+
+    response = client.get(url)
+
+    assertRedirects(response, f"{reverse('login')}?next={url}")
+
+
+def test_a_figure_that_does_not_exist_gives_404(alice, group1, report):
+    add_figure(report, png_bytes(), "plot.png")
+
+    assert alice.get(figure_url(group1, "nothing.png")).status_code == 404
+
+
+def test_a_figure_of_another_group_is_not_served_under_this_group(alice, group1, group2):
+    other = services.report_for_group(group2)
+    add_figure(other, png_bytes(), "theirs.png")
+    services.report_for_group(group1)
+
+    assert alice.get(figure_url(group1, "theirs.png")).status_code == 404
+
+
+def test_a_figure_in_an_answer_shows_in_the_answer_preview(alice, group1, report):
+    add_figure(report, png_bytes(), "plot.png")
+
+    response = alice.post(reverse("preview-answer", args=[group1.pk, 6]), {"text": "![plot](figures/plot.png)"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert re.search(rf'<img [^>]*src="{re.escape(figure_url(group1, "plot.png"))}"', html), html
+
+
+# --- delete ------------------------------------------------------------------------------------------------------
+
+
+def test_an_unused_figure_is_deleted_by_one_post(alice, group1, report, django_capture_on_commit_callbacks):
+    figure = add_figure(report, png_bytes(), "plot.png")
+    path = Path(figure.file.path)
+    assert path.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice.post(reverse("delete-figure", args=[group1.pk, "plot.png"]))
+
+    assertRedirects(response, reverse("figures", args=[group1.pk]), fetch_redirect_response=False)
+    assert not Figure.objects.filter(pk=figure.pk).exists()
+    assert not path.exists()
+    page = alice.get(reverse("figures", args=[group1.pk]))
+    assert shown_messages(page) == ["Deleted plot.png."]
+
+
+def test_the_file_of_a_deleted_figure_stays_until_the_delete_commits(
+    alice, group1, report, django_capture_on_commit_callbacks
+):
+    figure = add_figure(report, png_bytes(), "plot.png")
+    path = Path(figure.file.path)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        alice.post(reverse("delete-figure", args=[group1.pk, "plot.png"]))
+        assert not Figure.objects.filter(pk=figure.pk).exists()
+        assert path.exists()
+    for callback in callbacks:
+        callback()
+
+    assert not path.exists()
+
+
+def test_a_used_figure_asks_for_confirmation_naming_the_question(
+    alice, group1, report, django_capture_on_commit_callbacks
+):
+    figure = add_figure(report, png_bytes(), "plot.png")
+    question = Question.objects.get(template=report.template, number=6)
+    services.answer_save(
+        report=report, question=question, text="See ![plot](figures/plot.png).", base_version=0, user=None
+    )
+    url = reverse("delete-figure", args=[group1.pk, "plot.png"])
+
+    response = alice.post(url)
+
+    assert response.status_code == 200
+    assertContains(response, "plot.png is still used in question 6.")
+    assert Figure.objects.filter(pk=figure.pk).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice.post(url, {"confirm": "yes"})
+
+    assertRedirects(response, reverse("figures", args=[group1.pk]), fetch_redirect_response=False)
+    assert not Figure.objects.filter(pk=figure.pk).exists()
+    assert stored_files() == []
+
+
+def test_the_figures_page_says_which_questions_use_a_figure(alice, group1, report):
+    add_figure(report, png_bytes(), "plot.png")
+    question = Question.objects.get(template=report.template, number=9)
+    services.answer_save(report=report, question=question, text="![a](figures/plot.png)", base_version=0, user=None)
+
+    response = alice.get(reverse("figures", args=[group1.pk]))
+
+    assertContains(response, f'Used in <a href="{reverse("report", args=[group1.pk])}#question-9">question 9</a>.')
+
+
+# --- who may change figures --------------------------------------------------------------------------------------
+
+
+def test_outsider_gets_404_when_uploading(charlie, group1, report):
+    response = upload(charlie, group1, png_bytes())
+
+    assert response.status_code == 404
+    assert not Figure.objects.exists()
+    assert stored_files() == []
+
+
+def test_outsider_gets_404_when_deleting(charlie, group1, report):
+    figure = add_figure(report, png_bytes(), "plot.png")
+
+    response = charlie.post(reverse("delete-figure", args=[group1.pk, "plot.png"]))
+
+    assert response.status_code == 404
+    assert Figure.objects.filter(pk=figure.pk).exists()
+
+
+def test_outsider_gets_404_for_the_figures_page(charlie, group1):
+    assert charlie.get(reverse("figures", args=[group1.pk])).status_code == 404
+
+
+def test_anonymous_is_sent_to_log_in_for_the_figures_page(client, group1):
+    url = reverse("figures", args=[group1.pk])
+
+    assertRedirects(client.get(url), f"{reverse('login')}?next={url}")
+
+
+def test_staff_who_is_not_a_member_cannot_upload(staff, group1, report):
+    response = upload(staff, group1, png_bytes())
+
+    assertRedirects(response, reverse("report", args=[group1.pk]), fetch_redirect_response=False)
+    assert not Figure.objects.exists()
+    assert stored_files() == []
+    page = staff.get(reverse("report", args=[group1.pk]))
+    assert shown_messages(page) == [MEMBERS_ONLY]
+
+
+def test_staff_sees_the_figures_page_without_the_upload_form(staff, group1, report):
+    add_figure(report, png_bytes(), "plot.png")
+
+    response = staff.get(reverse("figures", args=[group1.pk]))
+
+    assertContains(response, "plot.png")
+    assertNotContains(response, 'id="upload-form"')
+
+
+def test_after_the_deadline_an_upload_is_refused(alice, course, group1, report):
+    course.deadline = timezone.now() - timedelta(hours=1)
+    course.save()
+
+    response = upload(alice, group1, png_bytes())
+
+    assertRedirects(response, reverse("report", args=[group1.pk]), fetch_redirect_response=False)
+    assert not Figure.objects.exists()
+    assert stored_files() == []
+    (message,) = shown_messages(alice.get(reverse("report", args=[group1.pk])))
+    assert message.startswith("The hand-in closed on ")
+    assert message.endswith("; the report can no longer be changed.")
+
+
+def test_after_the_deadline_a_figure_is_not_deleted(alice, course, group1, report):
+    figure = add_figure(report, png_bytes(), "plot.png")
+    course.deadline = timezone.now() - timedelta(hours=1)
+    course.save()
+
+    response = alice.post(reverse("delete-figure", args=[group1.pk, "plot.png"]))
+
+    assertRedirects(response, reverse("report", args=[group1.pk]), fetch_redirect_response=False)
+    assert Figure.objects.filter(pk=figure.pk).exists()
+    assert Path(figure.file.path).exists()
+
+
+# --- queries -----------------------------------------------------------------------------------------------------
+
+
+def test_the_figures_page_query_count_does_not_grow_with_the_figures(alice, group1, report):
+    add_figure(report, png_bytes(color="red"), "a.png")
+    with CaptureQueriesContext(connection) as one:
+        response = alice.get(reverse("figures", args=[group1.pk]))
+    assert response.status_code == 200
+    for color in ("green", "blue", "white", "black"):
+        add_figure(report, png_bytes(color=color), f"{color}.png")
+
+    with CaptureQueriesContext(connection) as five:
+        response = alice.get(reverse("figures", args=[group1.pk]))
+
+    assert response.status_code == 200
+    assert len(response.context["figures"]) == 5
+    assert len(five.captured_queries) == len(one.captured_queries)

@@ -1,0 +1,164 @@
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from reports_app import services
+from reports_app.models import Course, Group, Membership, Question, Report
+
+from .conftest import client_for
+
+
+def url(group) -> str:
+    return reverse("report", args=[group.pk])
+
+
+def save(group, number: int, text: str, username: str = "alice"):
+    from django.contrib.auth import get_user_model
+
+    report = services.report_for_group(group)
+    question = Question.objects.get(template=report.template, number=number)
+    answer = report.answers.filter(question=question).first()
+    return services.answer_save(
+        report=report,
+        question=question,
+        text=text,
+        base_version=answer.version if answer else 0,
+        user=get_user_model().objects.get(username=username),
+    )
+
+
+def test_anonymous_is_sent_to_login(client, group1):
+    response = client.get(url(group1))
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url(group1)}"
+
+
+def test_outsider_gets_404(charlie, group1):
+    assert charlie.get(url(group1)).status_code == 404
+
+
+def test_unknown_group_gets_404(alice):
+    assert alice.get(reverse("report", args=[999])).status_code == 404
+
+
+def test_member_sees_every_question_in_template_order_with_the_course_verdicts(alice, group1):
+    save(group1, 3, "word " * 60)  # question 3 wants 50-100 words
+    save(group1, 4, "too short")
+    response = alice.get(url(group1))
+    assert response.status_code == 200
+    html = response.content.decode()
+    positions = [html.index(f'id="question-{n}-heading"') for n in range(1, 11)]
+    assert positions == sorted(positions)
+    page = services.report_page(group1.report)
+    assert f"passed {page.result.passed}/10" in html
+    assert "words 60 of 50-100" in html
+    assert "Question 4 failed check. Expected number of words to be between" in html
+    assert "Last changed by alice" in html
+
+
+def test_page_is_started_on_the_course_template_the_first_time(alice, group1):
+    assert not Report.objects.filter(group=group1).exists()
+    assert alice.get(url(group1)).status_code == 200
+    assert Report.objects.get(group=group1).template == group1.course.template
+
+
+def test_answers_are_shown_sanitized(alice, group1):
+    save(group1, 3, 'Hello <script>alert(1)</script> <img src=x onerror="alert(2)"> [x](javascript:alert(3))')
+    html = alice.get(url(group1)).content.decode()
+    assert "Hello" in html
+    assert "alert(1)" not in html and "onerror" not in html and "javascript:" not in html
+
+
+def test_placeholder_answers_are_flagged(alice, group1):
+    save(group1, 3, "--- question 3 fill here ---")
+    assert "still the template's placeholder" in alice.get(url(group1)).content.decode()
+
+
+def test_staff_sees_any_group_read_only(staff, group1):
+    response = staff.get(url(group1))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "read-only for you" in html
+    assert reverse("edit-answer", args=[group1.pk, 3]) in html  # a View link
+    assert ">Edit<" not in html
+    assert 'id="checklist-save"' not in html
+
+
+def test_time_left_shows_before_the_deadline_and_read_only_after(alice, group1):
+    course = group1.course
+    course.deadline = timezone.now() + timezone.timedelta(days=2, hours=3)
+    course.save()
+    assert "2\xa0days, 2\xa0hours left" in alice.get(url(group1)).content.decode()
+    course.deadline = timezone.now() - timezone.timedelta(minutes=1)
+    course.save()
+    html = alice.get(url(group1)).content.decode()
+    assert "The hand-in closed on" in html
+    assert ">Edit<" not in html
+
+
+def test_an_extension_keeps_the_group_open(alice, group1):
+    group1.course.deadline = timezone.now() - timezone.timedelta(hours=1)
+    group1.course.save()
+    group1.extension = timezone.now() + timezone.timedelta(days=1)
+    group1.save()
+    html = alice.get(url(group1)).content.decode()
+    assert "extended for this group" in html
+    assert ">Edit<" in html
+
+
+def test_a_course_without_template_gives_404(django_user_model, client):
+    course = Course.objects.create(code="EMPTY")
+    group = Group.objects.create(course=course, number=1)
+    user = django_user_model.objects.create_user("eve", password="x")
+    Membership.objects.create(user=user, group=group)
+    client.force_login(user)
+    assert client.get(url(group)).status_code == 404
+
+
+def big_template_course(django_user_model, n_questions: int):
+    """A course on a generated template with `n_questions` questions, each answered, and one student."""
+    from reports_app.parsing import ANSWER_MARKER
+
+    checklist = "\n".join(f"* [ ] item {i}" for i in range(20))
+    questions = "\n\n".join(
+        f"### Question {n}\n\n> **Question {n}?**\n>\n> Recommended answer length: 10-20 words.\n>\n"
+        f"> {ANSWER_MARKER}\n\n--- question {n} fill here ---"
+        for n in range(1, n_questions + 1)
+    )
+    source = f"# Big\n\n## Overall project checklist\n\n### Week 1\n\n{checklist}\n\n## Answers\n\n{questions}\n"
+    template, _ = services.template_load(name=f"big-{n_questions}", source=source)
+    course = Course.objects.create(code=f"BIG{n_questions}", template=template)
+    group = Group.objects.create(course=course, number=1)
+    user = django_user_model.objects.create_user(f"big{n_questions}", password="x")
+    Membership.objects.create(user=user, group=group)
+    report = services.report_for_group(group)
+    for question in template.questions.all():
+        services.answer_save(report=report, question=question, text="a b c", base_version=0, user=user)
+    services.checklist_set(report=report, changes={1: True, 2: True}, user=user)
+    return group, client_for(user.username)
+
+
+def count_queries(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
+def test_report_page_queries_do_not_grow_with_questions_and_answers(django_user_model):
+    small_group, small = big_template_course(django_user_model, 3)
+    big_group, big = big_template_course(django_user_model, 31)
+    # session, user, group+course+template+report, membership, questions, answers, checklist, marks, figures
+    assert count_queries(small, url(small_group)) == count_queries(big, url(big_group)) == 9
+
+
+def test_edit_page_queries_do_not_grow_with_questions_and_answers(django_user_model):
+    small_group, small = big_template_course(django_user_model, 3)
+    big_group, big = big_template_course(django_user_model, 31)
+    edit = "edit-answer"
+    # session, user, group+course+template+report, membership, question, answer, is-last, figures
+    assert (
+        count_queries(small, reverse(edit, args=[small_group.pk, 2]))
+        == count_queries(big, reverse(edit, args=[big_group.pk, 2]))
+        == 8
+    )
