@@ -6,6 +6,7 @@ from .models import (
     ChecklistItem,
     ChecklistMark,
     Course,
+    Figure,
     Group,
     Membership,
     Question,
@@ -51,7 +52,7 @@ class CourseAdmin(admin.ModelAdmin):
 
 @admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
-    list_display = ["course", "number", "name", "repo_url"]
+    list_display = ["course", "number", "name", "repo_url", "extension"]
     list_filter = ["course"]
     list_select_related = ["course"]
     search_fields = ["name", "repo_url", "memberships__user__username"]
@@ -59,11 +60,27 @@ class GroupAdmin(admin.ModelAdmin):
 
 
 class AnswerInline(admin.TabularInline):
+    """Read-only: answers change through the student pages or an import, which keep every version."""
+
     model = Answer
     fields = ["question", "text", "version", "updated_by", "updated_at"]
-    readonly_fields = ["question", "version", "updated_by", "updated_at"]
+    readonly_fields = fields
     extra = 0
     can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class FigureInline(admin.TabularInline):
+    model = Figure
+    fields = ["name", "content_type", "width", "height", "size", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False  # students delete figures on their page, which removes the file too
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Report)
@@ -72,14 +89,15 @@ class ReportAdmin(admin.ModelAdmin):
     list_filter = ["group__course", "template"]
     list_select_related = ["group__course", "template"]
     readonly_fields = ["source", "source_label", "layout", "problems", "unplaced", "imported_at"]
-    inlines = [AnswerInline]
+    inlines = [AnswerInline, FigureInline]
 
 
 @admin.register(AnswerRevision)
 class AnswerRevisionAdmin(admin.ModelAdmin):
-    list_display = ["answer", "version", "author", "source", "created_at"]
+    list_display = ["answer", "version", "kind", "author", "source", "created_at"]
+    list_filter = ["kind"]
     list_select_related = ["answer__report__group__course", "answer__question", "author"]
-    readonly_fields = ["answer", "version", "text", "author", "source", "created_at"]
+    readonly_fields = ["answer", "version", "kind", "text", "author", "source", "created_at"]
 
 
 admin.site.register(ChecklistMark)
