@@ -35,8 +35,12 @@ class ImageInfo:
         return EXTENSIONS[self.content_type]
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB"
+def human_size(size: int) -> str:
+    """
+    >>> human_size(300_000), human_size(5 * 1024 * 1024)
+    ('293 kB', '5.0 MB')
+    """
+    return f"{size / 1024:.0f} kB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
 
 
 def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageInfo:
@@ -44,24 +48,28 @@ def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ImageInfo:
     if not data:
         raise FigureRejected("The file is empty.")
     if len(data) > max_bytes:
-        raise FigureRejected(f"The file is {_megabytes(len(data))}; a figure may be at most {_megabytes(max_bytes)}.")
+        raise FigureRejected(f"The file is {human_size(len(data))}; a figure may be at most {human_size(max_bytes)}.")
     content_type = image_type(data)
     if content_type is None:
         raise FigureRejected(
             "Only PNG and JPEG images can be uploaded, and this file is neither (we check its content, not its name)."
         )
+    max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)  # Pillow refuses more anyway
+    too_big = (
+        "The image {size}has too many pixels: figures may have at most {max_pixels:,} (width x height). "
+        "Scale it down and upload it again."
+    )
     try:
         with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[content_type]]) as image:
             width, height = image.size
             if width * height > max_pixels:
-                raise FigureRejected(
-                    f"The image is {width} x {height} pixels; figures may have at most {max_pixels:,} pixels. "
-                    "Scale it down and upload it again."
-                )
+                raise FigureRejected(too_big.format(size=f"({width} x {height}) ", max_pixels=max_pixels))
             image.load()  # decode every pixel: a truncated or corrupt file fails here, not in a grader's browser
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        if isinstance(error, FigureRejected):
-            raise
+    except FigureRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # Pillow's own, higher limit
+        raise FigureRejected(too_big.format(size="", max_pixels=max_pixels)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise FigureRejected(
             "The file starts like an image but cannot be read to the end: it is damaged or incomplete."
         ) from None
@@ -79,8 +87,9 @@ def safe_name(wanted: str, extension: str, taken: set[str] | frozenset[str] = fr
     base = wanted.replace("\\", "/").rsplit("/", 1)[-1]  # a path is not a name: keep its last part
     stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
     stem = _UNSAFE.sub("-", stem).strip("-_")[:MAX_NAME_LENGTH] or "figure"
+    taken = {t.lower() for t in taken}  # x.png and X.png would clash in a checkout on macOS or Windows
     name, counter = f"{stem}.{extension}", 1
-    while name in taken:
+    while name.lower() in taken:
         counter += 1
         name = f"{stem}-{counter}.{extension}"
     return name

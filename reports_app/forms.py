@@ -45,8 +45,8 @@ class FigureForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > settings.FIGURE_MAX_BYTES:  # refuse before reading a huge upload into memory
             raise forms.ValidationError(
-                f"The file is {upload.size / 1024 / 1024:.1f} MB; "
-                f"a figure may be at most {settings.FIGURE_MAX_BYTES / 1024 / 1024:.1f} MB."
+                f"The file is {figures.human_size(upload.size)}; "
+                f"a figure may be at most {figures.human_size(settings.FIGURE_MAX_BYTES)}."
             )
         return upload  # its content is judged by services.figure_add
 

@@ -133,12 +133,12 @@ def test_a_file_that_is_not_a_whole_png_or_jpeg_is_refused_and_nothing_is_stored
 def test_a_file_over_the_size_limit_is_refused_and_nothing_is_stored(alice, group1, report, settings):
     settings.FIGURE_MAX_BYTES = 100_000
     data = noisy_png(300, 300)
-    assert 260_000 < len(data) < 280_000  # noise does not compress: about 0.26 MB, shown as 0.3 MB
+    assert 260_000 < len(data) < 280_000  # noise does not compress: about 264 kB
 
     response = upload(alice, group1, data)
 
     assert response.status_code == 200
-    message = "The file is 0.3 MB; a figure may be at most 0.1 MB."
+    message = f"The file is {len(data) / 1024:.0f} kB; a figure may be at most 98 kB."
     assert response.context["form"].errors == {"file": [message]}
     assertContains(response, message)
     assert not Figure.objects.exists()
@@ -151,7 +151,10 @@ def test_an_image_with_too_many_pixels_is_refused_and_nothing_is_stored(alice, g
     response = upload(alice, group1, png_bytes(4, 3))
 
     assert response.status_code == 200
-    message = "The image is 4 x 3 pixels; figures may have at most 10 pixels. Scale it down and upload it again."
+    message = (
+        "The image (4 x 3) has too many pixels: figures may have at most 10 (width x height). "
+        "Scale it down and upload it again."
+    )
     assert response.context["form"].errors == {"file": [message]}
     assertContains(response, message)
     assert not Figure.objects.exists()
@@ -168,7 +171,7 @@ def test_a_huge_but_small_file_gets_the_too_many_pixels_message(alice, group1, r
 
     assert response.status_code == 200
     message = (
-        "The image is 20000 x 10000 pixels; figures may have at most 40,000,000 pixels. "
+        "The image has too many pixels: figures may have at most 40,000,000 (width x height). "
         "Scale it down and upload it again."
     )
     assert response.context["form"].errors == {"file": [message]}
@@ -206,6 +209,14 @@ def test_two_images_with_the_same_name_get_different_names(alice, group1, report
     upload(alice, group1, png_bytes(color="green"), filename="x.png")
 
     assert sorted(Figure.objects.filter(report=report).values_list("name", flat=True)) == ["x-2.png", "x.png"]
+
+
+def test_names_differing_only_in_case_count_as_the_same_name(alice, group1, report):
+    """X.png and x.png would be one file in a checkout on macOS or Windows."""
+    upload(alice, group1, png_bytes(color="red"), filename="X.png")
+    upload(alice, group1, png_bytes(color="green"), filename="x.png")
+
+    assert sorted(Figure.objects.filter(report=report).values_list("name", flat=True)) == ["X.png", "x-2.png"]
 
 
 def test_the_same_image_uploaded_twice_is_stored_once(alice, group1, report):
@@ -398,6 +409,36 @@ def test_anonymous_is_sent_to_log_in_for_the_figures_page(client, group1):
     assertRedirects(client.get(url), f"{reverse('login')}?next={url}")
 
 
+def test_anonymous_is_sent_to_log_in_when_uploading(client, group1, report):
+    url = reverse("figures", args=[group1.pk])
+
+    response = upload(client, group1, png_bytes())
+
+    assertRedirects(response, f"{reverse('login')}?next={url}")
+    assert not Figure.objects.exists()
+    assert stored_files() == []
+
+
+def test_anonymous_is_sent_to_log_in_when_deleting(client, group1, report):
+    figure = add_figure(report, png_bytes(), "plot.png")
+    url = reverse("delete-figure", args=[group1.pk, "plot.png"])
+
+    response = client.post(url)
+
+    assertRedirects(response, f"{reverse('login')}?next={url}")
+    assert Figure.objects.filter(pk=figure.pk).exists()
+
+
+def test_staff_who_is_not_a_member_cannot_delete(staff, group1, report):
+    figure = add_figure(report, png_bytes(), "plot.png")
+
+    response = staff.post(reverse("delete-figure", args=[group1.pk, "plot.png"]), {"confirm": "yes"})
+
+    assertRedirects(response, reverse("report", args=[group1.pk]), fetch_redirect_response=False)
+    assert Figure.objects.filter(pk=figure.pk).exists()
+    assert Path(figure.file.path).exists()
+
+
 def test_staff_who_is_not_a_member_cannot_upload(staff, group1, report):
     response = upload(staff, group1, png_bytes())
 
@@ -460,3 +501,14 @@ def test_the_figures_page_query_count_does_not_grow_with_the_figures(alice, grou
     assert response.status_code == 200
     assert len(response.context["figures"]) == 5
     assert len(five.captured_queries) == len(one.captured_queries)
+
+
+def test_the_figures_page_runs_six_queries(alice, group1, report, django_assert_num_queries):
+    for color in ("red", "green", "blue"):
+        add_figure(report, png_bytes(color=color), f"{color}.png")
+
+    # session, user, group with course, template and report, membership, figures with uploader, answers with question
+    with django_assert_num_queries(6):
+        response = alice.get(reverse("figures", args=[group1.pk]))
+
+    assert len(response.context["figures"]) == 3
