@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install chromium run test test-postgres lint conformance bench clean
+.PHONY: install chromium run test test-postgres lint conformance bench bench-web clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ conformance: install
 
 bench: install
 	$(PY) bench/engine.py
+
+# Load test: 50 students for 30 s on gunicorn and a throwaway PostgreSQL (the script starts both on free ports).
+bench-web: install
+	env -u DATABASE_URL $(PY) bench/web_load.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles
