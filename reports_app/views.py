@@ -44,6 +44,11 @@ def _get_access(request: HttpRequest, group_id: int) -> Access:
     return Access(group, report, is_member)
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    """The page's script asks for JSON; a plain form post gets a redirect with a message."""
+    return request.headers.get("Accept") == "application/json"
+
+
 def _refuse_write(request: HttpRequest, access: Access) -> HttpResponse | None:
     """Why this user may not change the report now (a 403 with the reason), or None when they may."""
     if access.can_edit:
@@ -51,7 +56,7 @@ def _refuse_write(request: HttpRequest, access: Access) -> HttpResponse | None:
     reason = (
         services.closed_message(access.group) if access.is_member else "Only the group's members can change its report."
     )
-    if request.headers.get("Accept") == "application/json":
+    if _wants_json(request):
         return JsonResponse({"error": reason}, status=403)
     messages.error(request, reason)
     return redirect("report", access.group.pk)
@@ -213,11 +218,11 @@ def tick_checklist(request: HttpRequest, group_id: int) -> HttpResponse:
     try:
         services.checklist_set(report=access.report, changes=changes, user=request.user)
     except ValueError as error:
-        if request.headers.get("Accept") == "application/json":
+        if _wants_json(request):
             return JsonResponse({"error": str(error)}, status=400)
         messages.error(request, f"Checklist not saved: {error}.")
         return redirect(reverse("report", args=[group_id]) + "#checklist")
-    if request.headers.get("Accept") == "application/json":
+    if _wants_json(request):
         return JsonResponse({"saved": {str(p): c for p, c in changes.items()}})
     messages.success(request, "Checklist saved." if changes else "The checklist had no changes to save.")
     return redirect(reverse("report", args=[group_id]) + "#checklist")

@@ -162,3 +162,16 @@ def test_edit_page_queries_do_not_grow_with_questions_and_answers(django_user_mo
         == count_queries(big, reverse(edit, args=[big_group.pk, 2]))
         == 8
     )
+
+
+def test_deviations_of_an_imported_file_are_listed(alice, group1):
+    from .conftest import read_fixture
+
+    services.report_import(
+        group=group1, text=read_fixture("edited_prompt.md"), template=group1.course.template, label="import: x.md"
+    )
+    html = alice.get(url(group1)).content.decode()
+    problems = group1.report.problems
+    assert problems
+    assert "The imported file (import: x.md) differs from the template" in html
+    assert f"line {problems[0][0]}: " in html
