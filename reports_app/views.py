@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_POST
 from . import checks, rendering, services
 from .figures import FigureRejected
 from .forms import MAX_ANSWER_CHARS, AnswerForm, FigureForm, clean_answer_text
-from .models import Answer, AnswerRevision, Course, Figure, Group, Question, Report
+from .models import Answer, AnswerRevision, Course, Figure, Group, Membership, Question, Report
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,19 @@ class Access:
 
 
 def _get_access(request: HttpRequest, group_id: int) -> Access:
-    """The group and its report for a member or staff; 404 for anyone else (two queries)."""
-    group = get_object_or_404(Group.objects.select_related("course__template", "report__template"), pk=group_id)
-    is_member = group.memberships.filter(user=request.user).exists()
-    if not (is_member or request.user.is_staff):
+    """The group and its report for a member or staff; 404 for anyone else (one query)."""
+    group = get_object_or_404(
+        Group.objects.select_related("course__template", "report__template").annotate(
+            is_member=Exists(Membership.objects.filter(group=OuterRef("pk"), user_id=request.user.pk))
+        ),
+        pk=group_id,
+    )
+    if not (group.is_member or request.user.is_staff):
         raise Http404("No such group")
     report = services.report_for_group(group)
     if report is None:
         raise Http404("This course has no report template yet")
-    return Access(group, report, is_member)
+    return Access(group, report, group.is_member)
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -503,12 +503,12 @@ def test_the_figures_page_query_count_does_not_grow_with_the_figures(alice, grou
     assert len(five.captured_queries) == len(one.captured_queries)
 
 
-def test_the_figures_page_runs_six_queries(alice, group1, report, django_assert_num_queries):
+def test_the_figures_page_runs_five_queries(alice, group1, report, django_assert_num_queries):
     for color in ("red", "green", "blue"):
         add_figure(report, png_bytes(color=color), f"{color}.png")
 
-    # session, user, group with course, template and report, membership, figures with uploader, answers with question
-    with django_assert_num_queries(6):
+    # session, user, group with course, template, report and membership, figures with uploader, answers with question
+    with django_assert_num_queries(5):
         response = alice.get(reverse("figures", args=[group1.pk]))
 
     assert len(response.context["figures"]) == 3
