@@ -6,6 +6,7 @@ group, anyone else gets a 404 (we don't confirm that a group exists).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -54,17 +55,39 @@ def _wants_json(request: HttpRequest) -> bool:
     return request.headers.get("Accept") == "application/json"
 
 
-def _refuse_write(request: HttpRequest, access: Access) -> HttpResponse | None:
-    """Why this user may not change the report now (a 403 with the reason), or None when they may."""
+def _why_not_writable(access: Access) -> str | None:
+    """Why this user may not change the report now, or None when they may."""
     if access.can_edit:
         return None
-    reason = (
+    return (
         services.closed_message(access.group) if access.is_member else "Only the group's members can change its report."
     )
+
+
+def _refusal(request: HttpRequest, group_id: int, reason: str) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse({"error": reason}, status=403)
     messages.error(request, reason)
-    return redirect("report", access.group.pk)
+    return redirect("report", group_id)
+
+
+def _refuse_write(request: HttpRequest, access: Access) -> HttpResponse | None:
+    """A 403 (JSON) or a redirect with the reason when this user may not change the report now, else None."""
+    reason = _why_not_writable(access)
+    return _refusal(request, access.group.pk, reason) if reason else None
+
+
+def _closes_cleanly(view):
+    """A write that meets the deadline between our check and the save gets the same refusal as one refused up front."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, group_id: int, **kwargs) -> HttpResponse:
+        try:
+            return view(request, group_id, **kwargs)
+        except services.DeadlinePassed as error:
+            return _refusal(request, group_id, str(error))
+
+    return wrapper
 
 
 @login_required
@@ -95,16 +118,17 @@ def _answer(access: Access, question: Question) -> Answer:
 
 
 @login_required
+@_closes_cleanly
 def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpResponse:
     access = _get_access(request, group_id)
     question = _question(access, number)
     answer = _answer(access, question)
     form = AnswerForm(request.POST or None, initial={"text": answer.text, "version": answer.version})
-    conflict = preview = None
+    conflict = preview = refused = None
     if request.method == "POST":
-        if refused := _refuse_write(request, access):
-            return refused
-        if form.is_valid():
+        if refused := _why_not_writable(access):
+            messages.error(request, f"{refused} Your text was not saved; it is below to copy.")
+        elif form.is_valid():
             text = form.cleaned_data["text"]
             if "preview" in request.POST:
                 preview = services.answer_html(text, access.group.pk)
@@ -136,8 +160,9 @@ def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpRespons
         "result": result,
         "is_last": is_last,
         "figures": access.report.figures.all(),
+        "unsaved_text": request.POST.get("text") if refused else None,
     }
-    return render(request, "reports_app/edit_answer.html", context)
+    return render(request, "reports_app/edit_answer.html", context, status=403 if refused else 200)
 
 
 @login_required
@@ -180,6 +205,7 @@ def _int(value: str | None) -> int | None:
 
 @login_required
 @require_POST
+@_closes_cleanly
 def restore_answer(request: HttpRequest, group_id: int, number: int, revision_id: int) -> HttpResponse:
     access = _get_access(request, group_id)
     if refused := _refuse_write(request, access):
@@ -211,6 +237,7 @@ def restore_answer(request: HttpRequest, group_id: int, number: int, revision_id
 
 @login_required
 @require_POST
+@_closes_cleanly
 def tick_checklist(request: HttpRequest, group_id: int) -> HttpResponse:
     """Checklist ticks. The form sends what was ticked when the page was shown (`was`) and what is ticked now
     (`item`); only the difference is saved, so a stale page never unticks a teammate's item."""
@@ -234,6 +261,7 @@ def tick_checklist(request: HttpRequest, group_id: int) -> HttpResponse:
 
 
 @login_required
+@_closes_cleanly
 def figures(request: HttpRequest, group_id: int) -> HttpResponse:
     access = _get_access(request, group_id)
     form = FigureForm(request.POST or None, request.FILES or None)
@@ -286,6 +314,7 @@ def figure(request: HttpRequest, group_id: int, name: str) -> FileResponse:
 
 
 @login_required
+@_closes_cleanly
 def delete_figure(request: HttpRequest, group_id: int, name: str) -> HttpResponse:
     access = _get_access(request, group_id)
     found = _figure(access, name)

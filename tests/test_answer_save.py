@@ -96,3 +96,15 @@ def test_many_writers_who_merge_on_conflict_lose_nothing(report):
     assert final.version == writers * lines_each
     saved_versions = list(final.revisions.filter(kind="saved").values_list("version", flat=True))
     assert sorted(saved_versions) == list(range(1, writers * lines_each + 1))
+
+
+def test_the_service_itself_refuses_a_closed_hand_in(report):
+    from django.utils import timezone
+
+    course = report.group.course
+    course.deadline = timezone.now()
+    course.save()
+    report.group.refresh_from_db()
+    with pytest.raises(services.DeadlinePassed, match="The hand-in closed on"):
+        saver(report, "late", 0, "alice")()
+    assert not Answer.objects.exists()

@@ -115,17 +115,31 @@ def test_preview_endpoint_returns_sanitized_html(alice, charlie, group1):
     assert charlie.post(preview, {"text": "x"}).status_code == 404
 
 
-def test_saving_after_the_deadline_is_refused_with_the_reason(alice, group1):
+def test_saving_after_the_deadline_is_refused_with_the_reason_and_the_text_kept_to_copy(alice, group1):
     group1.course.deadline = timezone.now() - timezone.timedelta(minutes=5)
     group1.course.save()
-    response = alice.post(url(group1), {"text": "too late", "version": 0}, follow=True)
-    assert "The hand-in closed on" in response.content.decode()
+    response = alice.post(url(group1), {"text": "too late", "version": 0})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "The hand-in closed on" in html and "Your text was not saved; it is below to copy." in html
+    assert 'id="unsaved-text" readonly>too late</textarea>' in html
     assert not Answer.objects.exists()
     assert 'id="answer-form"' not in alice.get(url(group1)).content.decode()  # read-only page, no editor
 
 
+def test_a_deadline_passing_between_the_check_and_the_save_is_refused_the_same_way(alice, group1, monkeypatch):
+    from reports_app.models import Group
+
+    calls = iter([True, False])  # open when the view checks, closed when the service checks
+    monkeypatch.setattr(Group, "is_open", lambda self, now=None: next(calls))
+    response = alice.post(url(group1), {"text": "just too late", "version": 0})
+    assert response["Location"] == reverse("report", args=[group1.pk])
+    assert not Answer.objects.exists()
+
+
 def test_staff_who_are_not_members_cannot_save(staff, group1):
-    response = staff.post(url(group1), {"text": "staff text", "version": 0}, follow=True)
+    response = staff.post(url(group1), {"text": "staff text", "version": 0})
+    assert response.status_code == 403
     assert "Only the group&#x27;s members can change its report." in response.content.decode()
     assert not Answer.objects.exists()
 

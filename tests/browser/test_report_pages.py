@@ -198,9 +198,13 @@ def test_after_the_deadline_the_server_refuses_a_save_and_the_report_is_read_onl
     page.get_by_role("button", name="Save", exact=True).click()
 
     expect(page.get_by_role("alert")).to_contain_text(
-        re.compile(r"^The hand-in closed on .+; the report can no longer be changed\.$")
+        re.compile(
+            r"^The hand-in closed on .+; the report can no longer be changed\. Your text was not saved; it is below to"
+            r" copy\.$"
+        )
     )
-    assert page.url == f"{live_server.url}/groups/{group1.pk}/"
+    expect(page.get_by_label("Your text, not saved")).to_have_value("Too late.")  # nothing typed is lost
+    page.goto(f"{live_server.url}/groups/{group1.pk}/")
     expect(page.locator("#deadline")).to_contain_text(re.compile(r"The hand-in closed on .+; the report is read-only"))
     expect(page.get_by_role("link", name=re.compile("^Edit"))).to_have_count(0)
     expect(page.get_by_role("link", name="View question 3")).to_be_visible()
