@@ -28,10 +28,7 @@ class Access:
     group: Group
     report: Report
     is_member: bool
-
-    @property
-    def can_edit(self) -> bool:
-        return self.is_member and self.group.is_open()
+    can_edit: bool  # a member, before the deadline: decided once per request, so one page never says both
 
 
 def _get_access(request: HttpRequest, group_id: int) -> Access:
@@ -47,7 +44,7 @@ def _get_access(request: HttpRequest, group_id: int) -> Access:
     report = services.report_for_group(group)
     if report is None:
         raise Http404("This course has no report template yet")
-    return Access(group, report, group.is_member)
+    return Access(group, report, group.is_member, group.is_member and group.is_open())
 
 
 def _wants_json(request: HttpRequest) -> bool:
