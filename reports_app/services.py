@@ -129,14 +129,15 @@ def report_import(*, group: Group, text: str, template: ReportTemplate, label: s
     changed, new_answers, updated = [], [], []
     for number, text_ in parsed.answers.items():
         answer = existing.get(number)
-        html = answer_html(text_, group.pk)
         if answer is None:
+            html = answer_html(text_, group.pk)
             new_answers.append(
                 Answer(
                     report=report, question_id=question_ids[number], text=text_, html=html, version=1, updated_by=user
                 )
             )
         elif answer.text != text_:
+            html = answer_html(text_, group.pk)
             answer.text, answer.html, answer.version, answer.updated_by = text_, html, answer.version + 1, user
             updated.append(answer)
         else:
@@ -374,9 +375,13 @@ def figure_delete(*, figure: Figure) -> None:
         transaction.on_commit(lambda: figure.file.delete(save=False))
 
 
-def figure_users(report: Report, name: str, answers: Iterable[Answer]) -> list[int]:
-    """The question numbers whose answer shows figure `name`."""
-    return sorted(a.question.number for a in answers if name in figures.referenced_names(a.text))
+def figure_users(answers: Iterable[Answer]) -> dict[str, list[int]]:
+    """Figure name -> the numbers of the questions whose answer shows it, in order."""
+    users: dict[str, list[int]] = {}
+    for answer in sorted(answers, key=lambda a: a.question.number):
+        for name in figures.referenced_names(answer.text):
+            users.setdefault(name, []).append(answer.question.number)
+    return users
 
 
 # What the report page shows, read with a fixed number of queries whatever the number of questions.

@@ -270,7 +270,7 @@ def figures(request: HttpRequest, group_id: int) -> HttpResponse:
                 figure, created = services.figure_add(
                     report=access.report,
                     data=form.cleaned_data["file"].read(),
-                    wanted_name=form.cleaned_data["name"] or form.cleaned_data["file"].name,
+                    wanted_name=form.wanted_name(),
                     user=request.user,
                 )
             except FigureRejected as error:
@@ -284,13 +284,12 @@ def figures(request: HttpRequest, group_id: int) -> HttpResponse:
                     messages.info(request, f"This image is uploaded already, as {figure.name}.")
                 return redirect("figures", group_id)
     figure_list = list(access.report.figures.select_related("uploaded_by"))
-    answers = list(access.report.answers.select_related("question"))
-    used = {f.name: services.figure_users(access.report, f.name, answers) for f in figure_list}
+    used = services.figure_users(access.report.answers.select_related("question"))
     context = {
         "access": access,
         "group": access.group,
         "form": form,
-        "figures": [(f, used[f.name]) for f in figure_list],
+        "figures": [(f, used.get(f.name, [])) for f in figure_list],
     }
     return render(request, "reports_app/figures.html", context)
 
@@ -315,7 +314,7 @@ def figure(request: HttpRequest, group_id: int, name: str) -> FileResponse:
 def delete_figure(request: HttpRequest, group_id: int, name: str) -> HttpResponse:
     access = _get_access(request, group_id)
     found = _figure(access, name)
-    used_by = services.figure_users(access.report, name, access.report.answers.select_related("question"))
+    used_by = services.figure_users(access.report.answers.select_related("question")).get(name, [])
     if request.method == "POST":
         if refused := _refuse_write(request, access):
             return refused

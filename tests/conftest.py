@@ -93,22 +93,20 @@ def staff(instructor):
     return client_for("instructor")
 
 
-def png_bytes(width: int = 4, height: int = 3, color: str = "red") -> bytes:
-    """A real PNG image made with Pillow."""
+def image_bytes(format: str, width: int, height: int, color: str) -> bytes:
+    """A real image file made with Pillow."""
     import io
 
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.new("RGB", (width, height), color).save(buffer, "PNG")
+    Image.new("RGB", (width, height), color).save(buffer, format)
     return buffer.getvalue()
+
+
+def png_bytes(width: int = 4, height: int = 3, color: str = "red") -> bytes:
+    return image_bytes("PNG", width, height, color)
 
 
 def jpeg_bytes(width: int = 4, height: int = 3, color: str = "blue") -> bytes:
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), color).save(buffer, "JPEG")
-    return buffer.getvalue()
+    return image_bytes("JPEG", width, height, color)
