@@ -95,8 +95,11 @@ def test_live_counters_agree_with_the_server_on_tricky_text(page, live_server, l
     expect(page.locator("#word-count")).to_have_text(str(server.words))
     expect(page.locator("#image-count")).to_have_text(str(server.images))
     expect(page.locator("#verdict")).to_have_text("fails")
-    expect(page.locator("#warnings")).to_have_text(
-        "The course checker stops counting at the first '##'; the text after it is not counted."
+    expect(page.locator("#warnings li")).to_have_text(
+        [
+            "The course checker stops counting at the first '##'; the text after it is not counted.",
+            "1 image is shown but not counted by the course checker: write each image's markdown on one line.",
+        ]
     )
 
     with page.expect_response(f"{live_server.url}/groups/{group1.pk}/questions/3/preview/") as preview_response:

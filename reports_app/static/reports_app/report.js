@@ -8,6 +8,8 @@
   const WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
   // The course checker's image pattern, \!\[.*?\]\(.*?\); Python's "." is any character but \n.
   const IMAGE = /!\[[^\n]*?\]\([^\n]*?\)/g;
+  // An image whose markdown spans lines: markdown shows it, the course checker does not count it.
+  const ANY_IMAGE = /!\[[^\]]*\]\([^)]*\)/g;
   const MARKER = "Answer:";
 
   // The answer as the course checker cuts it out of a well-formed README (checks.check_alone).
@@ -64,6 +66,8 @@
       const notes = [];
       if (text.includes(MARKER)) notes.push("'Answer:' cannot be saved inside an answer: it breaks the course check of the whole report.");
       else if (!isLast && text.includes("##")) notes.push("The course checker stops counting at the first '##'; the text after it is not counted.");
+      const uncounted = (answer.match(ANY_IMAGE) || []).length - nImages;
+      if (uncounted > 0) notes.push(`${uncounted} image${uncounted > 1 ? "s are" : " is"} shown but not counted by the course checker: write each image's markdown on one line.`);
       warnings.replaceChildren(...notes.map((note) => Object.assign(document.createElement("li"), { textContent: note })));
     }
 
