@@ -1,0 +1,46 @@
+"""Settings come from the environment; each case runs in a fresh interpreter, as the site starts."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start(**env: str) -> subprocess.CompletedProcess:
+    """Import the settings with `env` added to a clean environment; print the secret key's source."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    code = (
+        "from django.conf import settings; import course.settings as s; "
+        "print('dev' if settings.SECRET_KEY == s.DEV_SECRET_KEY else 'set')"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "course.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("key", ["", None])
+def test_production_refuses_to_start_without_a_secret_key(key):
+    result = start(DEBUG="0", **({"SECRET_KEY": key} if key is not None else {}))
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_an_empty_secret_key_counts_as_unset_in_development():
+    """docker compose passes `SECRET_KEY=` when the variable is not set; that must not become an empty key."""
+    result = start(DEBUG="1", SECRET_KEY="")
+    assert (result.returncode, result.stdout.strip()) == (0, "dev")
+
+
+def test_a_malformed_boolean_is_refused_by_name():
+    result = start(DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
