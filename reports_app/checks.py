@@ -76,6 +76,14 @@ class QuestionResult:
     def passed(self) -> bool:
         return self.words is not None and not self.messages
 
+    @property
+    def words_ok(self) -> bool:
+        return self.words is not None and _within(self.words, self.rule.words)
+
+    @property
+    def images_ok(self) -> bool:
+        return self.images is not None and _within(self.images, self.rule.images)
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -102,6 +110,10 @@ class CheckResult:
 
 class CourseCheckerError(Exception):
     """The course checker itself would stop with this error (for `--compat`)."""
+
+
+def _within(count: int, bounds: tuple[int, int] | None) -> bool:
+    return bounds is None or bounds[0] <= count <= bounds[1]
 
 
 def count_words(text: str) -> int:
@@ -141,9 +153,9 @@ def check_answer(number: int, answer: str | None, rule: Rule) -> QuestionResult:
         return QuestionResult(number, None, None, rule, (f"Question {number} failed check. No answer found",))
     words, images = count_words(answer), count_images(answer)
     messages = []
-    if rule.words and not rule.words[0] <= words <= rule.words[1]:
+    if not _within(words, rule.words):
         messages.append(WORDS_MESSAGE.format(number=number, low=rule.words[0], high=rule.words[1], count=words))
-    if rule.images and not rule.images[0] <= images <= rule.images[1]:
+    if not _within(images, rule.images):
         messages.append(IMAGES_MESSAGE.format(number=number, low=rule.images[0], high=rule.images[1], count=images))
     return QuestionResult(number, words, images, rule, tuple(messages))
 

@@ -244,17 +244,18 @@ def tick_checklist(request: HttpRequest, group_id: int) -> HttpResponse:
     now = {p for p in map(_int, request.POST.getlist("item")) if p is not None}
     was = {p for p in map(_int, request.POST.getlist("was")) if p is not None}
     changes = {p: True for p in now - was} | {p: False for p in was - now}
+    checklist = reverse("report", args=[group_id]) + "#checklist"
     try:
         services.checklist_set(report=access.report, changes=changes, user=request.user)
     except ValueError as error:
         if _wants_json(request):
             return JsonResponse({"error": str(error)}, status=400)
         messages.error(request, f"Checklist not saved: {error}.")
-        return redirect(reverse("report", args=[group_id]) + "#checklist")
+        return redirect(checklist)
     if _wants_json(request):
         return JsonResponse({"saved": {str(p): c for p, c in changes.items()}})
     messages.success(request, "Checklist saved." if changes else "The checklist had no changes to save.")
-    return redirect(reverse("report", args=[group_id]) + "#checklist")
+    return redirect(checklist)
 
 
 @login_required
