@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_tasks",
+    "django_tasks_db",
     "reports_app",
 ]
 
@@ -135,6 +137,18 @@ REPORT_MAX_BYTES = env_int("REPORT_MAX_BYTES", 5 * 1024 * 1024)
 FIGURE_MAX_BYTES = env_int("FIGURE_MAX_BYTES", 5 * 1024 * 1024)
 # Largest figure in pixels (width x height): a small file can still decode to gigabytes.
 FIGURE_MAX_PIXELS = env_int("FIGURE_MAX_PIXELS", 40_000_000)
+
+# Scraping group repos: only URLs starting with one of these prefixes are fetched (file:// only in tests).
+SCRAPE_ALLOWED_URLS = env_list("SCRAPE_ALLOWED_URLS", ["https://github.com/"])
+# Seconds one git command may take before the repo counts as unreachable.
+SCRAPE_TIMEOUT = env_int("SCRAPE_TIMEOUT", 60)
+# Largest total of bytes we take from one repo's reports/ folder (README and figures).
+SCRAPE_MAX_BYTES = env_int("SCRAPE_MAX_BYTES", 50 * 1024 * 1024)
+# Repos fetched at once by a scrape.
+SCRAPE_WORKERS = env_int("SCRAPE_WORKERS", 8)
+
+# Background work (scrapes, exports) runs in `manage.py db_worker`, queued in the database.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -132,9 +132,22 @@ class Course(models.Model):
         ReportTemplate, on_delete=models.PROTECT, related_name="courses", null=True, blank=True
     )
     deadline = models.DateTimeField(null=True, blank=True)
+    join_code = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Students who have this code may sign their group up themselves; empty: no self sign-up",
+    )
+    min_group_size = models.PositiveSmallIntegerField(default=3)
+    max_group_size = models.PositiveSmallIntegerField(default=5)
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_group_size__gte=1, min_group_size__lte=models.F("max_group_size")),
+                name="course_group_size_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -144,9 +157,14 @@ class Group(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="groups")
     number = models.PositiveIntegerField()
     name = models.CharField(max_length=200, blank=True)
-    repo_url = models.URLField(max_length=500, blank=True)
+    repo_url = models.CharField(
+        max_length=500, blank=True, help_text="The group's git repository, e.g. https://github.com/owner/name"
+    )
     extension = models.DateTimeField(
         null=True, blank=True, help_text="A later deadline for this group only; empty: the course deadline"
+    )
+    last_scrape = models.ForeignKey(
+        "Scrape", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
 
     class Meta:
@@ -299,3 +317,75 @@ class Figure(models.Model):
     def snippet(self) -> str:
         """What to paste into an answer to show the figure."""
         return f"![{self.name.rsplit('.', 1)[0]}](figures/{self.name})"
+
+
+class Job(models.Model):
+    """A background run over a course (scrape its repos, export its reports) whose progress people watch."""
+
+    class Kind(models.TextChoices):
+        SCRAPE = "scrape", "scrape repositories"
+        EXPORT = "export", "export for grading"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="jobs")
+    options = models.JSONField(default=dict, blank=True, help_text="group ids, at_deadline...")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True, help_text="What went wrong, or a summary when done")
+    file = models.FileField(upload_to="exports/", max_length=200, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.course} #{self.pk}"
+
+
+class Scrape(models.Model):
+    """One fetch of a group's repo: what commit we read, when, and what came of it."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "ok"
+        NO_REPORT = "no_report", "no report"
+        PROBLEMS = "problems", "parse problems"
+        EMPTY = "empty", "empty repo"
+        UNREACHABLE = "unreachable", "repo unreachable"
+        REFUSED = "refused", "refused by policy"
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="scrapes")
+    job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="scrapes")
+    repo_url = models.CharField(max_length=500)
+    at_deadline = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    message = models.TextField(blank=True, help_text="Why, in a sentence, when the status is not ok")
+    problems = models.JSONField(default=list, blank=True, help_text="[line, message] of a report that deviates")
+    skipped = models.JSONField(default=list, blank=True, help_text="[path, reason] of files we did not take")
+    commit_sha = models.CharField(max_length=64, blank=True)
+    commit_at = models.DateTimeField(null=True, blank=True)
+    fetched_at = models.DateTimeField()
+    changed = models.JSONField(default=list, blank=True, help_text="Question numbers whose answer got a new version")
+    unchanged = models.BooleanField(default=False, help_text="The commit had been imported already")
+
+    class Meta:
+        ordering = ["group", "-fetched_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.group} at {self.commit_sha[:10] or '-'}: {self.status}"
+
+    @property
+    def is_late(self) -> bool:
+        """The commit we read is dated after the group's deadline (only possible when scraping the branch head)."""
+        deadline = self.group.deadline
+        return bool(self.commit_at and deadline and self.commit_at > deadline)
