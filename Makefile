@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install chromium run test test-postgres lint conformance bench bench-web clean
+.PHONY: install chromium run test test-postgres lint conformance bench bench-web bench-scrape clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,11 @@ install: $(VENV)/.installed
 chromium:
 	.ci/ensure-chromium
 
+# The worker (db_worker) runs the scrapes and exports started from the site; it stops with the server.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install chromium
@@ -42,6 +44,10 @@ bench: install
 # Load test: 50 students for 30 s on gunicorn and a throwaway PostgreSQL (the script starts both on free ports).
 bench-web: install
 	env -u DATABASE_URL $(PY) bench/web_load.py
+
+# Scrape 150 local repos made to look like course repos, against plain sequential clones of them.
+bench-scrape: install
+	$(PY) bench/scrape.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles

@@ -1,40 +1,247 @@
-from django.contrib import admin
+from dataclasses import replace
+from itertools import groupby
+from operator import attrgetter
 
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import slugify
+
+from . import diffing, parsing, roster, services, tasks
+from .forms import QuestionRulesForm, RosterApplyForm, RosterUploadForm, TemplateCompareForm, TemplateLoadForm
 from .models import (
     Answer,
     AnswerRevision,
+    Checker,
     ChecklistItem,
     ChecklistMark,
     Course,
     Figure,
     Group,
+    Job,
     Membership,
     Question,
     Report,
     ReportTemplate,
+    Scrape,
 )
+
+# --- templates: loaded from their file with a preview, rules editable, any two versions compared --------------------
 
 
 class QuestionInline(admin.TabularInline):
+    """Each question's word and image rules; what it asks stays as loaded."""
+
     model = Question
-    fields = ["number", "section", "min_words", "max_words", "min_images", "max_images"]
-    readonly_fields = ["number", "section"]
+    form = QuestionRulesForm
+    fields = ["number", "section", "asks", "min_words", "max_words", "min_images", "max_images"]
+    readonly_fields = ["number", "section", "asks"]
     extra = 0
     can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("section")
+
+    @admin.display(description="question")
+    def asks(self, question: Question) -> str:
+        return diffing.first_line(question.prompt)
+
+
+def template_stored(template: ReportTemplate) -> parsing.ParsedTemplate:
+    """The template as its reports are checked now: its text with the rules and checker as stored."""
+    return diffing.with_stored(template.parsed(), rules=template.rules(), checker=template.checker)
+
+
+def template_diff_context(
+    old: tuple[str, parsing.ParsedTemplate, str], new: tuple[str, parsing.ParsedTemplate, str]
+) -> dict:
+    """What _diff.html shows, from (name, parsed, source) of each: the differences in words and the line diff."""
+    return {
+        "diff_old": old[0],
+        "diff_new": new[0],
+        "diff_lines": diffing.template_diff(old[1], new[1]).lines(),
+        "line_diff": diffing.line_diff(old[2], new[2]),
+    }
 
 
 @admin.register(ReportTemplate)
 class ReportTemplateAdmin(admin.ModelAdmin):
-    list_display = ["name", "checker", "loaded_at"]
-    readonly_fields = ["content_hash", "loaded_at"]
+    list_display = ["name", "checker", "loaded_at", "used_by"]
+    search_fields = ["name"]
+    readonly_fields = ["content_hash", "loaded_at", "sections_outline", "checklist_outline", "source"]
+    fieldsets = [
+        (None, {"fields": ["name", "checker", "content_hash", "loaded_at", "sections_outline", "checklist_outline"]}),
+        ("Source", {"classes": ["collapse"], "fields": ["source"]}),
+    ]
     inlines = [QuestionInline]
+    actions = ["compare_selected"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_reports=Count("reports", distinct=True), n_courses=Count("courses", distinct=True))
+        )
+
+    @admin.display(description="used by")
+    def used_by(self, template: ReportTemplate) -> str:
+        reports, courses = template.n_reports, template.n_courses
+        return f"{reports} report{pluralize(reports)}, {courses} course{pluralize(courses)}"
+
+    # Sections and checklist stay as loaded (the students' ticks point at the items), so they are read from the text.
+
+    @admin.display(description="sections")
+    def sections_outline(self, template: ReportTemplate) -> str:
+        parsed = template.parsed()
+        return "; ".join(
+            f"{title} ({diffing.number_ranges(q.number for q in parsed.questions if q.section == title)})"
+            for title in parsed.sections
+        )
+
+    @admin.display(description="checklist")
+    def checklist_outline(self, template: ReportTemplate) -> str:
+        parsed = template.parsed()
+        weeks = "; ".join(
+            f"{week}: {len(list(items))}" for week, items in groupby(parsed.checklist, attrgetter("week"))
+        )
+        url = reverse("admin:reports_app_checklistitem_changelist") + f"?template__id__exact={template.pk}"
+        return format_html('{} (<a href="{}">the {} items</a>)', weeks or "none", url, len(parsed.checklist))
+
+    def get_urls(self):
+        return [
+            path("load/", self.admin_site.admin_view(self.load_view), name="reports_app_reporttemplate_load"),
+            path("compare/", self.admin_site.admin_view(self.compare_view), name="reports_app_reporttemplate_compare"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """A template is loaded from its file, which gives its questions and rules; never typed in."""
+        return redirect("admin:reports_app_reporttemplate_load")
+
+    def load_view(self, request):
+        """Step 1: the file -> a preview of the parsed template and its differences; step 2 (Save): load it."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        latest = ReportTemplate.objects.order_by("-id").first()
+        form = TemplateLoadForm(request.POST or None, request.FILES or None, initial={"compare_to": latest})
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": "Load a template", "form": form}
+        if form.is_valid():
+            data = form.cleaned_data
+            if "save" in request.POST:
+                try:
+                    template, created = services.template_load(
+                        name=data["name"], source=data["text"], checker=data["checker"] or None
+                    )
+                except services.TemplateConflict as e:
+                    context["save_error"] = f"Not saved: {e}."
+                else:
+                    if created:
+                        self.log_addition(request, template, [{"added": {}}])
+                        self.message_user(request, f"Loaded the template {template.name}.", messages.SUCCESS)
+                    else:
+                        self.message_user(
+                            request,
+                            f"The template {template.name} is loaded already with exactly this text; nothing changed.",
+                            messages.WARNING,
+                        )
+                    return redirect("admin:reports_app_reporttemplate_change", template.pk)
+            context.update(self._preview(form))
+        return TemplateResponse(request, "admin/reports_app/reporttemplate/load.html", context)
+
+    def _preview(self, form: TemplateLoadForm) -> dict:
+        data = form.cleaned_data
+        parsed: parsing.ParsedTemplate = data["parsed"]
+        checker = data["checker"] or parsed.checker
+        context = {
+            "preview": parsed,
+            "filename": data["filename"],
+            "checker_label": Checker(checker).label,
+            "checker_detected": not data["checker"],
+            "sections": [
+                (title, diffing.number_ranges(q.number for q in parsed.questions if q.section == title))
+                for title in parsed.sections
+            ],
+            "questions": [
+                {
+                    "number": q.number,
+                    "section": q.section,
+                    "words": diffing.rule_text(q.words),
+                    "images": diffing.rule_text(q.images),
+                    "placeholder": diffing.excerpt(q.placeholder, 60),
+                    "asks": diffing.first_line(q.prompt),
+                }
+                for q in parsed.questions
+            ],
+            "checklist": [(week, list(items)) for week, items in groupby(parsed.checklist, key=attrgetter("week"))],
+            "same_text": ReportTemplate.objects.filter(content_hash=ReportTemplate.hash_source(data["text"])).first(),
+            "next_form": TemplateLoadForm(
+                initial={
+                    "source": form.token(),
+                    "name": data["name"],
+                    "checker": data["checker"],
+                    "compare_to": data["compare_to"],
+                }
+            ),
+        }
+        if old := data["compare_to"]:
+            new = replace(parsed, checker=checker)  # the checker chosen on the form, as it would be stored
+            context |= template_diff_context(
+                (old.name, template_stored(old), old.source), (data["name"], new, data["text"])
+            )
+        return context
+
+    def compare_view(self, request):
+        """Two stored templates side by side: their rules as stored now, and their sources line by line."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        chosen = "old" in request.GET and "new" in request.GET
+        form = TemplateCompareForm(request.GET if chosen else None, initial=request.GET.dict())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Compare two templates",
+            "form": form,
+        }
+        if form.is_valid():
+            old, new = form.cleaned_data["old"], form.cleaned_data["new"]
+            context |= template_diff_context(
+                (old.name, template_stored(old), old.source), (new.name, template_stored(new), new.source)
+            )
+        return TemplateResponse(request, "admin/reports_app/reporttemplate/compare.html", context)
+
+    @admin.action(description="Compare the two selected templates", permissions=["view"])
+    def compare_selected(self, request, queryset):
+        ids = sorted(queryset.values_list("id", flat=True))
+        if len(ids) != 2:
+            self.message_user(request, "Select exactly two templates to compare.", messages.WARNING)
+            return None
+        return redirect(f"{reverse('admin:reports_app_reporttemplate_compare')}?old={ids[0]}&new={ids[1]}")
 
 
 @admin.register(ChecklistItem)
 class ChecklistItemAdmin(admin.ModelAdmin):
+    """Read-only: items are loaded with their template, and the students' ticks point at them by position."""
+
     list_display = ["template", "position", "week", "text", "modules"]
     list_filter = ["template"]
     list_select_related = ["template"]
+    search_fields = ["text"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class MembershipInline(admin.TabularInline):
@@ -43,20 +250,173 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+# --- background jobs: started by the actions below, watched on the site's job page ------------------------------------
+
+
+def jobs_by_course(groups, *, at_deadline: bool) -> list[tuple[Course, dict]]:
+    """One scrape per course of the selected groups, each limited to its selected groups."""
+    chosen: dict[int, tuple[Course, list[int]]] = {}
+    for group in groups.select_related("course").order_by("course", "number"):
+        chosen.setdefault(group.course_id, (group.course, []))[1].append(group.pk)
+    return [(course, {"groups": ids, "at_deadline": at_deadline}) for course, ids in chosen.values()]
+
+
+def start_jobs(request, kind: str, runs: list[tuple[Course, dict]]):
+    """Queue a job per course; go to its progress page, or list the pages when there are several."""
+    started = [
+        tasks.job_start(kind=kind, course=course, user=request.user, options=options) for course, options in runs
+    ]
+    if len(started) == 1:
+        return redirect("job", started[0].pk)
+    links = format_html_join(", ", '<a href="{}">{}</a>', ((reverse("job", args=[j.pk]), j.course) for j in started))
+    messages.success(request, format_html("{} jobs started: {}", len(started), links))
+    return None
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Read-only: jobs are started by the course and group actions; their page shows them running."""
+
+    list_display = ["__str__", "status", "progress", "created_by", "created_at", "finished_at", "page"]
+    list_filter = ["kind", "status", "course"]
+    list_select_related = ["course", "created_by"]
+
+    @admin.display(description="done")
+    def progress(self, job: Job) -> str:
+        return f"{job.done} of {job.total}"
+
+    @admin.display(description="page")
+    def page(self, job: Job) -> str:
+        return format_html('<a href="{}">follow</a>', reverse("job", args=[job.pk]))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
     list_display = ["code", "title", "template", "deadline"]
     list_select_related = ["template"]
     search_fields = ["code", "title"]
+    actions = ["scrape_heads", "scrape_at_deadline", "export_for_grading"]
+
+    @admin.action(description="Scrape every group's repo (branch head)", permissions=["change"])
+    def scrape_heads(self, request, queryset):
+        return start_jobs(request, Job.Kind.SCRAPE, [(course, {"at_deadline": False}) for course in queryset])
+
+    @admin.action(description="Scrape every group's repo at its deadline", permissions=["change"])
+    def scrape_at_deadline(self, request, queryset):
+        return start_jobs(request, Job.Kind.SCRAPE, [(course, {"at_deadline": True}) for course in queryset])
+
+    @admin.action(description="Export every group's hand-in for grading", permissions=["view"])
+    def export_for_grading(self, request, queryset):
+        return start_jobs(request, Job.Kind.EXPORT, [(course, {}) for course in queryset])
+
+    # The roster: "Import roster" (upload, preview the changes, Apply) and "Export roster" on the change page.
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/roster/import/", view(self.import_roster), name="reports_app_course_import_roster"),
+            path("<path:object_id>/roster/export/", view(self.export_roster), name="reports_app_course_export_roster"),
+            *super().get_urls(),
+        ]
+
+    def _roster_course(self, request, object_id: str) -> Course:
+        course = self.get_object(request, unquote(object_id))
+        if course is None:
+            raise Http404("No such course")
+        if not self.has_change_permission(request, course):
+            raise PermissionDenied
+        return course
+
+    def import_roster(self, request, object_id: str):
+        """Step 1: the file -> the changes it would make (a dry run), or its problems by line. Step 2: Apply."""
+        course = self._roster_course(request, object_id)
+        apply = RosterApplyForm(request.POST if "apply" in request.POST else None, course_id=course.pk)
+        uploading = request.method == "POST" and not apply.is_bound
+        upload = RosterUploadForm(request.POST, request.FILES) if uploading else RosterUploadForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": course,
+            "title": f"Import the roster of {course}",
+            "upload": upload,
+            "apply": apply,
+        }
+        try:
+            if apply.is_valid():
+                payload = apply.cleaned_data["roster"]
+                changes = services.roster_import(
+                    course=course,
+                    roster=services.roster_read(course=course, data=payload["text"].encode()),
+                    remove_missing=payload["remove_missing"],
+                )
+                self.message_user(request, f"Roster of {course} imported. {changes.summary()}", messages.SUCCESS)
+                return redirect("admin:reports_app_course_change", course.pk)
+            if upload.is_valid():
+                data, remove = upload.cleaned_data["file"], upload.cleaned_data["remove_missing"]
+                read = services.roster_read(course=course, data=data)
+                changes = services.roster_import(course=course, roster=read, dry_run=True, remove_missing=remove)
+                context["changes"] = changes
+                token = RosterApplyForm.sign(course_id=course.pk, text=roster.decode(data), remove_missing=remove)
+                context["apply"] = RosterApplyForm(initial={"roster": token}, course_id=course.pk)
+        except roster.RosterError as error:
+            context["problems"] = error.problems
+        return TemplateResponse(request, "admin/reports_app/course/import_roster.html", context)
+
+    def export_roster(self, request, object_id: str) -> HttpResponse:
+        """The roster as a student list; with a byte order mark, so that Excel reads names as UTF-8."""
+        course = self._roster_course(request, object_id)
+        response = HttpResponse(
+            "\ufeff" + roster.roster_csv(services.roster_rows(course)), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{slugify(course.code) or "course"}-roster.csv"'
+        return response
 
 
 @admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
-    list_display = ["course", "number", "name", "repo_url", "extension"]
-    list_filter = ["course"]
-    list_select_related = ["course"]
+    list_display = ["course", "number", "name", "repo_url", "extension", "last_scrape_status"]
+    list_filter = ["course", "last_scrape__status"]
+    list_select_related = ["course", "last_scrape"]
     search_fields = ["name", "repo_url", "memberships__user__username"]
     inlines = [MembershipInline]
+    actions = ["scrape_heads", "scrape_at_deadline"]
+
+    @admin.action(description="Scrape the selected groups' repos (branch head)", permissions=["change"])
+    def scrape_heads(self, request, queryset):
+        return start_jobs(request, Job.Kind.SCRAPE, jobs_by_course(queryset, at_deadline=False))
+
+    @admin.action(description="Scrape the selected groups' repos at their deadline", permissions=["change"])
+    def scrape_at_deadline(self, request, queryset):
+        return start_jobs(request, Job.Kind.SCRAPE, jobs_by_course(queryset, at_deadline=True))
+
+    @admin.display(description="last scrape", ordering="last_scrape__status")
+    def last_scrape_status(self, group: Group) -> str:
+        return group.last_scrape.get_status_display() if group.last_scrape else "-"
+
+
+@admin.register(Scrape)
+class ScrapeAdmin(admin.ModelAdmin):
+    """Read-only: each row records what one fetch of a group's repo read, and what came of it."""
+
+    list_display = ["group", "status", "commit_sha", "commit_at", "at_deadline", "unchanged", "fetched_at"]
+    list_filter = ["status", "at_deadline", "group__course"]
+    list_select_related = ["group__course"]
+    search_fields = ["repo_url", "commit_sha", "message"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class AnswerInline(admin.TabularInline):

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
+import itertools
+import tempfile
 import zipfile
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F, Max, Min, Prefetch, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import formats, timezone
 
-from . import checks, figures, parsing, rendering
+from . import checks, figures, parsing, rendering, scraping
 from .models import (
     Answer,
     AnswerRevision,
@@ -23,11 +34,15 @@ from .models import (
     Course,
     Figure,
     Group,
+    Job,
+    Membership,
     Question,
     Report,
     ReportTemplate,
+    Scrape,
     Section,
 )
+from .roster import Member, Roster, RosterChanges, RosterError, parse_roster, split_name
 
 
 class TemplateConflict(ValueError):
@@ -173,6 +188,178 @@ def report_import(*, group: Group, text: str, template: ReportTemplate, label: s
     return ImportResult(report, changed, parsed.problems, parsed.unplaced)
 
 
+# Scraping group repos. The fetches run in threads (git does the waiting, in subprocesses; Pillow checks figures
+# without holding the GIL) and touch no database; every write happens in the calling thread, one transaction a group.
+
+_SCRAPE_STATUS = {
+    scraping.RepoRefused: Scrape.Status.REFUSED,
+    scraping.RepoUnreachable: Scrape.Status.UNREACHABLE,
+    scraping.RepoEmpty: Scrape.Status.EMPTY,
+}
+
+
+@dataclass(frozen=True)
+class RepoRead:
+    """What `repo_fetch` read of a repo: the commit and its files, the figures checked to be images we keep."""
+
+    fetched: scraping.Fetched
+    images: dict[str, tuple[bytes, figures.ImageInfo]]  # name in reports/figures/ -> (bytes, what they are)
+    skipped: list[tuple[str, str]]  # (path, reason) of the files not taken, figures that are not images included
+
+
+def repo_fetch(*, url: str, before: datetime | None) -> RepoRead | scraping.RepoError:
+    """What a repo's reports/ holds at its head (or at the last commit before `before`), or why it could not be read.
+
+    Runs git in a fresh temporary folder, removed afterwards, and decodes every figure; no database access, so it
+    may run in any thread.
+    """
+    try:
+        with tempfile.TemporaryDirectory(prefix="scrape-") as workdir:
+            fetched = scraping.fetch_reports(
+                url,
+                allowed=settings.SCRAPE_ALLOWED_URLS,
+                before=before,
+                workdir=Path(workdir),
+                timeout=settings.SCRAPE_TIMEOUT,
+                max_bytes=settings.SCRAPE_MAX_BYTES,
+                max_report_bytes=settings.REPORT_MAX_BYTES,
+                max_figure_bytes=settings.FIGURE_MAX_BYTES,
+            )
+    except scraping.RepoError as e:
+        return e
+    images, skipped = {}, list(fetched.skipped)
+    for name, data in sorted(fetched.figures.items()):
+        try:
+            info = figures.inspect_image(
+                data, max_bytes=settings.FIGURE_MAX_BYTES, max_pixels=settings.FIGURE_MAX_PIXELS
+            )
+        except figures.FigureRejected as e:
+            skipped.append((f"{scraping.FIGURES}{name}", str(e)))
+        else:
+            images[name] = (data, info)
+    return RepoRead(fetched, images, skipped)
+
+
+def _scrape_before(group: Group, at_deadline: bool) -> datetime | None:
+    """The date a scrape reads the repo at (None: its head); ValueError when the scrape cannot be done at all."""
+    if group.course.template_id is None and not Report.objects.filter(group=group).exists():
+        raise ValueError(f"course {group.course.code} has no report template; load one first")
+    if not at_deadline:
+        return None
+    if group.deadline is None:
+        raise ValueError(f"group {group.number} has no deadline (neither the course nor the group has one)")
+    return group.deadline
+
+
+def group_scrape(
+    *,
+    group: Group,
+    at_deadline: bool,
+    job: Job | None = None,
+    fetched: RepoRead | scraping.RepoError | None = None,
+) -> Scrape:
+    """Read the group's repo (or take what `repo_fetch` read already) and import its report and figures.
+
+    The Scrape records what came of it and becomes `group.last_scrape`, in the same transaction as the import, so a
+    scrape that dies half-way leaves nothing half-imported. Answers that changed get versions labelled
+    `repo@<sha>`; web edits stay in history. A commit imported already creates nothing new (`unchanged`).
+    """
+    before = _scrape_before(group, at_deadline)
+    if fetched is None:
+        fetched = repo_fetch(url=group.repo_url, before=before)
+    scrape = Scrape(group=group, job=job, repo_url=group.repo_url, at_deadline=at_deadline, fetched_at=timezone.now())
+    with transaction.atomic():
+        if isinstance(fetched, scraping.RepoError):
+            scrape.status, scrape.message = _SCRAPE_STATUS[type(fetched)], str(fetched)
+        else:
+            _scrape_import(scrape, fetched)
+        scrape.save()
+        group.last_scrape = scrape
+        group.save(update_fields=["last_scrape"])
+    return scrape
+
+
+def _scrape_import(scrape: Scrape, read: RepoRead) -> None:
+    """Import what was read into the scrape's group and fill in the scrape (not saved yet)."""
+    fetched = read.fetched
+    scrape.commit_sha, scrape.commit_at = fetched.commit_sha, fetched.commit_at
+    scrape.skipped = [list(s) for s in read.skipped]
+    text, why = None, dict(fetched.skipped).get(scraping.README)
+    if fetched.readme is not None:
+        try:
+            text = parsing.decode_text(fetched.readme, what="report")
+        except ValueError as e:
+            why = str(e)
+    if text is None:
+        scrape.status = Scrape.Status.NO_REPORT
+        scrape.message = f"reports/README.md was not read: {why}" if why else "the commit has no reports/README.md"
+        return
+    label = f"repo@{fetched.commit_sha}"
+    report = Report.objects.select_related("template").filter(group=scrape.group).first()
+    if report is not None and report.source_label == label:
+        scrape.unchanged, problems = True, report.problems  # imported already: nothing new, not even a figure
+    else:
+        template = report.template if report is not None else scrape.group.course.template
+        result = report_import(group=scrape.group, text=text, template=template, label=label)
+        scrape.changed, problems = result.changed, [[p.line, p.message] for p in result.problems]
+        _scrape_figures(result.report, read.images)
+    scrape.problems = problems
+    scrape.status = Scrape.Status.PROBLEMS if problems else Scrape.Status.OK
+    if problems:
+        scrape.message = f"the report deviates from its template in {len(problems)} places"
+
+
+def _scrape_figures(report: Report, images: dict[str, tuple[bytes, figures.ImageInfo]]) -> None:
+    """Store the repo's figures under their names: new ones added, changed ones replaced, others kept as they are."""
+    stored = {f.name: f for f in report.figures.all()}
+    for name, (data, info) in images.items():
+        digest = hashlib.sha256(data).hexdigest()
+        figure = stored.get(name)
+        if figure is None or figure.sha256 != digest:
+            _figure_store(report=report, name=name, data=data, info=info, digest=digest, user=None, figure=figure)
+
+
+def course_scrape(
+    *,
+    groups: Iterable[Group],
+    at_deadline: bool,
+    workers: int,
+    job: Job | None = None,
+    progress: Callable[[Scrape], None] | None = None,
+) -> list[Scrape]:
+    """Scrape every group: `workers` fetches at a time in threads; each group's import, in this thread, as soon as its
+    fetch is done, then `progress(scrape)`. Returns the scrapes in the order of `groups`.
+
+    ValueError, before anything is fetched, when a group cannot be scraped at all (no template, no deadline). At most
+    2 x `workers` fetched repos wait in memory for their import.
+    """
+    groups = list(groups)
+    plans = iter([(group, _scrape_before(group, at_deadline)) for group in groups])
+    scrapes: dict[int, Scrape] = {}
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="scrape") as pool:
+        running: dict[Future, Group] = {}
+
+        def start(count: int) -> None:
+            for group, before in itertools.islice(plans, count):
+                running[pool.submit(repo_fetch, url=group.repo_url, before=before)] = group
+
+        start(2 * max(1, workers))
+        try:
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    group = running.pop(future)
+                    scrape = group_scrape(group=group, at_deadline=at_deadline, job=job, fetched=future.result())
+                    scrapes[group.pk] = scrape
+                    if progress is not None:
+                        progress(scrape)
+                    start(1)
+        finally:
+            for future in running:
+                future.cancel()  # on an error: the fetches not started yet are dropped
+    return [scrapes[group.pk] for group in groups]
+
+
 def report_markdown(report: Report) -> str:
     """The group's README.md: the template's text (or the imported file's) with the current answers and marks."""
     answers = dict(
@@ -226,6 +413,215 @@ def report_zip(report: Report) -> bytes:
         for name, data in report_figures(report).items():
             archive.writestr(f"reports/figures/{name}", data, compress_type=zipfile.ZIP_STORED)
     return buffer.getvalue()
+
+
+# The roster: groups and members from a CSV file (roster.py reads it) or from a group signing itself up. Accounts
+# made here have no usable password: their owners choose one with the password-reset link (forms.PasswordSetupForm).
+
+
+def roster_read(*, course: Course, data: bytes) -> Roster:
+    """A roster file checked against the course's group sizes and the repo allow-list; RosterError otherwise."""
+    return parse_roster(
+        data, min_size=course.min_group_size, max_size=course.max_group_size, allowed=settings.SCRAPE_ALLOWED_URLS
+    )
+
+
+def _users_by_email(emails: set[str]) -> tuple[dict[str, AbstractBaseUser], dict[str, list[str]]]:
+    """The accounts of lowercased e-mail addresses: the user named by the address, else the one user who has it as
+    e-mail; and the addresses that more than one account has (with their user names), which we refuse to guess."""
+    candidates = (
+        get_user_model()
+        .objects.annotate(username_lower=Lower("username"), email_lower=Lower("email"))
+        .filter(Q(username_lower__in=emails) | Q(email_lower__in=emails))
+        .order_by("pk")
+    )
+    by_username: dict[str, AbstractBaseUser] = {}
+    by_email: dict[str, list[AbstractBaseUser]] = {}
+    for user in candidates:
+        if user.username_lower in emails:
+            by_username.setdefault(user.username_lower, user)
+        if user.email_lower in emails:
+            by_email.setdefault(user.email_lower, []).append(user)
+    found, ambiguous = {}, {}
+    for email in emails:
+        if email in by_username:
+            found[email] = by_username[email]
+        elif len(by_email.get(email, [])) == 1:
+            found[email] = by_email[email][0]
+        elif email in by_email:
+            ambiguous[email] = [user.get_username() for user in by_email[email]]
+    return found, ambiguous
+
+
+def _ambiguous(email: str, usernames: list[str]) -> str:
+    return f"the accounts {', '.join(usernames)} all have the e-mail {email}; merge them in the admin first"
+
+
+def _user_create(member: Member) -> AbstractBaseUser:
+    """An account named by the e-mail address, without a usable password."""
+    first, last = split_name(member.name)
+    return get_user_model().objects.create_user(
+        member.email, email=member.email, password=None, first_name=first, last_name=last
+    )
+
+
+def _member_label(user) -> str:
+    return user.email or user.get_username()
+
+
+def roster_import(
+    *, course: Course, roster: Roster, dry_run: bool = False, remove_missing: bool = False
+) -> RosterChanges:
+    """Make the course's groups and members what the roster says, and report what that changed.
+
+    Missing groups, accounts and memberships are created; repo URLs and study numbers the file gives are set (an empty
+    cell keeps what is stored; names are set on new accounts only). Members in the site but not in the file are
+    listed, and removed only with `remove_missing`. Importing the same file again changes nothing. All or nothing:
+    RosterError (accounts that share an e-mail) writes nothing, and a dry run rolls back what it did.
+    """
+    with transaction.atomic():
+        list(Course.objects.select_for_update().filter(pk=course.pk))  # one import or sign-up at a time per course
+        changes = _roster_apply(course, roster, remove_missing)
+        if dry_run:
+            transaction.set_rollback(True)
+    return changes
+
+
+def _roster_apply(course: Course, roster: Roster, remove_missing: bool) -> RosterChanges:
+    changes = RosterChanges(removed=remove_missing)
+    members = [member for entry in roster.groups for member in entry.members]
+    users, ambiguous = _users_by_email({member.email for member in members})
+    if ambiguous:
+        raise RosterError([(m.line, _ambiguous(m.email, ambiguous[m.email])) for m in members if m.email in ambiguous])
+    groups = {group.number: group for group in course.groups.all()}
+    memberships = {
+        (membership.group.number, membership.user_id): membership
+        for membership in Membership.objects.filter(group__course=course).select_related("group", "user")
+    }
+    wanted = set()
+    for entry in roster.groups:
+        group = groups.get(entry.number)
+        if group is None:
+            group = Group.objects.create(course=course, number=entry.number, repo_url=entry.repo_url)
+            changes.groups_created.append(entry.number)
+        elif entry.repo_url and entry.repo_url != group.repo_url:
+            changes.repos_changed.append((entry.number, group.repo_url, entry.repo_url))
+            group.repo_url = entry.repo_url
+            group.save(update_fields=["repo_url"])
+        for member in entry.members:
+            user = users.get(member.email)
+            if user is None:
+                user = users[member.email] = _user_create(member)
+                changes.users_created.append(member.email)
+            wanted.add((entry.number, user.pk))
+            membership = memberships.get((entry.number, user.pk))
+            if membership is None:
+                Membership.objects.create(user=user, group=group, study_number=member.study_number)
+                changes.members_added.append((entry.number, member.email))
+            elif member.study_number and member.study_number != membership.study_number:
+                changes.study_numbers_changed.append(
+                    (entry.number, member.email, membership.study_number, member.study_number)
+                )
+                membership.study_number = member.study_number
+                membership.save(update_fields=["study_number"])
+    missing = sorted(
+        (membership for key, membership in memberships.items() if key not in wanted),
+        key=lambda membership: (membership.group.number, _member_label(membership.user).lower()),
+    )
+    changes.missing = [(membership.group.number, _member_label(membership.user)) for membership in missing]
+    if remove_missing and missing:
+        Membership.objects.filter(pk__in=[membership.pk for membership in missing]).delete()
+    return changes
+
+
+def roster_rows(course: Course) -> list[list[str]]:
+    """The course's roster as student-list rows (roster.LIST_HEADER), one per member, by group then e-mail; a group
+    without members is a row with empty student cells. Two queries. Importing the rows back changes nothing."""
+    memberships = Prefetch("memberships", queryset=Membership.objects.select_related("user"))
+    rows = []
+    for group in course.groups.order_by("number").prefetch_related(memberships):
+        members = sorted(group.memberships.all(), key=lambda membership: _member_label(membership.user).lower())
+        for membership in members:
+            user = membership.user
+            rows.append(
+                [str(group.number), membership.study_number, user.get_full_name(), _member_label(user), group.repo_url]
+            )
+        if not members:
+            rows.append([str(group.number), "", "", "", group.repo_url])
+    return rows
+
+
+class SignupRefused(ValueError):
+    """Why a group can't sign up: (what it is about: a member's e-mail, "repo_url" or None, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str | None, str]]):
+        self.problems = problems
+        super().__init__(" ".join(message for _, message in problems))
+
+
+def course_for_join_code(code: str) -> Course | None:
+    """The course whose join code this is, or None. Codes are compared in constant time; an empty one never matches."""
+    code = code.strip()
+    if not code:
+        return None
+    for course in Course.objects.exclude(join_code="").order_by("pk"):
+        if hmac.compare_digest(course.join_code.encode(), code.encode()):
+            return course
+    return None
+
+
+def join_sizes() -> tuple[int, int]:
+    """The smallest and the largest group size among the courses that take sign-ups (the defaults when none do)."""
+    sizes = Course.objects.exclude(join_code="").aggregate(low=Min("min_group_size"), high=Max("max_group_size"))
+    return (
+        sizes["low"] or Course._meta.get_field("min_group_size").default,
+        sizes["high"] or Course._meta.get_field("max_group_size").default,
+    )
+
+
+def _repo_key(url: str) -> str:
+    """Two ways of writing one repo compare equal: https://github.com/A/b.git/ == https://github.com/a/b."""
+    return url.strip().rstrip("/").removesuffix(".git").lower()
+
+
+def group_signup(*, course: Course, name: str, repo_url: str, members: list[Member]) -> Group:
+    """A group signs itself up: the group (next free number), accounts for new e-mails, memberships; one transaction.
+
+    Refused (SignupRefused, nothing written) when the size is outside the course's range, a member is in a group of
+    the course already, or another group of the course has the repo. `repo_url` was checked by scraping.check_url.
+    """
+    with transaction.atomic():
+        course = Course.objects.select_for_update().get(pk=course.pk)  # numbers are handed out one at a time
+        problems: list[tuple[str | None, str]] = []
+        low, high = course.min_group_size, course.max_group_size
+        if not low <= len(members) <= high:
+            problems.append((None, f"A group has {low} to {high} members; you entered {len(members)}."))
+        users, ambiguous = _users_by_email({member.email for member in members})
+        taken = dict(
+            Membership.objects.filter(group__course=course, user__in=list(users.values())).values_list(
+                "user_id", "group__number"
+            )
+        )
+        for member in members:
+            user = users.get(member.email)
+            if member.email in ambiguous:
+                problems.append(
+                    (member.email, f"{member.email} has several accounts; ask your teachers to merge them.")
+                )
+            elif user is not None and user.pk in taken:
+                problems.append((member.email, f"{member.email} is already in group {taken[user.pk]}."))
+        repos = list(course.groups.values_list("number", "repo_url"))
+        other = next((n for n, url in repos if url and _repo_key(url) == _repo_key(repo_url)), None)
+        if other is not None:
+            problems.append(("repo_url", f"This repo is the repo of group {other} already."))
+        if problems:
+            raise SignupRefused(problems)
+        number = max((n for n, _ in repos), default=0) + 1
+        group = Group.objects.create(course=course, number=number, name=name, repo_url=repo_url)
+        for member in members:
+            user = users.get(member.email) or _user_create(member)
+            Membership.objects.create(user=user, group=group)
+    return group
 
 
 # The student pages: every write below refuses a closed hand-in, and none of them can overwrite newer work.
@@ -349,23 +745,37 @@ def figure_add(*, report: Report, data: bytes, wanted_name: str, user) -> tuple[
         same = next((f for f in existing.values() if f.sha256 == digest), None)
         if same is not None:
             return same, False
-        figure = Figure(
-            report=report,
-            name=figures.safe_name(wanted_name, info.extension, set(existing)),
-            content_type=info.content_type,
-            size=len(data),
-            width=info.width,
-            height=info.height,
-            sha256=digest,
-            uploaded_by=user,
-        )
-        figure.file.save(figure.name, ContentFile(data), save=False)
-        try:
-            figure.save()
-        except Exception:
-            figure.file.delete(save=False)
-            raise
+        name = figures.safe_name(wanted_name, info.extension, set(existing))
+        figure = _figure_store(report=report, name=name, data=data, info=info, digest=digest, user=user)
     return figure, True
+
+
+def _figure_store(
+    *,
+    report: Report,
+    name: str,
+    data: bytes,
+    info: figures.ImageInfo,
+    digest: str,
+    user,
+    figure: Figure | None = None,
+) -> Figure:
+    """Write checked image bytes as figure `name` of the report: a new figure, or new bytes for `figure` (whose old
+    file is removed once the transaction commits). Call it inside transaction.atomic()."""
+    old_file = figure.file.name if figure is not None else None
+    figure = figure or Figure(report=report, name=name)
+    figure.content_type, figure.width, figure.height = info.content_type, info.width, info.height
+    figure.size, figure.sha256, figure.uploaded_by = len(data), digest, user
+    figure.file.save(figure.name, ContentFile(data), save=False)
+    try:
+        figure.save()
+    except Exception:
+        figure.file.delete(save=False)
+        raise
+    if old_file:
+        storage = figure.file.storage
+        transaction.on_commit(lambda: storage.delete(old_file))
+    return figure
 
 
 def figure_delete(*, figure: Figure) -> None:
@@ -450,3 +860,276 @@ def report_page(report: Report) -> ReportPage:
             checklist.append((item.week, []))
         checklist[-1][1].append((item, item.id in marks and marks[item.id].checked))
     return ReportPage(report, rows, result, checklist, figure_list)
+
+
+# The staff dashboard and the export for grading: every group of a course with its check, in six queries.
+
+
+class Verdict(StrEnum):
+    """A question's verdict on the dashboard and in the export."""
+
+    PASS = "pass"
+    WORDS = "words"  # fails its word range
+    IMAGES = "images"  # words fine, fails its image range
+    MISSING = "missing"  # nothing written (or no report at all)
+    STOPS = "stops"  # the course checker stops on the whole file, so no question passes
+
+    @property
+    def word(self) -> str:
+        """What the CSV files say: pass, fail or missing."""
+        return self.value if self in (Verdict.PASS, Verdict.MISSING) else "fail"
+
+    @property
+    def letter(self) -> str:
+        """A dashboard cell: P, W, I, M or S (the cell's colour says the same, its title says why)."""
+        return self.value[0].upper()
+
+
+@dataclass(frozen=True)
+class QuestionVerdict:
+    number: int
+    verdict: Verdict
+    detail: str  # the course checker's messages, or what passed, in words
+
+
+def question_verdict(result: checks.QuestionResult) -> Verdict:
+    """The verdict of one question in a file the course checker reads to the end.
+
+    An answer with nothing in it is missing rather than too short; one that passes (no word rule) still passes.
+    """
+    if result.passed:
+        return Verdict.PASS
+    if result.words is None or (result.words == 0 and result.images == 0):
+        return Verdict.MISSING
+    return Verdict.IMAGES if result.words_ok else Verdict.WORDS
+
+
+def _counts(result: checks.QuestionResult) -> str:
+    text = f"words {result.words}"
+    if result.rule.words:
+        text += f" of {result.rule.words[0]}-{result.rule.words[1]}"
+    if result.rule.images:
+        text += f", images {result.images} of {result.rule.images[0]}-{result.rule.images[1]}"
+    return text
+
+
+def _question_verdicts(result: checks.CheckResult, numbers: Iterable[int]) -> tuple[QuestionVerdict, ...]:
+    by_number = {q.number: q for q in result.questions}
+    verdicts = []
+    for number in numbers:
+        q = by_number.get(number)
+        if q is None:
+            verdicts.append(QuestionVerdict(number, Verdict.MISSING, f"Question {number} is not in this template"))
+        elif result.course_error:
+            found = " ".join(q.messages) or f"question {number} passes by its heading ({_counts(q)})"
+            verdicts.append(QuestionVerdict(number, Verdict.STOPS, f"The course checker stops on this file. {found}"))
+        elif q.passed:
+            verdicts.append(QuestionVerdict(number, Verdict.PASS, f"Question {number} passes: {_counts(q)}"))
+        else:
+            verdicts.append(QuestionVerdict(number, question_verdict(q), " ".join(q.messages)))
+    return tuple(verdicts)
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    username: str
+    name: str  # first and last name, empty when not known
+    email: str
+
+
+@dataclass(frozen=True, eq=False)
+class GroupOverview:
+    """One group of a course as staff see it: members, the check of its README as it is now, its last scrape."""
+
+    group: Group
+    members: tuple[GroupMember, ...]  # in the order they joined
+    report: Report | None  # None: the group never opened or imported a report
+    readme: str | None  # the README.md as it stands (None without a report)
+    result: checks.CheckResult | None
+    verdicts: tuple[QuestionVerdict, ...]  # one per column of the overview
+    passed: int  # questions passed; 0 when the course checker stops on the file
+    total: int  # questions of the report's template
+    no_report: bool  # no report, or not one answer written
+
+    @property
+    def scrape(self) -> Scrape | None:
+        return self.group.last_scrape
+
+    @property
+    def commit_at(self) -> datetime | None:
+        return self.scrape.commit_at if self.scrape else None
+
+    @property
+    def late(self) -> bool:
+        """The commit last scraped is dated after the group's deadline (its extension, else the course's)."""
+        deadline = self.group.deadline
+        return bool(self.commit_at and deadline and self.commit_at > deadline)
+
+    @property
+    def never_scraped(self) -> bool:
+        return bool(self.group.repo_url.strip()) and self.scrape is None
+
+    @property
+    def empty_repo(self) -> bool:
+        return self.scrape is not None and self.scrape.status == Scrape.Status.EMPTY
+
+    @property
+    def stops(self) -> str | None:
+        """Why the course checker stops on this file, or None when it reads it to the end."""
+        return " ".join(self.result.structure) if self.result and self.result.course_error else None
+
+    @property
+    def flags(self) -> list[str]:
+        return [
+            label
+            for label, on in (
+                ("no report", self.no_report),
+                ("course checker stops", bool(self.stops)),
+                ("never scraped", self.never_scraped),
+                ("empty repo", self.empty_repo),
+            )
+            if on
+        ]
+
+    def verdict(self, number: int) -> Verdict:
+        return next((v.verdict for v in self.verdicts if v.number == number), Verdict.MISSING)
+
+    def member_names(self) -> list[str]:
+        return [m.name or m.username for m in self.members]
+
+    def member_emails(self) -> list[str]:
+        """E-mail addresses, or the user name of a member who has none (so nobody drops out of a grade sheet)."""
+        return [m.email or m.username for m in self.members]
+
+    def matches(self, text: str) -> bool:
+        """The search box: the group's number, or part of its name or of a member's name, user name or e-mail."""
+        text = text.strip().casefold()
+        if text.removeprefix("group").strip() == str(self.group.number):
+            return True
+        haystack = [self.group.name, *(f"{m.username} {m.name} {m.email}" for m in self.members)]
+        return any(text in value.casefold() for value in haystack)
+
+    def slim(self) -> GroupOverview:
+        """The row without its README and report, to keep for an index once the group's files are written."""
+        return replace(self, report=None, readme=None)
+
+
+SCRAPE_ORDER = {status: i for i, status in enumerate(Scrape.Status.values)}
+OVERVIEW_SORTS = {
+    "group": lambda row: row.group.number,
+    "passed": lambda row: row.passed,
+    "commit": lambda row: row.commit_at,
+    "status": lambda row: SCRAPE_ORDER[row.scrape.status] if row.scrape else None,
+}
+
+
+@dataclass(frozen=True)
+class CourseOverview:
+    course: Course
+    numbers: tuple[int, ...]  # the question columns
+    rows: list[GroupOverview]
+
+    def select(
+        self,
+        *,
+        sort: str = "group",
+        status: str = "",
+        failing: int | None = None,
+        late: bool = False,
+        never_scraped: bool = False,
+        search: str = "",
+    ) -> list[GroupOverview]:
+        """The rows that pass every filter given, sorted by `sort` ("passed", or "-passed" for descending).
+
+        `status` is a scrape status or "none" (no scrape yet); `failing` keeps groups whose question `failing` does
+        not pass. Rows without a value to sort by (never scraped, no commit) come last either way.
+        """
+        rows = [
+            row
+            for row in self.rows
+            if (not status or (row.scrape.status if row.scrape else "none") == status)
+            and (failing is None or row.verdict(failing) != Verdict.PASS)
+            and (not late or row.late)
+            and (not never_scraped or row.never_scraped)
+            and (not search.strip() or row.matches(search))
+        ]
+        key = OVERVIEW_SORTS[sort.removeprefix("-")]
+        rows.sort(key=lambda row: row.group.number)
+        known = [row for row in rows if key(row) is not None]
+        return sorted(known, key=key, reverse=sort.startswith("-")) + [row for row in rows if key(row) is None]
+
+
+def course_overview(course: Course, *, group_ids: Iterable[int] | None = None) -> CourseOverview:
+    """Every group of the course (or those in `group_ids`) with members, check, last scrape and flags: six queries.
+
+    Each README is rebuilt from the template (or imported layout) with the current answers and marks, then checked
+    like the course does with its template's stored rules. A file the course checker stops on fails every question.
+    The columns are the question numbers of the course's template and of every report's template.
+    """
+    groups = course.groups.select_related("last_scrape", "report").defer("report__source").order_by("number")
+    if group_ids is not None:
+        groups = groups.filter(pk__in=list(group_ids))
+    groups = list(groups)  # 1
+    reports = {g.pk: g.report for g in groups if getattr(g, "report", None) is not None}
+    template_ids = {r.template_id for r in reports.values()} | ({course.template_id} if course.template_id else set())
+    templates = ReportTemplate.objects.in_bulk(template_ids)  # 2
+    rules: dict[int, list[checks.Rule]] = {pk: [] for pk in templates}
+    for question in Question.objects.filter(template_id__in=template_ids).order_by("template_id", "number"):  # 3
+        rules[question.template_id].append(question.rule())
+    numbers = tuple(sorted({rule.number for template_rules in rules.values() for rule in template_rules}))
+
+    in_course: dict = {"group__course": course} | ({"group__in": groups} if group_ids is not None else {})
+    members: dict[int, list[GroupMember]] = {g.pk: [] for g in groups}
+    memberships = Membership.objects.filter(**in_course).order_by("id")
+    for group_id, username, first, last, email in memberships.values_list(  # 4
+        "group_id", "user__username", "user__first_name", "user__last_name", "user__email"
+    ):
+        members[group_id].append(GroupMember(username, f"{first} {last}".strip(), email))
+    in_course = {f"report__{k}": v for k, v in in_course.items()}
+    answers: dict[int, dict[int, str]] = {pk: {} for pk in (r.pk for r in reports.values())}
+    for report_id, number, text in Answer.objects.filter(  # 5
+        question__template_id=F("report__template_id"), **in_course
+    ).values_list("report_id", "question__number", "text"):
+        answers[report_id][number] = text
+    marks: dict[int, dict[int, str]] = {pk: {} for pk in answers}
+    for report_id, position, mark in ChecklistMark.objects.filter(  # 6
+        item__template_id=F("report__template_id"), **in_course
+    ).values_list("report_id", "item__position", "mark"):
+        marks[report_id][position] = mark
+
+    rows = []
+    for group in groups:
+        report = reports.get(group.pk)
+        if report is None:
+            missing = tuple(QuestionVerdict(n, Verdict.MISSING, "No report yet") for n in numbers)
+            rows.append(
+                GroupOverview(
+                    group=group,
+                    members=tuple(members[group.pk]),
+                    report=None,
+                    readme=None,
+                    result=None,
+                    verdicts=missing,
+                    passed=0,
+                    total=len(numbers),
+                    no_report=True,
+                )
+            )
+            continue
+        report.template = templates[report.template_id]
+        readme = parsing.render_layout(report.layout_parts(), answers[report.pk], marks[report.pk])
+        result = check_markdown(readme, report.template, rules[report.template_id])
+        rows.append(
+            GroupOverview(
+                group=group,
+                members=tuple(members[group.pk]),
+                report=report,
+                readme=readme,
+                result=result,
+                verdicts=_question_verdicts(result, numbers),
+                passed=0 if result.course_error else result.passed,
+                total=result.total,
+                no_report=not any(text.strip() for text in answers[report.pk].values()),
+            )
+        )
+    return CourseOverview(course, numbers, rows)

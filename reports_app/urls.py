@@ -20,4 +20,11 @@ urlpatterns = [
     path("groups/<int:group_id>/download/reports.zip", views.download_zip, name="download-zip"),
     path("groups/<int:group_id>/download/report.html", views.download_html, name="download-html"),
     path("groups/<int:group_id>/download/grading.html", views.download_grading, name="download-grading"),
+    path("courses/<int:course_id>/dashboard/", views.dashboard, name="dashboard"),
+    path("courses/<int:course_id>/dashboard.csv", views.dashboard_csv, name="dashboard-csv"),
+    path("courses/<int:course_id>/jobs/", views.start_job, name="start-job"),
+    path("jobs/<int:job_id>/", views.job, name="job"),
+    path("jobs/<int:job_id>/rerun/", views.rerun_job, name="rerun-job"),
+    path("jobs/<int:job_id>/download/", views.download_job, name="download-job"),
+    path("join/", views.join, name="join"),
 ]

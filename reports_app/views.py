@@ -17,10 +17,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from . import checks, rendering, services
+from . import checks, exporting, rendering, services, tasks
 from .figures import FigureRejected
-from .forms import MAX_ANSWER_CHARS, AnswerForm, FigureForm, clean_answer_text
-from .models import Answer, AnswerRevision, Course, Figure, Group, Membership, Question, Report
+from .forms import (
+    MAX_ANSWER_CHARS,
+    AnswerForm,
+    DashboardForm,
+    FigureForm,
+    JoinForm,
+    PasswordSetupForm,
+    clean_answer_text,
+)
+from .models import Answer, AnswerRevision, Course, Figure, Group, Job, Membership, Question, Report
 
 
 @dataclass(frozen=True)
@@ -362,4 +370,144 @@ def download_grading(request: HttpRequest, group_id: int) -> HttpResponse:
     html = services.report_grading_html(access.report)
     response = _attachment(html, _download_name(access.group, "grading.html"), "text/html; charset=utf-8")
     response["Content-Security-Policy"] = rendering.GRADING_CSP
+    return response
+
+
+# Background jobs (scrape, export): staff start them, watch their progress and download what they made.
+
+
+def _get_job(request: HttpRequest, job_id: int) -> Job:
+    """A job, for staff only; 404 for anyone else (students never learn what runs)."""
+    if not request.user.is_staff:
+        raise Http404("No such job")
+    return get_object_or_404(Job.objects.select_related("course", "created_by"), pk=job_id)
+
+
+@login_required
+def job(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _get_job(request, job_id)
+    if _wants_json(request):
+        return JsonResponse(
+            {"status": job.status, "label": job.get_status_display(), "done": job.done, "total": job.total}
+        )
+    scrapes = job.scrapes.select_related("group").order_by("group__number") if job.kind == Job.Kind.SCRAPE else []
+    return render(request, "reports_app/job.html", {"job": job, "scrapes": scrapes})
+
+
+@login_required
+@require_POST
+def start_job(request: HttpRequest, course_id: int) -> HttpResponse:
+    """Start a scrape (`kind=scrape`, optional `at_deadline`) or an export of a course; then watch it run."""
+    if not request.user.is_staff:
+        raise Http404("No such course")
+    course = get_object_or_404(Course, pk=course_id)
+    kind = request.POST.get("kind")
+    if kind not in Job.Kind.values:
+        return HttpResponse("Unknown kind of job", status=400, content_type="text/plain")
+    options = {"at_deadline": request.POST.get("at_deadline") == "1"} if kind == Job.Kind.SCRAPE else {}
+    started = tasks.job_start(kind=kind, course=course, user=request.user, options=options)
+    return redirect("job", started.pk)
+
+
+@login_required
+@require_POST
+def rerun_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The same job again, e.g. after a worker was stopped half-way: groups already imported come out unchanged."""
+    old = _get_job(request, job_id)
+    started = tasks.job_start(kind=old.kind, course=old.course, user=request.user, options=old.options)
+    return redirect("job", started.pk)
+
+
+@login_required
+def download_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _get_job(request, job_id)
+    if job.status != Job.Status.DONE or not job.file:
+        raise Http404("This job has no file")
+    name = f"{job.course.code}-reports-{job.finished_at:%Y%m%d-%H%M}.zip"
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=name, content_type="application/zip")
+
+
+# Self sign-up: a group that has its course's join code signs itself up; new members get a link to choose a password.
+
+JOIN_CODE_WRONG = "This join code is not valid. Check it with your course's teachers."
+
+
+def join(request: HttpRequest) -> HttpResponse:
+    """Open to anyone (the code is the key); a logged-in user is filled in as the first member."""
+    sizes = services.join_sizes()
+    me = request.user
+    initial = {"email_1": me.email, "name_1": me.get_full_name()} if me.is_authenticated else {}
+    form = JoinForm(request.POST or None, max_members=sizes[1], initial=initial)
+    if form.is_valid():
+        course = services.course_for_join_code(form.cleaned_data["code"])
+        if course is None:
+            form.add_error("code", JOIN_CODE_WRONG)
+        else:
+            try:
+                group = services.group_signup(
+                    course=course,
+                    name=form.cleaned_data["name"],
+                    repo_url=form.cleaned_data["repo_url"],
+                    members=form.members(),
+                )
+            except services.SignupRefused as refused:
+                for about, message in refused.problems:
+                    form.add_error(form.member_fields.get(about or "", about), message)
+            else:
+                context = {"group": group, "mailed": _mail_password_links(request, group)}
+                return render(request, "reports_app/join.html", context)
+    return render(request, "reports_app/join.html", {"form": form, "sizes": sizes})
+
+
+def _mail_password_links(request: HttpRequest, group: Group) -> list[str]:
+    """Send each member who has no usable password the link to choose one; the addresses mailed."""
+    mailed = []
+    for membership in group.memberships.select_related("user").order_by("pk"):
+        user = membership.user
+        if user.has_usable_password() or not user.email:
+            continue
+        form = PasswordSetupForm({"email": user.email})
+        form.is_valid()
+        form.save(
+            request=request,
+            use_https=request.is_secure(),
+            subject_template_name="reports_app/join_email_subject.txt",
+            email_template_name="reports_app/join_email.txt",
+            extra_email_context={"group": group},
+        )
+        mailed.append(user.email)
+    return mailed
+
+
+# The staff dashboard: every group of a course with its check and last scrape, as a page and as CSV.
+
+
+def _get_course_for_staff(request: HttpRequest, course_id: int) -> Course:
+    """A course, for staff only; 404 for anyone else (one query)."""
+    if not request.user.is_staff:
+        raise Http404("No such course")
+    return get_object_or_404(Course, pk=course_id)
+
+
+def _dashboard(request: HttpRequest, course: Course):
+    """(overview, filter form, the rows the form selects): the page and its CSV show the same rows."""
+    overview = services.course_overview(course)
+    form = DashboardForm(request.GET, numbers=overview.numbers)
+    return overview, form, overview.select(**form.selection())
+
+
+@login_required
+def dashboard(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _get_course_for_staff(request, course_id)
+    overview, form, rows = _dashboard(request, course)
+    context = {"course": course, "overview": overview, "form": form, "rows": rows, "sort": form.selection()["sort"]}
+    return render(request, "reports_app/dashboard.html", context)
+
+
+@login_required
+def dashboard_csv(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _get_course_for_staff(request, course_id)
+    overview, _, rows = _dashboard(request, course)
+    response = _attachment("", f"{course.code}-dashboard.csv", "text/csv; charset=utf-8")
+    exporting.write_csv(response, exporting.dashboard_rows(overview.numbers, rows))
     return response

@@ -1,0 +1,155 @@
+"""Staff dashboard benchmark: a course of N groups with full reports; prints the server time of the page and its CSV.
+
+    .venv/bin/python bench/dashboard.py [--groups 150] [--runs 7] [--template FILE]
+
+Setup, on a fresh SQLite database in a temporary folder: the template (default: the newest course template in
+../shared when present, else our demo template), a course with a deadline, N groups of 3 members, each with a
+report imported from bench/engine.py's `make_report` (~44 kB for 31 questions) and, for most, a last scrape whose
+commit is dated around the deadline. Every page is checked live: the README of each group is rebuilt from its
+answers and checked the way the course does.
+
+Measured with Django's test client in this process (DEBUG off): the whole request (session, queries, the checks,
+the template) for the page and for its CSV, and `services.course_overview` alone. Median and max over `--runs`,
+after one warm-up; the median CPU time too, which a machine busy with other work changes less than wall time.
+Target from the issue: 150 groups x 31 questions under 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def setup_django(folder: Path) -> None:
+    """Django on a fresh SQLite database and media folder in `folder`, DEBUG off as in production."""
+    os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'db.sqlite3'}"
+    os.environ["MEDIA_ROOT"] = str(folder / "media")
+    os.environ["DEBUG"] = "0"
+    os.environ["SECRET_KEY"] = "bench-only-" + "x" * 40
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "course.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def make_course(n_groups: int, template_file: Path | None, *, figures: list[bytes] | None = None):
+    """The benchmark course: N groups with members, reports, scrapes and (when given) 2-3 of `figures` each."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
+    from engine import default_template, make_report
+
+    from reports_app import services
+    from reports_app.models import Course, Group, Membership, Scrape
+
+    call_command("migrate", "--noinput", verbosity=0)
+    template_file = template_file or default_template()
+    template, _ = services.template_load(name="bench", source=template_file.read_text(encoding="utf-8"))
+    deadline = timezone.now() + timedelta(days=30)  # open, so that figures can be added
+    course = Course.objects.create(code="BENCH", title="Benchmark", template=template)
+    rng = random.Random(2476)
+    parsed = template.parsed()
+    User = get_user_model()
+    users = User.objects.bulk_create(
+        User(username=f"s{n:03d}{k}", email=f"s{n:03d}{k}@student.example.org", first_name=f"Student{n}{k}")
+        for n in range(1, n_groups + 1)
+        for k in "abc"
+    )
+    for n in range(1, n_groups + 1):
+        group = Group.objects.create(course=course, number=n, name=f"Team {n}", repo_url=f"https://github.com/g{n}/r")
+        Membership.objects.bulk_create(Membership(user=u, group=group) for u in users[(n - 1) * 3 : n * 3])
+        result = services.report_import(group=group, text=make_report(parsed, rng), template=template, label="bench")
+        for data in rng.sample(figures, rng.choice([2, 3])) if figures else []:
+            services.figure_add(report=result.report, data=data, wanted_name=f"fig{n}.png", user=None)
+        if n % 10 != 0:  # every tenth group has never been scraped
+            status = Scrape.Status.OK if n % 7 else Scrape.Status.EMPTY
+            scrape = Scrape.objects.create(
+                group=group,
+                repo_url=group.repo_url,
+                status=status,
+                commit_sha=f"{n:040x}",
+                commit_at=deadline + timedelta(hours=rng.randint(-72, 3)),
+                fetched_at=deadline,
+            )
+            Group.objects.filter(pk=group.pk).update(last_scrape=scrape)
+    course.deadline = deadline
+    course.save()
+    return course, template_file, len(parsed.questions)
+
+
+def timed(fn, runs: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU milliseconds of each run (CPU time says the same on a machine busy with other work)."""
+    fn()  # warm-up: templates compiled, parsed template cached
+    wall, cpu = [], []
+    for _ in range(runs):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        fn()
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return wall, cpu
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--groups", type=int, default=150)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--template", type=Path, default=None)
+    args = ap.parse_args()
+
+    setup_django(Path(tempfile.mkdtemp(prefix="bench-dashboard-")))
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from reports_app import services
+
+    start = time.perf_counter()
+    course, template_file, n_questions = make_course(args.groups, args.template)
+    print(
+        f"setup: {args.groups} groups x {n_questions} questions ({template_file.name}) "
+        f"in {time.perf_counter() - start:.0f} s"
+    )
+    staff = get_user_model().objects.create_user("bench-staff", is_staff=True)
+    client = Client()
+    client.force_login(staff)
+    page, csv = reverse("dashboard", args=[course.pk]), reverse("dashboard-csv", args=[course.pk])
+
+    def get(path: str) -> int:
+        response = client.get(path)
+        assert response.status_code == 200, response.status_code
+        return len(response.content)
+
+    with CaptureQueriesContext(connection) as queries:
+        size = get(page)
+    print(f"page: {size / 1000:.0f} kB of HTML, {len(queries)} queries")
+    for name, fn in (
+        ("course_overview", lambda: services.course_overview(course)),
+        ("page GET", lambda: get(page)),
+        ("page GET sorted+filtered", lambda: get(page + "?sort=-passed&failing=7&q=team")),
+        ("CSV GET", lambda: get(csv)),
+    ):
+        wall, cpu = timed(fn, args.runs)
+        print(
+            f"{name:25} median {statistics.median(wall):4.0f} ms (CPU {statistics.median(cpu):4.0f} ms)  "
+            f"max {max(wall):4.0f} ms  (target page < 300 ms)"
+        )
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"""Bulk export of a course for grading: one zip with every group's hand-in, an index page and a grades sheet.
+
+    index.html                  every group: links, pass count, members, commit, late (self-contained page)
+    grades.csv                  one row per group, one verdict column per question (opens in Excel)
+    group-007/README.md         the group's README as it stands now
+    group-007/report.html       ... as the course renders it (rendering.standard_html, byte for byte)
+    group-007/grading.html      ... sanitized, figures embedded (services.report_grading_html)
+    group-007/figures/<name>
+
+Groups are read and written a chunk at a time, so memory stays flat whatever the size of the course.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import multiprocessing
+import os
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from . import rendering, services
+from .models import Course, Figure, Group
+
+CHUNK_GROUPS = 20  # groups read per round of queries: ~20 x 50 kB of answers at a time
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    groups: int
+    reports: int  # groups with a folder in the zip
+    figures: int
+    no_report: int
+    late: int
+    stops: int  # reports the course checker stops on
+    problems: tuple[str, ...] = ()  # files we could not put in the zip, each named
+
+    def __str__(self) -> str:
+        """'12 groups, 11 reports with 30 figures; 1 without a report, 2 late'."""
+        text = f"{self.groups} groups, {self.reports} reports with {self.figures} figures"
+        counts = [
+            f"{n} {label}"
+            for n, label in (
+                (self.no_report, "without a report"),
+                (self.late, "late"),
+                (self.stops, "that the course checker stops on"),
+            )
+            if n
+        ]
+        text += f"; {', '.join(counts)}" if counts else ""
+        return text + "".join(f"\nnot exported: {problem}" for problem in self.problems)
+
+
+def group_folder(group: Group) -> str:
+    return f"group-{group.number:03d}"
+
+
+# --- CSV -----------------------------------------------------------------------------------------------------------
+
+
+def csv_cell(value: object) -> object:
+    """A value for a CSV that staff open in Excel: text that starts like a formula gets a leading '.
+
+    >>> csv_cell("=HYPERLINK(\\"http://x\\")"), csv_cell("-1"), csv_cell(-1), csv_cell("Group A")
+    ('\\'=HYPERLINK("http://x")', "'-1", -1, 'Group A')
+    """
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def write_csv(out, rows: Iterable[list]) -> None:
+    """Rows as CSV into a text stream, UTF-8 with a byte-order mark so that Excel reads names like Søren right."""
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
+
+
+def local_time(value: datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _header(numbers: tuple[int, ...]) -> list[str]:
+    questions = [f"Q{n}" for n in numbers]
+    return [
+        "group",
+        "name",
+        "members",
+        "passed",
+        "questions",
+        *questions,
+        "commit",
+        f"commit time ({settings.TIME_ZONE})",
+        "late",
+    ]
+
+
+def _cells(numbers: tuple[int, ...], row: services.GroupOverview) -> list:
+    return [
+        row.group.number,
+        row.group.name,
+        "; ".join(row.member_emails()),
+        row.passed,
+        row.total,
+        *(row.verdict(n).word for n in numbers),
+        row.scrape.commit_sha if row.scrape else "",
+        local_time(row.commit_at),
+        "yes" if row.late else "no",
+    ]
+
+
+def grades_rows(numbers: tuple[int, ...], rows: Iterable[services.GroupOverview]) -> Iterator[list]:
+    """grades.csv: a header, then per group its members' e-mails, pass count and a pass/fail/missing per question."""
+    yield _header(numbers)
+    for row in rows:
+        yield _cells(numbers, row)
+
+
+def dashboard_rows(numbers: tuple[int, ...], rows: Iterable[services.GroupOverview]) -> Iterator[list]:
+    """The dashboard's table as CSV: the grades columns, then the scrape status and the flags."""
+    yield [*_header(numbers), "scrape status", "flags"]
+    for row in rows:
+        status = row.scrape.get_status_display() if row.scrape else "not scraped"
+        yield [*_cells(numbers, row), status, "; ".join(row.flags)]
+
+
+# --- the zip -------------------------------------------------------------------------------------------------------
+
+
+def default_workers() -> int:
+    """The processes that render markdown during an export: one per core this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def course_export(
+    *,
+    course: Course,
+    out: BinaryIO,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+) -> ExportSummary:
+    """Write the course's zip to `out` as it goes; progress(done, total) after each group.
+
+    Markdown is nine tenths of the work (two renderings of ~50 ms per report), so with `workers` > 1 (default: one
+    per core) the pages are rendered in that many processes while this one reads the next groups and writes the zip.
+    A group without a report has no folder but is listed in index.html and grades.csv ("no report"). A figure file
+    that cannot be read is left out and named in the summary's problems; the rest of the export goes on.
+    """
+    ids = list(course.groups.order_by("number").values_list("pk", flat=True))
+    workers = default_workers() if workers is None else workers
+    listed: list[tuple[services.GroupOverview, str | None]] = []  # rows without their README, and their folder
+    numbers: set[int] = set()
+    figure_count, problems = 0, []
+    if progress:
+        progress(0, len(ids))
+    # spawn, not fork: a forked copy of a process with database connections and threads is not safe
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
+    with pool or contextlib.nullcontext(), zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        chunks = _read(course, ids, pool, problems)
+        ahead = next(chunks, None)
+        while ahead is not None:
+            (columns, groups), ahead = ahead, next(chunks, None)  # the next chunk renders while this one is written
+            numbers.update(columns)
+            for row, files, pages in groups:
+                folder = None
+                if pages is not None:
+                    folder = group_folder(row.group)
+                    _write_group(archive, folder, row.readme or "", *pages(), files)
+                    figure_count += len(files)
+                listed.append((row.slim(), folder))
+                if progress:
+                    progress(len(listed), len(ids))
+        columns = tuple(sorted(numbers))
+        rows = [row for row, _ in listed]
+        grades = io.StringIO()
+        write_csv(grades, grades_rows(columns, rows))
+        archive.writestr("grades.csv", grades.getvalue().encode("utf-8"))
+        index = render_to_string(
+            "export/index.html",
+            {"course": course, "groups": listed, "numbers": columns, "exported_at": timezone.now()},
+        )
+        archive.writestr("index.html", index.encode("utf-8"))
+    return ExportSummary(
+        groups=len(rows),
+        reports=sum(folder is not None for _, folder in listed),
+        figures=figure_count,
+        no_report=sum(row.no_report for row in rows),
+        late=sum(row.late for row in rows),
+        stops=sum(bool(row.stops) for row in rows),
+        problems=tuple(problems),
+    )
+
+
+def grading_title(group: Group) -> str:
+    """The grading page's title, as services.report_grading_html gives it."""
+    return f"{group.course.code} group {group.number}" + (f" ({group.name})" if group.name else "")
+
+
+Pages = Callable[[], tuple[str, str]]  # gives a group's report.html and grading.html
+
+
+def _read(
+    course: Course, ids: list[int], pool: ProcessPoolExecutor | None, problems: list[str]
+) -> Iterator[tuple[tuple[int, ...], list[tuple[services.GroupOverview, dict[str, bytes], Pages | None]]]]:
+    """Chunk by chunk: the question numbers, then each group's row, figure files and pages (None: no report).
+
+    With a pool, a chunk's pages are being rendered from the moment it is read.
+    """
+    for start in range(0, len(ids), CHUNK_GROUPS):
+        overview = services.course_overview(course, group_ids=ids[start : start + CHUNK_GROUPS])
+        figures = _figures([row.report.pk for row in overview.rows if row.report is not None])
+        groups: list[tuple[services.GroupOverview, dict[str, bytes], Pages | None]] = []
+        for row in overview.rows:
+            if row.report is None or row.readme is None:
+                groups.append((row, {}, None))
+                continue
+            files = _figure_files(row.group.number, figures.get(row.report.pk, []), problems)
+            groups.append((row, files, _pages(pool, row.readme, grading_title(row.group), files)))
+        yield overview.numbers, groups
+
+
+def _pages(pool: ProcessPoolExecutor | None, readme: str, title: str, figures: dict[str, bytes]) -> Pages:
+    """The group's two pages: submitted to the pool now, or rendered here when asked for."""
+    if pool is None:
+        return lambda: (rendering.standard_html(readme), rendering.grading_html(readme, title=title, figures=figures))
+    html = pool.submit(rendering.standard_html, readme)
+    grading = pool.submit(rendering.grading_html, readme, title=title, figures=figures)
+    return lambda: (html.result(), grading.result())
+
+
+def _figures(report_ids: list[int]) -> dict[int, list[Figure]]:
+    by_report: dict[int, list[Figure]] = {}
+    for figure in Figure.objects.filter(report_id__in=report_ids).order_by("report_id", "name"):
+        by_report.setdefault(figure.report_id, []).append(figure)
+    return by_report
+
+
+def _figure_files(number: int, figures: list[Figure], problems: list[str]) -> dict[str, bytes]:
+    """The bytes of a group's figures by name; one that cannot be read is named in `problems` and left out."""
+    files: dict[str, bytes] = {}
+    for figure in figures:
+        if "/" in figure.name or "\\" in figure.name or figure.name.startswith("."):
+            problems.append(f"group {number}: figure name {figure.name!r} is not a plain file name")
+            continue
+        try:
+            with figure.file.open("rb") as f:
+                files[figure.name] = f.read()
+        except OSError as error:
+            problems.append(f"group {number}: figure {figure.name} could not be read ({error})")
+    return files
+
+
+def _write_group(
+    archive: zipfile.ZipFile, folder: str, readme: str, html: str, grading: str, figures: dict[str, bytes]
+) -> None:
+    archive.writestr(f"{folder}/README.md", readme.encode("utf-8"))
+    archive.writestr(f"{folder}/report.html", html.encode("utf-8"))
+    archive.writestr(f"{folder}/grading.html", grading.encode("utf-8"))
+    for name, data in figures.items():
+        archive.writestr(f"{folder}/figures/{name}", data, compress_type=zipfile.ZIP_STORED)

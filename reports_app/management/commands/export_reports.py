@@ -1,0 +1,51 @@
+import os
+import tempfile
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reports_app import exporting
+from reports_app.models import Course
+
+
+class Command(BaseCommand):
+    help = (
+        "Export every group's report of a course into one zip for grading: a folder per group (README.md, the "
+        "hand-in HTML as the course renders it, a grading HTML with figures, figures/), index.html and grades.csv."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--course", required=True, help="the course code")
+        parser.add_argument("--out", required=True, help="the zip file to write (replaced when it exists)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=exporting.default_workers(),
+            help="processes that render the reports' HTML (default: one per core, here %(default)s)",
+        )
+
+    def handle(self, *args, course, out, workers, verbosity, **options):
+        found = Course.objects.filter(code=course).first()
+        if found is None:
+            codes = ", ".join(Course.objects.values_list("code", flat=True)) or "none"
+            raise CommandError(f"no course with code {course!r} (courses: {codes})")
+        target = Path(out)
+        if target.is_dir():
+            raise CommandError(f"{out}: is a folder; give the name of the zip file to write")
+        if not target.parent.is_dir():
+            raise CommandError(f"{out}: the folder {target.parent} does not exist")
+
+        def progress(done: int, total: int) -> None:
+            if verbosity >= 2 and done:
+                self.stderr.write(f"{done}/{total} groups")
+
+        # Written beside the target and renamed over it when whole: a crash never leaves a half zip named `out`.
+        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                summary = exporting.course_export(course=found, out=file, progress=progress, workers=workers)
+            os.replace(partial, target)
+        except BaseException:
+            Path(partial).unlink(missing_ok=True)
+            raise
+        self.stdout.write(f"Wrote {target}: {summary}")

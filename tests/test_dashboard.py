@@ -1,0 +1,387 @@
+"""The staff dashboard: a row per group with the course checker's verdict per question, its scrape and its flags."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+
+from reports_app import services
+from reports_app.models import Group, Membership, Question, Scrape
+
+from .conftest import read_fixture
+
+DEADLINE = datetime(2026, 1, 20, 23, 59, tzinfo=UTC)
+
+
+def url(course, **params) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return reverse("dashboard", args=[course.pk]) + (f"?{query}" if query else "")
+
+
+def csv_url(course, **params) -> str:
+    return url(course, **params).replace(
+        reverse("dashboard", args=[course.pk]), reverse("dashboard-csv", args=[course.pk])
+    )
+
+
+def save(group, number: int, text: str):
+    report = services.report_for_group(group)
+    question = Question.objects.get(template=report.template, number=number)
+    return services.answer_save(report=report, question=question, text=text, base_version=0, user=None)
+
+
+def scrape(group, status=Scrape.Status.OK, *, commit_at=None, sha="a1b2c3d4e5f6a7b8c9d0", message=""):
+    done = Scrape.objects.create(
+        group=group,
+        repo_url=group.repo_url or "https://github.com/acme/x",
+        status=status,
+        message=message,
+        commit_sha=sha if commit_at else "",
+        commit_at=commit_at,
+        fetched_at=DEADLINE + timedelta(days=1),
+    )
+    group.last_scrape = done
+    group.save(update_fields=["last_scrape"])
+    return done
+
+
+def words(n: int) -> str:
+    return " ".join(f"word{i}" for i in range(n))
+
+
+def rows_of(response) -> list[int]:
+    """The group numbers of the table's rows, in order."""
+    return [row.group.number for row in response.context["rows"]]
+
+
+def read_csv(response) -> list[list[str]]:
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+@pytest.fixture
+def answered(group1):
+    """Group 1 with answers that pass, fail on words, fail on images, and questions left empty."""
+    save(group1, 1, "7")
+    save(group1, 3, words(60))  # 50-100 words: passes
+    save(group1, 4, "too short")  # 100-200 words
+    save(group1, 6, words(120))  # 100-200 words + 1-2 images: no image
+    return group1
+
+
+# --- access --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["dashboard", "dashboard-csv"])
+def test_anonymous_is_sent_to_login(client, course, name):
+    path = reverse(name, args=[course.pk])
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={path}"
+
+
+@pytest.mark.parametrize("name", ["dashboard", "dashboard-csv"])
+def test_a_student_gets_404(alice, course, name):
+    assert alice.get(reverse(name, args=[course.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["dashboard", "dashboard-csv"])
+def test_unknown_course_gets_404(staff, db, name):
+    assert staff.get(reverse(name, args=[999])).status_code == 404
+
+
+def test_staff_get_the_page_and_a_link_to_it_on_the_home_page(staff, course, group1):
+    assert staff.get(url(course)).status_code == 200
+    assert f'href="{url(course)}"' in staff.get(reverse("home")).content.decode()
+
+
+def test_students_get_no_dashboard_link(client, course, django_user_model):
+    client.force_login(django_user_model.objects.create_user("loner"))
+    html = client.get(reverse("home")).content.decode()
+    assert "You are not in any group yet." in html
+    assert url(course) not in html
+
+
+# --- what the table shows ------------------------------------------------------------------------------------------
+
+
+def test_each_question_cell_says_its_verdict_in_class_letter_and_title(staff, course, answered):
+    html = staff.get(url(course)).content.decode()
+
+    assert '<td class="verdict verdict-pass" title="Question 3 passes: words 60 of 50-100">P</td>' in html
+    assert (
+        '<td class="verdict verdict-words" title="Question 4 failed check. Expected number of words to be between '
+        '100 and 200 but got 2">W</td>'
+    ) in html
+    assert (
+        '<td class="verdict verdict-images" title="Question 6 failed check. Expected number of screenshots to be '
+        'between 1 and 2 but got 0">I</td>'
+    ) in html
+    assert (
+        '<td class="verdict verdict-missing" title="Question 5 failed check. Expected number of words to be between '
+        '200 and 300 but got 0">M</td>'
+    ) in html
+    # no word rule: the course passes an empty answer, and so do we
+    assert '<td class="verdict verdict-pass" title="Question 2 passes: words 0">P</td>' in html
+
+
+def test_verdicts_and_pass_count_are_the_course_checkers(staff, course, answered):
+    response = staff.get(url(course))
+    result = services.report_check(answered.report)
+    (row,) = response.context["rows"]
+
+    assert [v.verdict for v in row.verdicts] == [
+        "pass", "pass", "pass", "words", "missing", "images", "missing", "pass", "missing", "missing",
+    ]  # fmt: skip
+    assert [v.verdict == "pass" for v in row.verdicts] == [q.passed for q in result.questions]
+    assert row.passed == result.passed == 4
+    assert '<td class="passed text-end">4/10</td>' in response.content.decode()
+
+
+def test_a_group_without_a_report_shows_every_question_missing(staff, course, group1, group2):
+    assert not hasattr(group2, "report")
+    response = staff.get(url(course))
+    html = response.content.decode()
+    row = next(r for r in response.context["rows"] if r.group == group2)
+
+    assert [v.verdict for v in row.verdicts] == ["missing"] * 10
+    assert html.count('<td class="verdict verdict-missing" title="No report yet">M</td>') == 20  # group 1 too
+    assert '<span class="badge text-bg-warning me-1">no report</span>' in html
+
+
+def test_a_report_the_course_checker_stops_on_fails_every_question_with_the_reason(staff, course, group2):
+    services.report_import(
+        group=group2, text=read_fixture("missing_answer_line.md"), template=course.template, label="test"
+    )
+    result = services.report_check(group2.report)
+    assert result.course_error and result.passed > 0  # by its headings most questions would pass
+
+    response = staff.get(url(course))
+    (row,) = response.context["rows"]
+    html = response.content.decode()
+
+    assert [v.verdict for v in row.verdicts] == ["stops"] * 10
+    assert row.passed == 0
+    assert '<td class="passed text-end">0/10</td>' in html
+    assert html.count('<td class="verdict verdict-stops" title="The course checker stops on this file.') == 10
+    assert "P</td>" not in html
+    reason = result.structure[0]
+    assert reason.startswith("The course checker stops on this file (ValueError: Number of answers are different")
+    assert f'title="{reason}' in html.replace("&#x27;", "'")
+    assert ">course checker stops</span>" in html
+
+
+def test_late_marker_compares_the_commit_with_the_groups_own_deadline(staff, course, group1, group2):
+    course.deadline = DEADLINE
+    course.save()
+    scrape(group1, commit_at=DEADLINE + timedelta(hours=2))
+    group2.extension = DEADLINE + timedelta(days=2)
+    group2.save()
+    scrape(group2, commit_at=DEADLINE + timedelta(days=1))  # late for the course, in time for its extension
+
+    response = staff.get(url(course))
+    late = {row.group.number: row.late for row in response.context["rows"]}
+    html = response.content.decode()
+
+    assert late == {1: True, 2: False}
+    assert html.count('<span class="badge text-bg-danger late"') == 1
+    assert '<code title="a1b2c3d4e5f6a7b8c9d0">a1b2c3d</code>' in html
+
+
+def test_never_scraped_flag_needs_a_repo_url_and_no_scrape(staff, course, group1, group2):
+    group1.repo_url = "https://github.com/acme/one"
+    group1.save()
+    group2.repo_url = "https://github.com/acme/two"
+    group2.save()
+    scrape(group2, Scrape.Status.EMPTY)
+    Group.objects.create(course=course, number=3)  # no repo URL: nothing to scrape
+
+    flags = {row.group.number: row.flags for row in staff.get(url(course)).context["rows"]}
+
+    assert flags == {
+        1: ["no report", "never scraped"],
+        2: ["no report", "empty repo"],
+        3: ["no report"],
+    }
+
+
+def test_a_report_with_nothing_written_is_flagged_no_report(staff, course, group1):
+    services.report_for_group(group1)  # opened, never written in
+    (row,) = staff.get(url(course)).context["rows"]
+    assert row.flags == ["no report"]
+    assert row.passed == 3  # questions 1, 2 and 8 have no word rule: the course passes them empty
+
+
+def test_staff_can_start_a_scrape_or_an_export_from_the_dashboard(staff, course):
+    html = staff.get(url(course)).content.decode()
+    form = html[html.index(f'<form method="post" action="{reverse("start-job", args=[course.pk])}"') :]
+    form = form[: form.index("</form>")]
+    assert '<button type="submit" name="kind" value="scrape"' in form
+    assert '<button type="submit" name="kind" value="export"' in form
+    assert "csrfmiddlewaretoken" in form
+
+
+# --- filters and sorting -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_groups(course, answered, group2, django_user_model):
+    """Group 1 (alice, bob): passes 4, late. Group 2 (charlie): passes 5, never scraped. Group 3 (dora): no report,
+    empty repo."""
+    scrape(answered, commit_at=DEADLINE + timedelta(hours=1))
+    group2.repo_url = "https://github.com/acme/two"
+    group2.save()
+    save(group2, 3, words(60))
+    save(group2, 4, words(150))
+    group3 = Group.objects.create(course=course, number=3, name="Third", repo_url="https://github.com/acme/three")
+    dora = django_user_model.objects.create_user("dora", email="dora@example.org", first_name="Dora", last_name="Lind")
+    Membership.objects.create(user=dora, group=group3)
+    scrape(group3, Scrape.Status.EMPTY)
+    course.deadline = DEADLINE  # last: answers cannot be saved after it
+    course.save()
+    return course
+
+
+@pytest.mark.parametrize(
+    "params, groups",
+    [
+        ({}, [1, 2, 3]),
+        ({"status": "ok"}, [1]),
+        ({"status": "empty"}, [3]),
+        ({"status": "none"}, [2]),
+        ({"failing": 4}, [1, 3]),
+        ({"failing": 3}, [3]),
+        ({"late": 1}, [1]),
+        ({"never_scraped": 1}, [2]),
+        ({"q": "CHARLIE"}, [2]),
+        ({"q": "lind"}, [3]),
+        ({"q": "dora@example"}, [3]),
+        ({"q": "thi"}, [3]),
+        ({"q": "2"}, [2]),
+        ({"q": "group 3"}, [3]),
+        ({"failing": 5, "q": "charlie"}, [2]),
+        ({"failing": 4, "q": "charlie"}, []),
+    ],
+)
+def test_filters(staff, three_groups, params, groups):
+    assert rows_of(staff.get(url(three_groups, **params))) == groups
+
+
+@pytest.mark.parametrize(
+    "sort, groups",
+    [
+        ("group", [1, 2, 3]),
+        ("-group", [3, 2, 1]),
+        ("passed", [3, 1, 2]),
+        ("-passed", [2, 1, 3]),
+        ("commit", [1, 2, 3]),  # only group 1 has a commit; the others follow in number order
+        ("-commit", [1, 2, 3]),
+        ("status", [1, 3, 2]),  # ok, empty repo, not scraped (last either way)
+        ("-status", [3, 1, 2]),
+    ],
+)
+def test_sort(staff, three_groups, sort, groups):
+    assert rows_of(staff.get(url(three_groups, sort=sort))) == groups
+
+
+def test_sort_by_commit_time(staff, course, group1, group2):
+    scrape(group1, commit_at=DEADLINE)
+    scrape(group2, commit_at=DEADLINE - timedelta(days=1))
+    Group.objects.create(course=course, number=3)
+    assert rows_of(staff.get(url(course, sort="commit"))) == [2, 1, 3]
+    assert rows_of(staff.get(url(course, sort="-commit"))) == [1, 2, 3]
+
+
+def test_a_bad_filter_is_named_and_the_others_still_apply(staff, three_groups):
+    response = staff.get(url(three_groups, failing=99, status="bogus", q="charlie"))
+    html = response.content.decode()
+
+    assert rows_of(response) == [2]
+    assert "There is no question 99 in this course&#x27;s template." in html
+    assert "Select a valid choice. bogus is not one of the available choices." in html
+
+
+def test_nothing_matching_says_so(staff, three_groups):
+    response = staff.get(url(three_groups, q="nobody"))
+    assert rows_of(response) == []
+    assert "No group matches these filters." in response.content.decode()
+
+
+# --- CSV -----------------------------------------------------------------------------------------------------------
+
+
+def test_the_csv_is_the_table_filtered_and_sorted_the_same_way(staff, three_groups):
+    params = {"sort": "-passed", "failing": 5}
+    page = staff.get(url(three_groups, **params))
+    response = staff.get(csv_url(three_groups, **params))
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="C1-dashboard.csv"'
+    header, *lines = read_csv(response)
+    assert header == [
+        "group", "name", "members", "passed", "questions", *(f"Q{n}" for n in range(1, 11)),
+        "commit", "commit time (Europe/Copenhagen)", "late", "scrape status", "flags",
+    ]  # fmt: skip
+    assert [int(line[0]) for line in lines] == rows_of(page) == [2, 1, 3]
+    for line, row in zip(lines, page.context["rows"], strict=True):
+        assert int(line[3]) == row.passed
+        assert line[5:15] == [{"pass": "pass", "missing": "missing"}.get(v.verdict, "fail") for v in row.verdicts]
+    group2, group1, group3 = lines
+    assert group1 == [
+        "1", "One", "alice; bob", "4", "10",
+        "pass", "pass", "pass", "fail", "missing", "fail", "missing", "pass", "missing", "missing",
+        "a1b2c3d4e5f6a7b8c9d0", "2026-01-21 01:59", "yes", "ok", "",
+    ]  # fmt: skip
+    assert group2[-5:] == ["", "", "no", "not scraped", "never scraped"]
+    assert group3[2] == "dora@example.org"
+    assert group3[-2:] == ["empty repo", "no report; empty repo"]
+
+
+def test_csv_cells_that_excel_would_run_are_neutralised(staff, course, group1, django_user_model):
+    group1.name = '=HYPERLINK("http://evil.example","x")'
+    group1.save()
+    django_user_model.objects.filter(username="alice").update(email="+1@example.org")
+    (line,) = read_csv(staff.get(csv_url(course)))[1:]
+    assert line[1] == '\'=HYPERLINK("http://evil.example","x")'
+    assert line[2] == "'+1@example.org; bob"
+
+
+# --- queries -------------------------------------------------------------------------------------------------------
+
+
+def add_groups(course, n: int, django_user_model):
+    """n more groups, each with a member, a report with two answers, a tick and a scrape."""
+    start = Group.objects.filter(course=course).count() + 1
+    for number in range(start, start + n):
+        group = Group.objects.create(course=course, number=number, repo_url=f"https://github.com/acme/g{number}")
+        user = django_user_model.objects.create_user(f"student{number}")
+        Membership.objects.create(user=user, group=group)
+        save(group, 3, words(60))
+        save(group, 4, words(10))
+        services.checklist_set(report=group.report, changes={1: True}, user=None)
+        scrape(group, commit_at=DEADLINE)
+
+
+def group_numbers(response) -> list[int]:
+    """The groups a dashboard page or CSV lists, in order."""
+    if response["Content-Type"].startswith("text/csv"):
+        return [int(line[0]) for line in read_csv(response)[1:]]
+    return rows_of(response)
+
+
+@pytest.mark.parametrize("path", [url, csv_url])
+def test_queries_do_not_grow_with_the_groups(staff, course, django_user_model, django_assert_num_queries, path):
+    add_groups(course, 2, django_user_model)
+    # session, user, course, then the overview: groups with report and last scrape, templates, questions,
+    # memberships with users, answers, checklist marks
+    with django_assert_num_queries(9):
+        response = staff.get(path(course))
+    assert group_numbers(response) == [1, 2]
+
+    add_groups(course, 4, django_user_model)
+    with django_assert_num_queries(9):
+        response = staff.get(path(course))
+    assert group_numbers(response) == [1, 2, 3, 4, 5, 6]

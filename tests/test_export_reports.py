@@ -1,0 +1,76 @@
+"""`manage.py export_reports --course CODE --out FILE.zip`: the course export, written whole or not at all."""
+
+import io
+import zipfile
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from reports_app import rendering, services
+from reports_app.models import Group, Question
+
+
+def run(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("export_reports", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def two_reports(course, group1, group2):
+    for group in (group1, group2):
+        report = services.report_for_group(group)
+        question = Question.objects.get(template=report.template, number=3)
+        services.answer_save(report=report, question=question, text="some words", base_version=0, user=None)
+    Group.objects.create(course=course, number=3)
+    return course
+
+
+def test_writes_the_zip_and_prints_a_summary(two_reports, tmp_path):
+    target = tmp_path / "c1.zip"
+    out, err = run("--course", "C1", "--out", str(target))
+
+    assert out == f"Wrote {target}: 3 groups, 2 reports with 0 figures; 1 without a report\n"
+    assert err == ""
+    with zipfile.ZipFile(target) as archive:
+        assert "group-002/report.html" in archive.namelist()
+        assert "index.html" in archive.namelist()
+    assert [p.name for p in tmp_path.iterdir()] == ["c1.zip"]
+
+
+def test_progress_per_group_at_verbosity_2(two_reports, tmp_path):
+    _, err = run("--course", "C1", "--out", str(tmp_path / "c1.zip"), "--verbosity", "2")
+    assert err == "1/3 groups\n2/3 groups\n3/3 groups\n"
+
+
+def test_a_crash_leaves_no_half_zip_and_keeps_the_old_one(two_reports, tmp_path, monkeypatch):
+    target = tmp_path / "c1.zip"
+    target.write_bytes(b"the export of yesterday")
+    calls = []
+
+    def breaks_on_the_second_group(readme):
+        calls.append(readme)
+        if len(calls) == 2:
+            raise RuntimeError("disk on fire")
+        return "<p>ok</p>"
+
+    monkeypatch.setattr(rendering, "standard_html", breaks_on_the_second_group)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        run("--course", "C1", "--out", str(target), "--workers", "1")
+
+    assert target.read_bytes() == b"the export of yesterday"
+    assert [p.name for p in tmp_path.iterdir()] == ["c1.zip"]  # the partial file is gone
+
+
+def test_unknown_course_names_the_courses_there_are(course, tmp_path):
+    with pytest.raises(CommandError, match=r"^no course with code 'C9' \(courses: C1\)$"):
+        run("--course", "C9", "--out", str(tmp_path / "x.zip"))
+
+
+def test_out_must_be_a_file_in_an_existing_folder(course, tmp_path):
+    with pytest.raises(CommandError, match=f"^{tmp_path}: is a folder; give the name of the zip file to write$"):
+        run("--course", "C1", "--out", str(tmp_path))
+    missing = tmp_path / "nope" / "x.zip"
+    with pytest.raises(CommandError, match=f"^{missing}: the folder {missing.parent} does not exist$"):
+        run("--course", "C1", "--out", str(missing))
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,234 @@
+"""The course export for grading: a zip with a folder per group, an index page and grades.csv."""
+
+import csv
+import io
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from reports_app import exporting, rendering, services
+from reports_app.models import Group, Membership, Question, Scrape
+
+from .conftest import png_bytes, read_fixture
+
+DEADLINE = datetime(2026, 1, 20, 23, 59, tzinfo=UTC)
+
+
+def save(report, number: int, text: str):
+    question = Question.objects.get(template=report.template, number=number)
+    return services.answer_save(report=report, question=question, text=text, base_version=0, user=None)
+
+
+def words(n: int) -> str:
+    return " ".join(f"word{i}" for i in range(n))
+
+
+def export(course, workers: int = 1, **kwargs) -> tuple[dict[str, bytes], exporting.ExportSummary]:
+    """The zip's files by name, and the summary (in this process unless `workers` says otherwise)."""
+    out = io.BytesIO()
+    summary = exporting.course_export(course=course, out=out, workers=workers, **kwargs)
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}, summary
+
+
+def grades(files) -> list[list[str]]:
+    text = files["grades.csv"].decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+@pytest.fixture
+def course_with_reports(course, group1, group2, django_user_model):
+    """Group 1: answers, two figures, a late commit. Group 2: no report. Group 3: a file the checker stops on."""
+    report = services.report_for_group(group1)
+    services.figure_add(report=report, data=png_bytes(color="red"), wanted_name="pipeline.png", user=None)
+    services.figure_add(report=report, data=png_bytes(color="green"), wanted_name="runs.png", user=None)
+    save(report, 1, "7")
+    save(report, 3, words(60))
+    save(report, 4, "too short <script>alert(1)</script>")
+    save(report, 6, f"{words(120)}\n\n![runs](figures/runs.png)")
+    save(report, 9, f"![pipeline](figures/pipeline.png)\n\n{words(250)}")
+    django_user_model.objects.filter(username="alice").update(email="alice@example.org")
+    group3 = Group.objects.create(course=course, number=3, name="=1+2")
+    Membership.objects.create(
+        user=django_user_model.objects.create_user("erik", email="-erik@example.org"), group=group3
+    )
+    services.report_import(
+        group=group3, text=read_fixture("missing_answer_line.md"), template=course.template, label="t"
+    )
+    scrape = Scrape.objects.create(
+        group=group1,
+        repo_url="https://github.com/acme/one",
+        status=Scrape.Status.OK,
+        commit_sha="0123456789abcdef0123456789abcdef01234567",
+        commit_at=DEADLINE + timedelta(minutes=5),
+        fetched_at=DEADLINE + timedelta(days=1),
+    )
+    Group.objects.filter(pk=group1.pk).update(last_scrape=scrape)
+    course.deadline = DEADLINE
+    course.save()
+    return course
+
+
+def test_the_zip_has_a_folder_per_group_with_a_report_and_an_index_and_grades(course_with_reports):
+    files, _ = export(course_with_reports)
+    assert sorted(files) == [
+        "grades.csv",
+        "group-001/README.md",
+        "group-001/figures/pipeline.png",
+        "group-001/figures/runs.png",
+        "group-001/grading.html",
+        "group-001/report.html",
+        "group-003/README.md",
+        "group-003/grading.html",
+        "group-003/report.html",
+        "index.html",
+    ]
+
+
+def test_each_groups_files_are_what_the_site_gives_byte_for_byte(course_with_reports, group1):
+    files, _ = export(course_with_reports)
+    report = group1.report
+    readme = services.report_markdown(report)
+
+    assert files["group-001/README.md"].decode("utf-8") == readme
+    assert files["group-001/report.html"].decode("utf-8") == rendering.standard_html(readme)
+    assert "<script>alert(1)</script>" in files["group-001/report.html"].decode()  # as the course renders it
+    assert files["group-001/grading.html"].decode("utf-8") == services.report_grading_html(report)
+    assert "<script>" not in files["group-001/grading.html"].decode()
+    assert files["group-001/figures/pipeline.png"] == png_bytes(color="red")
+    assert files["group-001/figures/runs.png"] == png_bytes(color="green")
+
+
+def test_worker_processes_render_the_same_files(course_with_reports):
+    alone, summary = export(course_with_reports)
+    pooled, pooled_summary = export(course_with_reports, workers=2)
+    assert pooled.keys() == alone.keys()
+    assert {name: data for name, data in pooled.items() if name != "index.html"} == {
+        name: data for name, data in alone.items() if name != "index.html"
+    }
+    assert pooled_summary == summary
+
+
+def test_an_imported_file_comes_out_as_it_went_in(course_with_reports):
+    files, _ = export(course_with_reports)
+    assert files["group-003/README.md"].decode("utf-8") == read_fixture("missing_answer_line.md")
+
+
+def test_grades_csv_has_a_verdict_per_question_and_neutralises_formulas(course_with_reports, group1):
+    files, _ = export(course_with_reports)
+    header, one, two, three = grades(files)
+    assert services.report_check(group1.report).passed == 6
+
+    assert header == [
+        "group", "name", "members", "passed", "questions", *(f"Q{n}" for n in range(1, 11)),
+        "commit", "commit time (Europe/Copenhagen)", "late",
+    ]  # fmt: skip
+    assert one == [
+        "1", "One", "alice@example.org; bob", "6", "10",
+        "pass", "pass", "pass", "fail", "missing", "pass", "missing", "pass", "pass", "missing",
+        "0123456789abcdef0123456789abcdef01234567", "2026-01-21 01:04", "yes",
+    ]  # fmt: skip
+    assert two == ["2", "Two", "charlie", "0", "10", *["missing"] * 10, "", "", "no"]
+    assert three[:5] == ["3", "'=1+2", "'-erik@example.org", "0", "10"]
+    assert three[5:15] == ["fail"] * 10  # the course checker stops on this file
+
+
+def test_index_links_every_report_and_lists_groups_without_one(course_with_reports):
+    files, _ = export(course_with_reports)
+    index = files["index.html"].decode("utf-8")
+
+    assert (
+        '<a href="group-001/report.html">report.html</a> · <a href="group-001/grading.html">grading.html</a>' in index
+    )
+    assert '<a href="group-003/report.html">' in index
+    assert "group-002" not in index
+    group2 = index[index.index('<tr id="group-2">') : index.index('<tr id="group-3">')]
+    assert '<span class="muted">none</span>' in group2 and "no report" in group2
+    group1 = index[index.index('<tr id="group-1">') : index.index('<tr id="group-2">')]
+    assert '<td class="num">6/10</td>' in group1
+    assert "alice@example.org, bob" in group1
+    assert '<code title="0123456789abcdef0123456789abcdef01234567">0123456789</code>' in group1
+    assert '<span class="late">late</span>' in group1
+    assert '<th scope="row">3 · =1+2</th>' in index
+    assert "course checker stops" in index
+
+
+def test_index_escapes_what_groups_typed(course_with_reports, group2):
+    Group.objects.filter(pk=group2.pk).update(name='<img src=x onerror="alert(1)">')
+    files, _ = export(course_with_reports)
+    index = files["index.html"].decode("utf-8")
+    assert "<img" not in index
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in index
+
+
+def test_progress_after_each_group_and_a_summary(course_with_reports):
+    calls = []
+    _, summary = export(course_with_reports, progress=lambda done, total: calls.append((done, total)))
+
+    assert calls == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    assert (summary.groups, summary.reports, summary.figures, summary.no_report, summary.late, summary.stops) == (
+        3, 2, 2, 1, 1, 1,
+    )  # fmt: skip
+    assert str(summary) == (
+        "3 groups, 2 reports with 2 figures; 1 without a report, 1 late, 1 that the course checker stops on"
+    )
+
+
+def test_groups_are_read_a_chunk_at_a_time(course_with_reports, monkeypatch, django_assert_num_queries):
+    monkeypatch.setattr(exporting, "CHUNK_GROUPS", 2)
+    # the group ids; then per chunk of 2 groups: the overview's 6 queries and the chunk's figures
+    with django_assert_num_queries(1 + 2 * 7):
+        export(course_with_reports)
+
+
+class WriteOnly(io.RawIOBase):
+    """A stream that cannot seek or tell, like a pipe or an HTTP response."""
+
+    def __init__(self):
+        self.chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+
+def test_the_zip_streams_into_a_stream_that_cannot_seek(course_with_reports):
+    out = WriteOnly()
+    exporting.course_export(course=course_with_reports, out=out, workers=1)
+    with zipfile.ZipFile(io.BytesIO(b"".join(out.chunks))) as archive:
+        assert archive.testzip() is None
+        assert "group-001/report.html" in archive.namelist()
+
+
+def test_a_figure_missing_from_storage_is_named_and_the_rest_exported(course_with_reports, group1):
+    figure = group1.report.figures.get(name="runs.png")
+    figure.file.storage.delete(figure.file.name)
+    files, summary = export(course_with_reports)
+
+    assert "group-001/figures/runs.png" not in files
+    assert files["group-001/figures/pipeline.png"] == png_bytes(color="red")
+    assert "group-001/report.html" in files and "index.html" in files
+    (problem,) = summary.problems
+    assert problem.startswith("group 1: figure runs.png could not be read ([Errno 2] No such file or directory")
+    assert str(summary).endswith(f"\nnot exported: {problem}")
+
+
+def test_a_course_without_groups_gives_an_index_that_says_so(course):
+    files, summary = export(course)
+    assert sorted(files) == ["grades.csv", "index.html"]
+    assert "This course has no groups." in files["index.html"].decode()
+    assert str(summary) == "0 groups, 0 reports with 0 figures"
+
+
+@pytest.mark.parametrize(
+    "value, cell",
+    [("=SUM(A1)", "'=SUM(A1)"), ("+45 1234", "'+45 1234"), ("-x", "'-x"), ("@me", "'@me"), ("\tx", "'\tx"),
+     ("a=b", "a=b"), ("", ""), (3, 3), (-3, -3)],
+)  # fmt: skip
+def test_csv_cell(value, cell):
+    assert exporting.csv_cell(value) == cell

@@ -1,0 +1,462 @@
+"""scraping.fetch_reports against real git repos made in the test (file:// URLs, allowed only here)."""
+
+import os
+import random
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from reports_app import scraping
+from reports_app.scraping import ODD_NAME, RepoEmpty, RepoRefused, RepoUnreachable, fetch_reports
+from tests.conftest import png_bytes, read_fixture
+
+JAN_10 = "2025-01-10T12:00:00+00:00"
+JAN_20 = "2025-01-20T12:00:00+00:00"
+
+
+class Symlink(str):
+    """A file content that is a symbolic link to this path instead."""
+
+
+def git(*args: str, cwd: Path, date: str = JAN_10) -> str:
+    """Run git in a test repo, with none of the machine's git config, commits dated `date`."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(cwd),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": date,
+    }
+    options = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"]
+    return subprocess.run(
+        ["git", *options, *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def make_repo(root: Path, name: str, commits: list[tuple[str, dict]], *, allow_filter: bool = True) -> str:
+    """A bare repo `root/<name>.git` with one commit per (date, {path: bytes | Symlink | None}) and its file:// URL.
+
+    Each commit writes its files over the previous commit's (None deletes a file). With `allow_filter` the repo
+    serves partial clones, as GitHub does; without, git falls back to sending everything.
+    """
+    work = root / f"{name}-work"
+    work.mkdir(parents=True)
+    git("init", "-q", cwd=work)
+    for date, files in commits:
+        for path, content in files.items():
+            file = work / path
+            file.parent.mkdir(parents=True, exist_ok=True)
+            if file.is_symlink() or file.exists():
+                file.unlink()
+            if isinstance(content, Symlink):
+                file.symlink_to(content)
+            elif content is not None:
+                file.write_bytes(content)
+        git("add", "-A", cwd=work)
+        git("commit", "-q", "--allow-empty", "-m", f"work of {date}", cwd=work, date=date)
+    bare = root / f"{name}.git"
+    git("clone", "-q", "--bare", str(work), str(bare), cwd=root)
+    if allow_filter:
+        git("config", "uploadpack.allowFilter", "true", cwd=bare)
+    return f"file://{bare}"
+
+
+def empty_repo(root: Path, name: str = "empty") -> str:
+    bare = root / f"{name}.git"
+    bare.mkdir()
+    git("init", "-q", "--bare", cwd=bare)
+    return f"file://{bare}"
+
+
+def sha_of(url: str, rev: str = "HEAD") -> str:
+    return git("rev-parse", rev, cwd=Path(url.removeprefix("file://")))
+
+
+def noise(size: int, seed: int = 0) -> bytes:
+    """Bytes that do not compress: what a pack holds of them is as large as they are."""
+    return random.Random(seed).randbytes(size)
+
+
+def fetch(url: str, tmp_path: Path, *, before: datetime | None = None, **limits) -> scraping.Fetched:
+    workdir = tmp_path / f"work-{time.perf_counter_ns()}"
+    workdir.mkdir()
+    options = {"max_bytes": 10_000_000, "max_report_bytes": 1_000_000, "max_figure_bytes": 1_000_000} | limits
+    return fetch_reports(url, allowed=[f"file://{tmp_path}/"], before=before, workdir=workdir, timeout=30, **options)
+
+
+@pytest.fixture
+def report_text() -> bytes:
+    return read_fixture("filled.md").encode()
+
+
+@pytest.fixture
+def two_commits(tmp_path, report_text):
+    """A course repo: a first report on Jan 10, a second version and a figure on Jan 20, plus project files."""
+    return make_repo(
+        tmp_path,
+        "two",
+        [
+            (JAN_10, {"reports/README.md": b"first version\n", "src/train.py": b"print('train')\n"}),
+            (JAN_20, {"reports/README.md": report_text, "reports/figures/runs.png": png_bytes()}),
+        ],
+    )
+
+
+# --- which commit -------------------------------------------------------------------------------------------------
+
+
+def test_head_reads_the_last_commit_of_the_default_branch(tmp_path, two_commits, report_text):
+    fetched = fetch(two_commits, tmp_path)
+
+    assert fetched.commit_sha == sha_of(two_commits)
+    assert fetched.commit_at == datetime(2025, 1, 20, 12, tzinfo=UTC)
+    assert fetched.readme == report_text
+    assert fetched.figures == {"runs.png": png_bytes()}
+    assert fetched.skipped == []
+
+
+def test_at_a_deadline_reads_the_last_commit_dated_before_it(tmp_path, two_commits):
+    fetched = fetch(two_commits, tmp_path, before=datetime(2025, 1, 15, tzinfo=UTC))
+
+    assert fetched.commit_sha == sha_of(two_commits, "HEAD~1")
+    assert fetched.commit_at == datetime(2025, 1, 10, 12, tzinfo=UTC)
+    assert fetched.readme == b"first version\n"
+    assert fetched.figures == {}
+
+
+def test_a_commit_dated_exactly_at_the_deadline_counts(tmp_path, two_commits):
+    fetched = fetch(two_commits, tmp_path, before=datetime(2025, 1, 20, 12, tzinfo=UTC))
+
+    assert fetched.commit_sha == sha_of(two_commits)
+
+
+def test_no_commit_before_the_deadline_is_an_empty_repo(tmp_path, two_commits):
+    with pytest.raises(RepoEmpty) as caught:
+        fetch(two_commits, tmp_path, before=datetime(2025, 1, 1, 9, 30, tzinfo=UTC))
+    assert str(caught.value) == "no commit on the default branch is dated before the deadline (2025-01-01 09:30 UTC)"
+
+
+def test_a_repo_without_commits_is_empty(tmp_path):
+    with pytest.raises(RepoEmpty) as caught:
+        fetch(empty_repo(tmp_path), tmp_path)
+    assert str(caught.value) == "the repo has no commits"
+
+
+@pytest.mark.parametrize("before", [None, datetime(2025, 1, 15, tzinfo=UTC)])
+def test_a_server_without_filter_support_works_the_same(tmp_path, report_text, before):
+    url = make_repo(
+        tmp_path,
+        "plain",
+        [
+            (JAN_10, {"reports/README.md": b"first version\n"}),
+            (JAN_20, {"reports/README.md": report_text, "reports/figures/runs.png": png_bytes()}),
+        ],
+        allow_filter=False,
+    )
+
+    fetched = fetch(url, tmp_path, before=before)
+
+    assert fetched.readme == (report_text if before is None else b"first version\n")
+    assert fetched.figures == ({"runs.png": png_bytes()} if before is None else {})
+
+
+@pytest.mark.parametrize("before", [None, datetime(2025, 1, 25, tzinfo=UTC)])
+def test_only_reports_is_downloaded_and_nothing_is_checked_out(tmp_path, report_text, before):
+    url = make_repo(
+        tmp_path,
+        "big",
+        [
+            (JAN_10, {"data/raw.bin": noise(3_000_000, 1), "reports/README.md": b"draft\n"}),
+            (JAN_20, {"models/model.pt": noise(2_000_000, 2), "reports/README.md": report_text}),
+        ],
+    )
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+
+    fetched = fetch_reports(
+        url,
+        allowed=["file://"],
+        before=before,
+        workdir=workdir,
+        timeout=30,
+        max_bytes=10_000_000,
+        max_report_bytes=1_000_000,
+        max_figure_bytes=1_000_000,
+    )
+
+    assert fetched.readme == report_text
+    downloaded = sum(p.stat().st_size for p in workdir.rglob("*") if p.is_file())
+    assert downloaded < 200_000  # the 5 MB of data and model files stayed on the server
+    assert [p.name for p in workdir.rglob("*") if p.name in ("reports", "README.md", "data")] == []
+
+
+# --- what is read of reports/ --------------------------------------------------------------------------------------
+
+
+def test_a_repo_without_reports_gives_nothing(tmp_path):
+    url = make_repo(tmp_path, "noreports", [(JAN_10, {"README.md": b"# our project\n", "src/a.py": b"x = 1\n"})])
+
+    fetched = fetch(url, tmp_path)
+
+    assert (fetched.readme, fetched.figures, fetched.skipped) == (None, {}, [])
+
+
+def test_symlinks_are_skipped_and_their_targets_never_read(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the secret contents")
+    url = make_repo(
+        tmp_path,
+        "links",
+        [
+            (
+                JAN_10,
+                {
+                    "reports/README.md": Symlink(str(secret)),
+                    "reports/figures/passwd.png": Symlink("/etc/passwd"),
+                    "reports/figures/secret.png": Symlink(str(secret)),
+                },
+            )
+        ],
+    )
+
+    fetched = fetch(url, tmp_path)
+
+    assert fetched.readme is None
+    assert fetched.figures == {}
+    assert fetched.skipped == [
+        ("reports/README.md", "a symbolic link; only regular files are read"),
+        ("reports/figures/passwd.png", "a symbolic link; only regular files are read"),
+        ("reports/figures/secret.png", "a symbolic link; only regular files are read"),
+    ]
+
+
+def test_figures_folder_that_is_a_symlink_is_skipped(tmp_path, report_text):
+    url = make_repo(
+        tmp_path, "linkdir", [(JAN_10, {"reports/README.md": report_text, "reports/figures": Symlink("/")})]
+    )
+
+    fetched = fetch(url, tmp_path)
+
+    assert fetched.readme == report_text
+    assert fetched.skipped == [("reports/figures", "a symbolic link, not a folder")]
+
+
+def test_only_png_and_jpeg_files_with_plain_names_directly_in_figures_are_read(tmp_path):
+    url = make_repo(
+        tmp_path,
+        "names",
+        [
+            (
+                JAN_10,
+                {
+                    "reports/figures/Screenshot 2025-01-10 at 12.00.png": b"a",
+                    "reports/figures/træning (1).JPG": b"b",
+                    "reports/figures/photo.jpeg": b"c",
+                    "reports/figures/nested/deep.png": b"d",
+                    "reports/figures/plot.svg": b"<svg/>",
+                    "reports/figures/50%.png": b"e",
+                    "reports/figures/odd\tname.png": b"f",
+                    "reports/figures/.gitkeep": b"",
+                    "reports/figures/" + "x" * 101 + ".png": b"g",
+                    "reports/notes/README.md": b"not the report",
+                    "reports/figure.png": b"beside the folder",
+                },
+            )
+        ],
+    )
+
+    fetched = fetch(url, tmp_path)
+
+    assert fetched.figures == {"Screenshot 2025-01-10 at 12.00.png": b"a", "træning (1).JPG": b"b", "photo.jpeg": b"c"}
+    assert sorted(fetched.skipped) == [
+        ("reports/figures/50%.png", ODD_NAME),
+        ("reports/figures/nested", "a folder; only files directly in reports/figures/ are read"),
+        ("reports/figures/odd\\tname.png", ODD_NAME),
+        ("reports/figures/plot.svg", "not a .png, .jpg or .jpeg file"),
+        ("reports/figures/" + "x" * 101 + ".png", "the name is longer than 100 characters"),
+    ]
+
+
+def test_files_over_their_size_limit_are_skipped_unread(tmp_path):
+    url = make_repo(
+        tmp_path,
+        "large",
+        [
+            (
+                JAN_10,
+                {
+                    "reports/README.md": b"# report\n" * 20_000,
+                    "reports/figures/huge.png": noise(300_000),
+                    "reports/figures/small.png": png_bytes(),
+                },
+            )
+        ],
+    )
+
+    fetched = fetch(url, tmp_path, max_report_bytes=100_000, max_figure_bytes=200_000)
+
+    assert fetched.readme is None
+    assert fetched.figures == {"small.png": png_bytes()}
+    assert fetched.skipped == [
+        ("reports/README.md", "176 kB; a report may be at most 98 kB"),
+        ("reports/figures/huge.png", "293 kB; a figure may be at most 195 kB"),
+    ]
+
+
+def test_files_beyond_the_total_limit_are_skipped_the_report_first_in_line(tmp_path, report_text):
+    url = make_repo(
+        tmp_path,
+        "total",
+        [
+            (
+                JAN_10,
+                {
+                    "reports/README.md": report_text,
+                    "reports/figures/a.png": noise(40_000, 1),
+                    "reports/figures/b.png": noise(40_000, 2),
+                    "reports/figures/c.png": noise(40_000, 3),
+                },
+            )
+        ],
+    )
+
+    fetched = fetch(url, tmp_path, max_bytes=100_000)
+
+    assert fetched.readme == report_text
+    assert sorted(fetched.figures) == ["a.png", "b.png"]
+    assert fetched.skipped == [("reports/figures/c.png", "the files in reports/ add up to more than 98 kB")]
+
+
+def test_figures_far_beyond_the_total_limit_are_cut_off_and_the_report_still_read(tmp_path, report_text):
+    url = make_repo(
+        tmp_path,
+        "flood",
+        [
+            (
+                JAN_10,
+                {"reports/README.md": report_text} | {f"reports/figures/{n}.png": noise(400_000, n) for n in range(5)},
+            )
+        ],
+    )
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+
+    fetched = fetch_reports(
+        url,
+        allowed=["file://"],
+        before=None,
+        workdir=workdir,
+        timeout=30,
+        max_bytes=500_000,
+        max_report_bytes=1_000_000,
+        max_figure_bytes=1_000_000,
+    )
+
+    assert fetched.readme == report_text
+    assert fetched.figures == {}
+    reason = "the files in reports/figures/ add up to more than 488 kB; none was read"
+    assert fetched.skipped == [(f"reports/figures/{n}.png", reason) for n in range(5)]
+    assert max(p.stat().st_size for p in workdir.rglob("*") if p.is_file()) <= 500_000 + 64 * 1024
+
+
+def test_a_report_far_beyond_its_limit_is_cut_off_too(tmp_path):
+    files = {"reports/README.md": noise(300_000)} | {f"reports/figures/{n}.png": noise(400_000, n) for n in range(5)}
+    url = make_repo(tmp_path, "flood2", [(JAN_10, files)])
+
+    fetched = fetch(url, tmp_path, max_bytes=500_000, max_report_bytes=100_000)
+
+    assert (fetched.readme, fetched.figures) == (None, {})
+    reason = "the files in reports/figures/ add up to more than 488 kB; none was read"
+    assert fetched.skipped == [(f"reports/figures/{n}.png", reason) for n in range(5)] + [
+        ("reports/README.md", "larger than 98 kB, the limit for a report")
+    ]
+
+
+# --- refused and unreachable ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_git(monkeypatch):
+    """Any attempt to start a process fails the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"a process was started: {args}")
+
+    monkeypatch.setattr(scraping.subprocess, "Popen", refuse)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://gitlab.com/acme/mlops", "the repo URL must start with https://github.com/"),
+        ("https://user:token@github.com/acme/mlops", "the repo URL must not contain a user name or password"),
+        ("file:///etc/passwd-repo.git", "the repo URL must start with https://github.com/"),
+        ("ext::sh", "the repo URL must start with https://github.com/"),
+        ("", "the group has no repo URL"),
+    ],
+)
+def test_urls_off_the_policy_are_refused_without_running_git(tmp_path, no_git, url, reason):
+    with pytest.raises(RepoRefused) as caught:
+        fetch_reports(
+            url,
+            allowed=["https://github.com/"],
+            before=None,
+            workdir=tmp_path,
+            timeout=30,
+            max_bytes=1,
+            max_report_bytes=1,
+            max_figure_bytes=1,
+        )
+    assert str(caught.value) == reason
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_repo_is_unreachable(tmp_path):
+    with pytest.raises(RepoUnreachable) as caught:
+        fetch(f"file://{tmp_path}/nothing-here.git", tmp_path)
+    assert str(caught.value) == "there is no git repo at that URL"
+
+
+def test_a_git_that_hangs_is_stopped_with_its_children(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "git"
+    fake.write_text("#!/bin/sh\nsleep 60 &\nwait\n")  # a child holding git's output open, as git-remote-https does
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    started = time.monotonic()
+
+    with pytest.raises(RepoUnreachable) as caught:
+        fetch_reports(
+            f"file://{tmp_path}/slow.git",
+            allowed=["file://"],
+            before=None,
+            workdir=workdir,
+            timeout=1,
+            max_bytes=1,
+            max_report_bytes=1,
+            max_figure_bytes=1,
+        )
+
+    assert str(caught.value) == "git took longer than 1 s (setting SCRAPE_TIMEOUT) and was stopped"
+    assert time.monotonic() - started < 10
+
+
+def test_file_urls_need_the_allow_list_even_when_git_would_take_them(tmp_path, two_commits, no_git):
+    with pytest.raises(RepoRefused):
+        fetch_reports(
+            two_commits.removeprefix("file://"),
+            allowed=["file://"],
+            before=None,
+            workdir=tmp_path,
+            timeout=30,
+            max_bytes=1,
+            max_report_bytes=1,
+            max_figure_bytes=1,
+        )
