@@ -3,10 +3,10 @@
     .venv/bin/python bench/dashboard.py [--groups 150] [--runs 7] [--template FILE]
 
 Setup, on a fresh SQLite database in a temporary folder: the template (default: the newest course template in
-../shared when present, else our demo template), a course with a deadline, N groups of 3 members, each with a
-report imported from bench/engine.py's `make_report` (~44 kB for 31 questions) and, for most, a last scrape whose
-commit is dated around the deadline. Every page is checked live: the README of each group is rebuilt from its
-answers and checked the way the course does.
+../shared when present, else a 31-question one generated in our own words), a course with a deadline, N groups of
+3 members, each with a report imported from bench/engine.py's `make_report` (~44 kB for 31 questions) and, for
+most, a last scrape whose commit is dated around the deadline. Every page is checked live: the README of each group
+is rebuilt from its answers and checked the way the course does.
 
 Measured with Django's test client in this process (DEBUG off): the whole request (session, queries, the checks,
 the template) for the page and for its CSV, and `services.course_overview` alone. Median and max over `--runs`,
@@ -44,19 +44,56 @@ def setup_django(folder: Path) -> None:
     django.setup()
 
 
-def make_course(n_groups: int, template_file: Path | None, *, figures: list[bytes] | None = None):
+def generated_template(n_questions: int = 31) -> str:
+    """A template in our own words with the course's shape: a checklist by week, sections, word and image rules."""
+    lines = ["# Benchmark report template", "", "Fill in every answer below.", "", "## Checklist", ""]
+    for week in range(1, 4):
+        lines += [f"### Week {week}", ""]
+        lines += [f"* [ ] Benchmark task {week}.{k} of the pipeline (M{week * 10 + k})" for k in range(1, 9)]
+        lines.append("")
+    for n in range(1, n_questions + 1):
+        if n % 6 == 1:
+            lines += [f"## Part {n // 6 + 1}", ""]
+        low = 50 * (n % 4 + 1)
+        images = " + 1 to 2 screenshots" if n % 5 == 0 else ""
+        lines += [
+            f"### Question {n}",
+            "",
+            f"> **How does step {n} of your pipeline work, and why did you build it that way?**",
+            ">",
+            f"> Recommended answer length: {low}-{low * 2} words{images}.",
+            ">",
+            "> Answer:",
+            "",
+            f"--- question {n} fill here ---",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def template_source(path: Path | None) -> tuple[str, str]:
+    """(name, text) of the template to use: FILE, else the newest course template in ../shared, else our own."""
+    from engine import SHARED_TEMPLATES
+
+    newest = sorted(SHARED_TEMPLATES.glob("2*.md"))[-1:] if path is None else [path]
+    if newest:
+        return newest[0].name, newest[0].read_text(encoding="utf-8")
+    return "generated (no ../shared)", generated_template()
+
+
+def make_course(n_groups: int, template_path: Path | None, *, figures: list[bytes] | None = None):
     """The benchmark course: N groups with members, reports, scrapes and (when given) 2-3 of `figures` each."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.utils import timezone
-    from engine import default_template, make_report
+    from engine import make_report
 
     from reports_app import services
     from reports_app.models import Course, Group, Membership, Scrape
 
     call_command("migrate", "--noinput", verbosity=0)
-    template_file = template_file or default_template()
-    template, _ = services.template_load(name="bench", source=template_file.read_text(encoding="utf-8"))
+    template_name, source = template_source(template_path)
+    template, _ = services.template_load(name="bench", source=source)
     deadline = timezone.now() + timedelta(days=30)  # open, so that figures can be added
     course = Course.objects.create(code="BENCH", title="Benchmark", template=template)
     rng = random.Random(2476)
@@ -86,7 +123,7 @@ def make_course(n_groups: int, template_file: Path | None, *, figures: list[byte
             Group.objects.filter(pk=group.pk).update(last_scrape=scrape)
     course.deadline = deadline
     course.save()
-    return course, template_file, len(parsed.questions)
+    return course, template_name, len(parsed.questions)
 
 
 def timed(fn, runs: int) -> tuple[list[float], list[float]]:
@@ -118,9 +155,9 @@ def main() -> int:
     from reports_app import services
 
     start = time.perf_counter()
-    course, template_file, n_questions = make_course(args.groups, args.template)
+    course, template_name, n_questions = make_course(args.groups, args.template)
     print(
-        f"setup: {args.groups} groups x {n_questions} questions ({template_file.name}) "
+        f"setup: {args.groups} groups x {n_questions} questions ({template_name}) "
         f"in {time.perf_counter() - start:.0f} s"
     )
     staff = get_user_model().objects.create_user("bench-staff", is_staff=True)

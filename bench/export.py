@@ -88,10 +88,10 @@ def main() -> int:
     rng = random.Random(2476)
     figures = [noise_png(rng) for _ in range(6)]
     start = time.perf_counter()
-    _, template_file, n_questions = make_course(args.groups, args.template, figures=figures)
+    _, template_name, n_questions = make_course(args.groups, args.template, figures=figures)
     media = sum(f.stat().st_size for f in (folder / "media").rglob("*") if f.is_file()) / 2**20
     print(
-        f"setup: {args.groups} groups x {n_questions} questions ({template_file.name}), {media:.1f} MB of figures, "
+        f"setup: {args.groups} groups x {n_questions} questions ({template_name}), {media:.1f} MB of figures, "
         f"in {time.perf_counter() - start:.0f} s"
     )
 

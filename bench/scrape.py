@@ -3,18 +3,21 @@
     make bench-scrape
     .venv/bin/python bench/scrape.py [--repos 150] [--workers N] [--template FILE]
 
-Each repo is a bare repo made with `git fast-import` (so that making 150 takes seconds), serving partial clones
-(`uploadpack.allowFilter=true`) as GitHub does, with a project besides reports/: about 15 source files, a 1 MB CSV
-and a 1-2 MB model file rewritten a few times, over 20-40 commits spread over three weeks; the last commits bring
-reports/README.md, filled like bench/engine.py's reports against the newest course template in ../shared when
-present (else our demo template), and 2-4 PNG figures of 50-300 kB.
+Each repo is a bare repo made with `git fast-import` (150 take about a minute), serving partial clones
+(`uploadpack.allowFilter=true`) as GitHub does, with a project besides reports/: 15 source files, a 1 MB CSV and a
+1-2 MB model file rewritten three times, over 20-40 commits spread over three weeks. reports/README.md is the
+template from the first commit on (as the course's repo template has it); the last two commits, in the last three
+days, bring the filled report (made like bench/engine.py's, against the newest course template in ../shared when
+present, else our demo template) and 2-4 PNG figures of 50-300 kB.
 
 Measures, on a fresh SQLite database in a temporary folder:
   (a) the fetches alone (`services.repo_fetch` in a thread pool), then `services.course_scrape` of the whole course
       at the branch heads (fetch + import; --workers, default the setting SCRAPE_WORKERS), then again (every
       commit imported already), then at a deadline that falls among the last commits;
   (b) a plain sequential `git clone file://...` of each repo (with checkout), the baseline.
-Targets from the issue: (a) at least 4x faster than (b), and under 30 s. No asserts: it prints the numbers.
+Targets from the issue: (a) at least 4x faster than (b), and under 30 s. No asserts: it prints the numbers, with
+the CPU time spent in this process (imports, figure decoding) and in git (both ends: the "server" is local here),
+and the load average, as other work on the machine skews everything.
 """
 
 from __future__ import annotations

@@ -150,6 +150,7 @@ SCRAPE_WORKERS = env_int("SCRAPE_WORKERS", 8)
 # Background work (scrapes, exports) runs in `manage.py db_worker`, queued in the database.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+AUTHENTICATION_BACKENDS = ["reports_app.auth.CaseInsensitiveBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -160,9 +160,11 @@ def report_import(*, group: Group, text: str, template: ReportTemplate, label: s
         changed.append(number)
     Answer.objects.bulk_create(new_answers)
     now = timezone.now()
-    for answer in updated:
+    for answer in updated:  # a query per answer: bulk_update's CASE expressions cost ten times more to build
         answer.updated_at = now
-    Answer.objects.bulk_update(updated, ["text", "html", "version", "updated_by", "updated_at"])
+        Answer.objects.filter(pk=answer.pk).update(
+            text=answer.text, html=answer.html, version=answer.version, updated_by=user, updated_at=now
+        )
     AnswerRevision.objects.bulk_create(
         AnswerRevision(answer=a, version=a.version, text=a.text, author=user, source=label)
         for a in new_answers + updated
@@ -184,7 +186,13 @@ def report_import(*, group: Group, text: str, template: ReportTemplate, label: s
             mark.mark, mark.checked, mark.updated_by, mark.updated_at = raw, parsing.is_checked(raw), user, now
             changed_marks.append(mark)
     ChecklistMark.objects.bulk_create(new_marks)
-    ChecklistMark.objects.bulk_update(changed_marks, ["mark", "checked", "updated_by", "updated_at"])
+    by_mark: dict[str, list[int]] = {}
+    for mark in changed_marks:  # a query per distinct mark (" ", "x", "X"...), not per item
+        by_mark.setdefault(mark.mark, []).append(mark.pk)
+    for raw, ids in by_mark.items():
+        ChecklistMark.objects.filter(pk__in=ids).update(
+            mark=raw, checked=parsing.is_checked(raw), updated_by=user, updated_at=now
+        )
     return ImportResult(report, changed, parsed.problems, parsed.unplaced)
 
 
@@ -306,7 +314,8 @@ def _scrape_import(scrape: Scrape, read: RepoRead) -> None:
     scrape.problems = problems
     scrape.status = Scrape.Status.PROBLEMS if problems else Scrape.Status.OK
     if problems:
-        scrape.message = f"the report deviates from its template in {len(problems)} places"
+        places = "1 place" if len(problems) == 1 else f"{len(problems)} places"
+        scrape.message = f"the report deviates from its template in {places}"
 
 
 def _scrape_figures(report: Report, images: dict[str, tuple[bytes, figures.ImageInfo]]) -> None:
@@ -593,6 +602,9 @@ def group_signup(*, course: Course, name: str, repo_url: str, members: list[Memb
     with transaction.atomic():
         course = Course.objects.select_for_update().get(pk=course.pk)  # numbers are handed out one at a time
         problems: list[tuple[str | None, str]] = []
+        if course.deadline and timezone.now() >= course.deadline:
+            when = formats.date_format(timezone.localtime(course.deadline), "DATETIME_FORMAT")
+            raise SignupRefused([(None, f"The hand-in closed on {when}; ask the course staff to add your group.")])
         low, high = course.min_group_size, course.max_group_size
         if not low <= len(members) <= high:
             problems.append((None, f"A group has {low} to {high} members; you entered {len(members)}."))

@@ -231,3 +231,20 @@ def test_account_page_renders_our_template_with_one_h1(client, alice, url_name, 
     assertTemplateUsed(response, template)
     assertTemplateUsed(response, "base.html")  # ours, not the admin's templates of the same name
     assert response.content.decode().count("<h1") == 1
+
+
+def test_an_e_mail_user_name_logs_in_typed_with_capitals(client, django_user_model):
+    django_user_model.objects.create_user("ann@example.com", password="pw-ann-1234")
+
+    response = client.post(reverse("login"), {"username": " Ann@Example.COM", "password": "pw-ann-1234"})
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(django_user_model.objects.get(username="ann@example.com").pk)
+
+
+def test_user_names_differing_only_in_case_each_need_their_exact_name(client, django_user_model):
+    django_user_model.objects.create_user("Kim", password="pw-kim-upper")
+    django_user_model.objects.create_user("kim", password="pw-kim-lower")
+
+    assert client.post(reverse("login"), {"username": "KIM", "password": "pw-kim-upper"}).status_code == 200
+    assert client.post(reverse("login"), {"username": "Kim", "password": "pw-kim-upper"}).status_code == 302

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from reports_app import rendering, services
+from reports_app.management.commands import export_reports
 from reports_app.models import Group, Question
 
 
@@ -73,4 +74,19 @@ def test_out_must_be_a_file_in_an_existing_folder(course, tmp_path):
     missing = tmp_path / "nope" / "x.zip"
     with pytest.raises(CommandError, match=f"^{missing}: the folder {missing.parent} does not exist$"):
         run("--course", "C1", "--out", str(missing))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_workers_must_be_positive(course, tmp_path):
+    with pytest.raises(CommandError, match=r"^--workers must be 1 or more, not 0$"):
+        run("--course", "C1", "--out", str(tmp_path / "x.zip"), "--workers", "0")
+
+
+def test_a_folder_it_cannot_write_to_is_named(course, tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(export_reports, "open", refuse, raising=False)  # as a read-only folder would (root can write)
+    with pytest.raises(CommandError, match=f"^{tmp_path / 'x.zip'}: not written \\(Permission denied\\)$"):
+        run("--course", "C1", "--out", str(tmp_path / "x.zip"), "--workers", "1")
     assert list(tmp_path.iterdir()) == []

@@ -317,3 +317,15 @@ def test_a_post_without_the_csrf_token_is_refused(joinable):
 
     assert response.status_code == 403
     assert nothing_created()
+
+
+def test_sign_up_is_closed_after_the_course_deadline(client, joinable, mailoutbox):
+    from datetime import datetime, timezone
+
+    joinable.deadline = datetime(2024, 1, 2, 11, 0, tzinfo=timezone.utc)
+    joinable.save()
+
+    response = sign_up(client)
+
+    assertContains(response, "The hand-in closed on Jan. 2, 2024, noon; ask the course staff to add your group.")
+    assert nothing_created() and not mailoutbox

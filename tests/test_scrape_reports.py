@@ -14,7 +14,7 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from reports_app import scraping, services
-from reports_app.models import AnswerRevision, Figure, Group, Scrape
+from reports_app.models import AnswerRevision, Figure, Group, Report, Scrape
 from tests.conftest import jpeg_bytes, png_bytes, read_fixture
 from tests.test_scraping import JAN_10, JAN_20, Symlink, empty_repo, make_repo, noise, sha_of
 
@@ -53,7 +53,7 @@ def stored_files() -> list[Path]:
 
 @pytest.fixture
 def repo(tmp_path):
-    """The filled report with two figures on Jan 20, after a first draft on Jan 10."""
+    """The filled report and a figure on Jan 20, after a draft on Jan 10."""
     return make_repo(
         tmp_path,
         "repo",
@@ -117,7 +117,7 @@ def test_a_repo_without_reports_is_no_report(group1, tmp_path):
 
     assert (scrape.status, scrape.message) == ("no_report", "the commit has no reports/README.md")
     assert scrape.commit_sha == sha_of(url)
-    assert not hasattr(group1, "report") or not group1.report.answers.exists()
+    assert not Report.objects.filter(group=group1).exists()
 
 
 def test_a_report_that_is_not_utf8_is_no_report(group1, tmp_path):
@@ -206,7 +206,7 @@ def test_parse_problems_are_listed_and_the_report_imported(group1, tmp_path):
     scrape = services.group_scrape(group=with_repo(group1, url), at_deadline=False)
 
     assert scrape.status == "problems"
-    assert scrape.message == "the report deviates from its template in 1 places"
+    assert scrape.message == "the report deviates from its template in 1 place"
     assert scrape.problems == [[146, "Question 7 appears twice (first on line 136); the second copy is not an answer"]]
     assert group1.report.problems == scrape.problems
     assert group1.report.answers.count() == 10
@@ -384,6 +384,8 @@ def test_command_refuses_unknown_courses_and_groups(group1, group2):
         run("--course", "C9")
     with pytest.raises(CommandError, match=r"^course C1 has no group 7 \(its groups: 1, 2\)$"):
         run("--course", "C1", "--group", "1", "7")
+    with pytest.raises(CommandError, match=r"^--workers must be at least 1$"):
+        run("--course", "C1", "--workers", "0")
     assert not Scrape.objects.exists()
 
 

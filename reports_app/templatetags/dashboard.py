@@ -1,13 +1,15 @@
-"""The dashboard's question cells, built in Python: 150 groups x 31 questions through template tags took 250 ms."""
+"""What the dashboard shows 150 x 31 times, made in Python: through template tags it took 250 ms a page."""
 
 from html import escape
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from reports_app.exporting import local_time
 from reports_app.services import GroupOverview, Verdict
 
 register = template.Library()
+register.filter("local_time", local_time)  # as the CSV writes it, at a quarter of the cost of |date
 CELL = {v: f'<td class="verdict verdict-{v.value}" title="{{}}">{v.letter}</td>' for v in Verdict}
 
 

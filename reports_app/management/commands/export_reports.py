@@ -1,5 +1,5 @@
 import os
-import tempfile
+import uuid
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -34,18 +34,23 @@ class Command(BaseCommand):
             raise CommandError(f"{out}: is a folder; give the name of the zip file to write")
         if not target.parent.is_dir():
             raise CommandError(f"{out}: the folder {target.parent} does not exist")
+        if workers < 1:
+            raise CommandError(f"--workers must be 1 or more, not {workers}")
 
         def progress(done: int, total: int) -> None:
             if verbosity >= 2 and done:
                 self.stderr.write(f"{done}/{total} groups")
 
         # Written beside the target and renamed over it when whole: a crash never leaves a half zip named `out`.
-        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
         try:
-            with os.fdopen(fd, "wb") as file:
+            with open(partial, "xb") as file:
                 summary = exporting.course_export(course=found, out=file, progress=progress, workers=workers)
             os.replace(partial, target)
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            raise CommandError(f"{out}: not written ({error.strerror or error})") from None
         except BaseException:
-            Path(partial).unlink(missing_ok=True)
+            partial.unlink(missing_ok=True)
             raise
         self.stdout.write(f"Wrote {target}: {summary}")
