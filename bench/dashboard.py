@@ -171,8 +171,11 @@ def main() -> int:
         return len(response.content)
 
     with CaptureQueriesContext(connection) as queries:
+        cold = time.perf_counter()
         size = get(page)
+        cold = (time.perf_counter() - cold) * 1000
     print(f"page: {size / 1000:.0f} kB of HTML, {len(queries)} queries")
+    print(f"first view (every README checked; later views reuse the results): {cold:.0f} ms")
     for name, fn in (
         ("course_overview", lambda: services.course_overview(course)),
         ("page GET", lambda: get(page)),

@@ -4,7 +4,7 @@
     grades.csv                  one row per group, one verdict column per question (opens in Excel)
     group-007/README.md         the group's README as it stands now
     group-007/report.html       ... as the course renders it (rendering.standard_html, byte for byte)
-    group-007/grading.html      ... sanitized, figures embedded (services.report_grading_html)
+    group-007/grading.html      ... sanitized, figures inside (the bytes services.report_grading_html gives)
     group-007/figures/<name>
 
 Groups are read and written a chunk at a time, so memory stays flat whatever the size of the course.
@@ -46,12 +46,12 @@ class ExportSummary:
     problems: tuple[str, ...] = ()  # files we could not put in the zip, each named
 
     def __str__(self) -> str:
-        """'12 groups, 11 reports with 30 figures; 1 without a report, 2 late'."""
+        """'12 groups, 11 reports with 30 figures; 1 with nothing written, 2 late'."""
         text = f"{self.groups} groups, {self.reports} reports with {self.figures} figures"
         counts = [
             f"{n} {label}"
             for n, label in (
-                (self.no_report, "without a report"),
+                (self.no_report, "with nothing written"),
                 (self.late, "late"),
                 (self.stops, "that the course checker stops on"),
             )
@@ -148,7 +148,7 @@ def course_export(
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
 ) -> ExportSummary:
-    """Write the course's zip to `out` as it goes; progress(done, total) after each group.
+    """Write the course's zip to `out` as it goes; progress(0, total) first, then progress(done, total) per group.
 
     Markdown is nine tenths of the work (two renderings of ~50 ms per report), so with `workers` > 1 (default: one
     per core) the pages are rendered in that many processes while this one reads the next groups and writes the zip.
@@ -231,10 +231,9 @@ def _read(
 def _pages(pool: ProcessPoolExecutor | None, readme: str, title: str, figures: dict[str, bytes]) -> Pages:
     """The group's two pages: submitted to the pool now, or rendered here when asked for."""
     if pool is None:
-        return lambda: (rendering.standard_html(readme), rendering.grading_html(readme, title=title, figures=figures))
-    html = pool.submit(rendering.standard_html, readme)
-    grading = pool.submit(rendering.grading_html, readme, title=title, figures=figures)
-    return lambda: (html.result(), grading.result())
+        return lambda: rendering.hand_in_pages(readme, title, figures)
+    # the pool's processes import only rendering (pure Python, no Django)
+    return pool.submit(rendering.hand_in_pages, readme, title, figures).result
 
 
 def _figures(report_ids: list[int]) -> dict[int, list[Figure]]:

@@ -116,10 +116,13 @@ def sanitize(fragment: str, *, figure_src: Callable[[str], str | None] | None = 
     )
 
 
-def grading_html(readme: str, *, title: str, figures: Mapping[str, bytes]) -> str:
-    """A whole HTML document for graders: sanitized, inline CSS, figures embedded as data: URIs, nothing fetched."""
+def grading_html(readme: str, *, title: str, figures: Mapping[str, bytes], standard: str | None = None) -> str:
+    """A whole HTML document for graders: sanitized, inline CSS, figures embedded as data: URIs, nothing fetched.
+
+    `standard` is `standard_html(readme)` when the caller has it already (rendering is most of the cost).
+    """
     sources = {name: uri for name, data in figures.items() if (uri := data_uri(data))}
-    body = sanitize(standard_html(readme), figure_src=sources.get)
+    body = sanitize(standard_html(readme) if standard is None else standard, figure_src=sources.get)
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -127,6 +130,12 @@ def grading_html(readme: str, *, title: str, figures: Mapping[str, bytes]) -> st
         f'<meta http-equiv="Content-Security-Policy" content="{GRADING_CSP}">\n'
         f"<title>{html.escape(title)}</title>\n<style>{GRADING_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+def hand_in_pages(readme: str, title: str, figures: Mapping[str, bytes]) -> tuple[str, str]:
+    """The standard and the grading HTML of a README, its markdown rendered once for both."""
+    standard = standard_html(readme)
+    return standard, grading_html(readme, title=title, figures=figures, standard=standard)
 
 
 _TOKENS = re.compile(r"\s+|[^\s]+")

@@ -26,10 +26,10 @@ def csv_url(course, **params) -> str:
     )
 
 
-def save(group, number: int, text: str):
+def save(group, number: int, text: str, base_version: int = 0):
     report = services.report_for_group(group)
     question = Question.objects.get(template=report.template, number=number)
-    return services.answer_save(report=report, question=question, text=text, base_version=0, user=None)
+    return services.answer_save(report=report, question=question, text=text, base_version=base_version, user=None)
 
 
 def scrape(group, status=Scrape.Status.OK, *, commit_at=None, sha="a1b2c3d4e5f6a7b8c9d0", message=""):
@@ -139,6 +139,24 @@ def test_verdicts_and_pass_count_are_the_course_checkers(staff, course, answered
     assert [v.verdict == "pass" for v in row.verdicts] == [q.passed for q in result.questions]
     assert row.passed == result.passed == 4
     assert '<td class="passed text-end">4/10</td>' in response.content.decode()
+
+
+def test_an_edited_rule_changes_the_verdict_on_the_next_view(staff, course, answered):
+    staff.get(url(course))  # the check of this README is kept for later views, keyed on the rules among others
+    Question.objects.filter(template=course.template, number=4).update(min_words=1, max_words=5)
+
+    (row,) = staff.get(url(course)).context["rows"]
+
+    assert row.verdicts[3].verdict == "pass" and row.passed == 5
+
+
+def test_an_edited_answer_changes_the_verdict_on_the_next_view(staff, course, answered):
+    staff.get(url(course))
+    save(answered, 4, words(150), base_version=1)
+
+    (row,) = staff.get(url(course)).context["rows"]
+
+    assert row.verdicts[3].verdict == "pass" and row.passed == 5
 
 
 def test_a_group_without_a_report_shows_every_question_missing(staff, course, group1, group2):

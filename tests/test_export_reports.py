@@ -31,7 +31,7 @@ def test_writes_the_zip_and_prints_a_summary(two_reports, tmp_path):
     target = tmp_path / "c1.zip"
     out, err = run("--course", "C1", "--out", str(target))
 
-    assert out == f"Wrote {target}: 3 groups, 2 reports with 0 figures; 1 without a report\n"
+    assert out == f"Wrote {target}: 3 groups, 2 reports with 0 figures; 1 with nothing written\n"
     assert err == ""
     with zipfile.ZipFile(target) as archive:
         assert "group-002/report.html" in archive.namelist()

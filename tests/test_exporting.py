@@ -172,7 +172,7 @@ def test_progress_after_each_group_and_a_summary(course_with_reports):
         3, 2, 2, 1, 1, 1,
     )  # fmt: skip
     assert str(summary) == (
-        "3 groups, 2 reports with 2 figures; 1 without a report, 1 late, 1 that the course checker stops on"
+        "3 groups, 2 reports with 2 figures; 1 with nothing written, 1 late, 1 that the course checker stops on"
     )
 
 
