@@ -1,6 +1,7 @@
 """Self sign-up at /join/: a group with its course's join code creates itself; new members get a password link."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth import SESSION_KEY, get_user_model
@@ -320,9 +321,7 @@ def test_a_post_without_the_csrf_token_is_refused(joinable):
 
 
 def test_sign_up_is_closed_after_the_course_deadline(client, joinable, mailoutbox):
-    from datetime import datetime, timezone
-
-    joinable.deadline = datetime(2024, 1, 2, 11, 0, tzinfo=timezone.utc)
+    joinable.deadline = datetime(2024, 1, 2, 11, 0, tzinfo=UTC)
     joinable.save()
 
     response = sign_up(client)

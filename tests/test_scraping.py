@@ -81,11 +81,23 @@ def noise(size: int, seed: int = 0) -> bytes:
     return random.Random(seed).randbytes(size)
 
 
-def fetch(url: str, tmp_path: Path, *, before: datetime | None = None, **limits) -> scraping.Fetched:
-    workdir = tmp_path / f"work-{time.perf_counter_ns()}"
-    workdir.mkdir()
+def fetch(
+    url: str,
+    tmp_path: Path,
+    *,
+    before: datetime | None = None,
+    allowed: list[str] | None = None,
+    workdir: Path | None = None,
+    timeout: int = 30,
+    **limits,
+) -> scraping.Fetched:
+    """fetch_reports with a fresh work folder, file:// URLs below tmp_path allowed and generous limits by default."""
+    if workdir is None:
+        workdir = tmp_path / f"work-{time.perf_counter_ns()}"
+        workdir.mkdir()
     options = {"max_bytes": 10_000_000, "max_report_bytes": 1_000_000, "max_figure_bytes": 1_000_000} | limits
-    return fetch_reports(url, allowed=[f"file://{tmp_path}/"], before=before, workdir=workdir, timeout=30, **options)
+    allowed = [f"file://{tmp_path}/"] if allowed is None else allowed
+    return fetch_reports(url, allowed=allowed, before=before, workdir=workdir, timeout=timeout, **options)
 
 
 @pytest.fixture
@@ -177,12 +189,12 @@ def test_only_reports_is_downloaded_and_nothing_is_checked_out(tmp_path, report_
     workdir = tmp_path / "work"
     workdir.mkdir()
 
-    fetched = fetch_reports(
+    fetched = fetch(
         url,
+        tmp_path,
         allowed=["file://"],
         before=before,
         workdir=workdir,
-        timeout=30,
         max_bytes=10_000_000,
         max_report_bytes=1_000_000,
         max_figure_bytes=1_000_000,
@@ -345,12 +357,11 @@ def test_figures_far_beyond_the_total_limit_are_cut_off_and_the_report_still_rea
     workdir = tmp_path / "work"
     workdir.mkdir()
 
-    fetched = fetch_reports(
+    fetched = fetch(
         url,
+        tmp_path,
         allowed=["file://"],
-        before=None,
         workdir=workdir,
-        timeout=30,
         max_bytes=500_000,
         max_report_bytes=1_000_000,
         max_figure_bytes=1_000_000,
@@ -401,12 +412,11 @@ def no_git(monkeypatch):
 )
 def test_urls_off_the_policy_are_refused_without_running_git(tmp_path, no_git, url, reason):
     with pytest.raises(RepoRefused) as caught:
-        fetch_reports(
+        fetch(
             url,
+            tmp_path,
             allowed=["https://github.com/"],
-            before=None,
             workdir=tmp_path,
-            timeout=30,
             max_bytes=1,
             max_report_bytes=1,
             max_figure_bytes=1,
@@ -433,10 +443,10 @@ def test_a_git_that_hangs_is_stopped_with_its_children(tmp_path, monkeypatch):
     started = time.monotonic()
 
     with pytest.raises(RepoUnreachable) as caught:
-        fetch_reports(
+        fetch(
             f"file://{tmp_path}/slow.git",
+            tmp_path,
             allowed=["file://"],
-            before=None,
             workdir=workdir,
             timeout=1,
             max_bytes=1,
@@ -450,12 +460,11 @@ def test_a_git_that_hangs_is_stopped_with_its_children(tmp_path, monkeypatch):
 
 def test_file_urls_need_the_allow_list_even_when_git_would_take_them(tmp_path, two_commits, no_git):
     with pytest.raises(RepoRefused):
-        fetch_reports(
+        fetch(
             two_commits.removeprefix("file://"),
+            tmp_path,
             allowed=["file://"],
-            before=None,
             workdir=tmp_path,
-            timeout=30,
             max_bytes=1,
             max_report_bytes=1,
             max_figure_bytes=1,
