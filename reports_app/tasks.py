@@ -94,7 +94,7 @@ def scrape_summary(scrapes: list[Scrape]) -> str:
         label = scrape.get_status_display()
         counts[label] = counts.get(label, 0) + 1
     parts = ", ".join(f"{n} {label}" for label, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return f"{len(scrapes)} groups" + (f": {parts}" if parts else "")
+    return f"{len(scrapes)} group{'' if len(scrapes) == 1 else 's'}" + (f": {parts}" if parts else "")
 
 
 def _export(job: Job) -> tuple[str, str]:

@@ -364,7 +364,7 @@ def test_command_prints_a_line_per_group_and_a_summary(course, group1, group2, r
     ]
     assert again.splitlines() == [
         f"group 1: ok {sha[:10]} 2025-01-20 12:00 (unchanged)",
-        "Scraped 1 groups: 1 ok",
+        "Scraped 1 group: 1 ok",
     ]
 
 
@@ -395,10 +395,10 @@ def test_command_leaves_out_groups_without_a_repo_url_unless_named(course, group
     everyone = run("--course", "C1")
     named = run("--course", "C1", "--group", "1")
 
-    assert [line.split(":")[0] for line in everyone.splitlines()] == ["group 2", "Scraped 1 groups"]
+    assert [line.split(":")[0] for line in everyone.splitlines()] == ["group 2", "Scraped 1 group"]
     assert named.splitlines() == [
         "group 1: refused by policy (the group has no repo URL)",
-        "Scraped 1 groups: 1 refused by policy",
+        "Scraped 1 group: 1 refused by policy",
     ]
 
 
