@@ -398,9 +398,7 @@ def job(request: HttpRequest, job_id: int) -> HttpResponse:
 @require_POST
 def start_job(request: HttpRequest, course_id: int) -> HttpResponse:
     """Start a scrape (`kind=scrape`, optional `at_deadline`) or an export of a course; then watch it run."""
-    if not request.user.is_staff:
-        raise Http404("No such course")
-    course = get_object_or_404(Course, pk=course_id)
+    course = _get_course_for_staff(request, course_id)
     kind = request.POST.get("kind")
     if kind not in Job.Kind.values:
         return HttpResponse("Unknown kind of job", status=400, content_type="text/plain")
