@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
     path("groups/<int:group_id>/", views.report, name="report"),
     path("groups/<int:group_id>/questions/<int:number>/", views.edit_answer, name="edit-answer"),
     path("groups/<int:group_id>/questions/<int:number>/preview/", views.preview_answer, name="preview-answer"),
