@@ -161,6 +161,17 @@ SCRAPE_MAX_BYTES = env_int("SCRAPE_MAX_BYTES", 50 * 1024 * 1024)
 # Repos fetched at once by a scrape.
 SCRAPE_WORKERS = env_int("SCRAPE_WORKERS", 8)
 
+# Failed logins: after LOGIN_MAX_FAILURES for one user name (from any address), or LOGIN_MAX_FAILURES_PER_ADDRESS
+# from one client address, within LOGIN_LOCKOUT_SECONDS, its logins are refused for LOGIN_LOCKOUT_SECONDS.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 4 * LOGIN_MAX_FAILURES)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+# Proxies in front of the site that add the client's address to X-Forwarded-For; 0: REMOTE_ADDR is the client. Behind
+# one, leaving 0 makes every visitor one address, which the limit above then locks out together.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+if min(LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS, LOGIN_LOCKOUT_SECONDS) < 1 or TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("LOGIN_MAX_FAILURES* and LOGIN_LOCKOUT_SECONDS must be 1 or more; TRUSTED_PROXIES 0+")
+
 # Background work (scrapes, exports) runs in `manage.py db_worker`, queued in the database.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from reports_app import views
 from reports_app.forms import PasswordSetupForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     # Accounts made by a roster import or a sign-up have no password yet: the reset link is how they choose one.
     path(
         "accounts/password_reset/",

@@ -15,7 +15,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 
 from . import diffing, parsing, roster, services, tasks
-from .forms import QuestionRulesForm, RosterApplyForm, RosterUploadForm, TemplateCompareForm, TemplateLoadForm
+from .forms import (
+    AdminLoginForm,
+    QuestionRulesForm,
+    RosterApplyForm,
+    RosterUploadForm,
+    TemplateCompareForm,
+    TemplateLoadForm,
+)
 from .models import (
     Answer,
     AnswerRevision,
@@ -26,6 +33,7 @@ from .models import (
     Figure,
     Group,
     Job,
+    LoginCounter,
     Membership,
     Question,
     Report,
@@ -461,3 +469,19 @@ class AnswerRevisionAdmin(admin.ModelAdmin):
 
 
 admin.site.register(ChecklistMark)
+
+# The admin's login counts failed logins in the same counters as the site's login page.
+admin.site.login_form = AdminLoginForm
+
+
+@admin.register(LoginCounter)
+class LoginCounterAdmin(admin.ModelAdmin):
+    """Failed logins per user name and address; deleting a row lifts its lockout at once."""
+
+    list_display = ["scope", "key", "failures", "window_start", "locked_until"]
+    list_filter = ["scope"]
+    search_fields = ["key"]
+    readonly_fields = ["scope", "key", "failures", "window_start", "locked_until"]
+
+    def has_add_permission(self, request):
+        return False

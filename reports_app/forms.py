@@ -3,11 +3,14 @@ from pathlib import PurePath
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core import signing
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from . import figures, parsing, roster
+from . import figures, login_rate_limit, parsing, roster
 from .models import Checker, Question, ReportTemplate, Scrape
 from .scraping import RepoRefused, check_url
 
@@ -335,3 +338,36 @@ class PasswordSetupForm(PasswordResetForm):
         users = model._default_manager.filter(**{f"{field}__iexact": email, "is_active": True})
         wanted = unicodedata.normalize("NFKC", email).casefold()
         return (user for user in users if unicodedata.normalize("NFKC", getattr(user, field)).casefold() == wanted)
+
+
+class LoginLimitMixin:
+    """For a login form: refuse for a while after too many failed logins (login_rate_limit.py). A refused attempt
+    checks no password; `retry_after` then holds the seconds until the lockout ends."""
+
+    retry_after: int | None = None
+
+    def clean(self):
+        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if username is not None and password:
+            now = timezone.now()
+            address = login_rate_limit.client_address(self.request)
+            refusal = login_rate_limit.attempt_start(username=username, address=address, now=now)
+            if refusal:
+                self.retry_after = refusal.seconds_left(now)
+                raise ValidationError(refusal.message(now), code="too_many_failures")
+        return super().clean()
+
+    def confirm_login_allowed(self, user):
+        """Called once the password is right."""
+        login_rate_limit.attempt_succeeded(
+            username=self.cleaned_data["username"], address=login_rate_limit.client_address(self.request)
+        )
+        super().confirm_login_allowed(user)
+
+
+class LoginForm(LoginLimitMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(LoginLimitMixin, AdminAuthenticationForm):
+    """The admin's login form, counting in the same counters as the site's."""

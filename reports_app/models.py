@@ -389,3 +389,24 @@ class Scrape(models.Model):
         """The commit we read is dated after the group's deadline (only possible when scraping the branch head)."""
         deadline = self.group.deadline
         return bool(self.commit_at and deadline and self.commit_at > deadline)
+
+
+class LoginCounter(models.Model):
+    """Failed logins for one user name or one client address, in the database so that every worker process shares
+    them. Rules and writes: login_rate_limit.py."""
+
+    class Scope(models.TextChoices):
+        USERNAME = "username", "user name"
+        ADDRESS = "address", "client address"
+
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    key = models.CharField(max_length=255, help_text="The user name as typed, in lower case; or the client's address")
+    failures = models.PositiveIntegerField(default=0, help_text="Attempts in this window not (yet) successful")
+    window_start = models.DateTimeField(db_index=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="unique_login_counter")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}: {self.failures}"

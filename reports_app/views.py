@@ -10,6 +10,7 @@ import functools
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.db.models import Exists, OuterRef
@@ -18,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from . import checks, exporting, rendering, services, tasks
+from . import checks, exporting, login_rate_limit, rendering, services, tasks
 from .figures import FigureRejected
 from .forms import (
     MAX_ANSWER_CHARS,
@@ -26,6 +27,7 @@ from .forms import (
     DashboardForm,
     FigureForm,
     JoinForm,
+    LoginForm,
     PasswordSetupForm,
     clean_answer_text,
 )
@@ -520,3 +522,26 @@ def dashboard_csv(request: HttpRequest, course_id: int) -> HttpResponse:
     response = _attachment("", f"{course.code}-dashboard.csv", "text/csv; charset=utf-8")
     exporting.write_csv(response, exporting.dashboard_rows(overview.numbers, rows))
     return response
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page with LoginForm: a login refused for too many failures answers 429 and Retry-After."""
+
+    form_class = LoginForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.retry_after:
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's "choose a new password" page; the new password also lifts a lockout of the account's logins, as the
+    lockout message promises."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        login_rate_limit.clear(username=form.user.get_username())
+        return response

@@ -1,0 +1,123 @@
+"""CSRF on every POST: each POST request of tests/test_authorization.py's table, posted by someone who may, is
+refused without a token (403, nothing changes, no mail) and does what the table says with one."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from pytest_django.asserts import assertContains
+
+from .test_authorization import (
+    NEW_PASSWORD,
+    NOT_SECRET,
+    ROLES,
+    TABLE,
+    World,
+    client_as,
+    make_world,
+    outcome,
+    send,
+    snapshot,
+    wanted,
+)
+
+CSRF_REFUSED = "CSRF verification failed. Request aborted."
+RESET_LINK = re.compile(r"http://testserver(/accounts/reset/[^/\s]+/[^/\s]+/)")
+
+POSTS = [pytest.param(name, case, id=name) for name, cases in TABLE.items() for case in cases if case.method == "post"]
+WITHOUT_POST = [name for name, cases in TABLE.items() if all(case.method == "get" for case in cases)]
+
+
+@pytest.fixture
+def world(group1, group2, instructor) -> World:
+    return make_world(group1, group2, instructor)
+
+
+def csrf_client(role: str):
+    """A client that checks CSRF as a browser does, logged in as `role`, holding the CSRF cookie a page gave it."""
+    client, user = client_as(role, enforce_csrf_checks=True)
+    assert client.get(reverse("login")).status_code == 200
+    return client, user, client.cookies["csrftoken"].value
+
+
+@pytest.mark.parametrize(("name", "case"), POSTS)
+def test_a_post_without_the_token_is_refused_and_with_it_works(world, mailoutbox, name, case):
+    client, user, token = csrf_client(case.csrf_as)
+    before = snapshot()
+
+    refused = send(client, case, world, user)
+
+    assertContains(refused, CSRF_REFUSED, status_code=403)
+    assert snapshot() == before and mailoutbox == []
+
+    response = send(client, case, world, user, csrfmiddlewaretoken=token)
+
+    assert outcome(response, world, before) == wanted(case.expect[ROLES.index(case.csrf_as)], world)
+
+
+def test_every_url_that_takes_a_post_is_covered():
+    """Only views that never write on POST may lack a POST row (and a CSRF example)."""
+    assert {param.values[0] for param in POSTS} == {
+        "login",
+        "logout",
+        "password_change",
+        "password_reset",
+        "password_reset_confirm",
+        "join",
+        "edit-answer",
+        "preview-answer",
+        "restore-answer",
+        "tick-checklist",
+        "figures",
+        "delete-figure",
+        "start-job",
+        "rerun-job",
+        "admin:reports_app_reporttemplate_load",
+        "admin:reports_app_course_import_roster",
+    }
+
+
+@pytest.mark.parametrize("name", WITHOUT_POST)
+@pytest.mark.parametrize("role", ["member", "superuser"])
+def test_a_view_without_a_post_row_writes_nothing_when_posted_to(world, name, role):
+    """Even with a valid token: a view that starts writing on POST must get a POST row in the table."""
+    client, _, token = csrf_client(role)
+    (case,) = TABLE[name]
+    before = snapshot()
+
+    client.post(case.url(world), {"csrfmiddlewaretoken": token})
+
+    assert snapshot() == before
+
+
+def test_the_checklist_script_sends_the_token_in_a_header(world):
+    client, _, token = csrf_client("member")
+    checklist = reverse("tick-checklist", args=[world.group.pk])
+    item = str(world.template.checklist.first().position)
+
+    refused = client.post(checklist, {"item": item}, headers={"Accept": "application/json"})
+    response = client.post(checklist, {"item": item}, headers={"Accept": "application/json", "X-CSRFToken": token})
+
+    assert refused.status_code == 403
+    assert response.json() == {"saved": {item: True}}
+
+
+def test_choosing_a_password_from_a_reset_link_needs_the_token(world, mailoutbox):
+    client, _, token = csrf_client("anonymous")
+    client.post(reverse("password_reset"), {"email": "alice@example.com", "csrfmiddlewaretoken": token})
+    link = RESET_LINK.search(mailoutbox[0].body).group(1)
+    set_password = client.get(link)["Location"]
+    form = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+
+    refused = client.post(set_password, form)
+    alice = get_user_model().objects.get(username="alice")
+
+    assertContains(refused, CSRF_REFUSED, status_code=403)
+    assert alice.check_password(NOT_SECRET)
+
+    response = client.post(set_password, form | {"csrfmiddlewaretoken": token})
+
+    assert response.status_code == 302 and response["Location"] == reverse("password_reset_complete")
+    alice.refresh_from_db()
+    assert alice.check_password(NEW_PASSWORD)

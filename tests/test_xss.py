@@ -1,0 +1,444 @@
+"""The XSS matrix: hostile text in every field people can fill, checked on every page that shows it.
+
+Each payload, if it ran, would set `window.__xss` (the browser tests in tests/browser/test_xss_browser.py look for
+that). Here each page is parsed with html.parser and must hold no script but our own static files, no on*
+attribute, no javascript: URL and no frame; and the hostile text must still be there, shown as text, so that a
+page passes because it escaped the payload, not because it left it out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from reports_app import exporting, rendering, services
+from reports_app.models import AnswerRevision, Course, Group, Job, Question, Report, ReportTemplate, Scrape
+
+from .conftest import DEMO_TEMPLATE, png_bytes
+
+JS = "window.__xss=1"
+# Plain text (names, titles, messages): breaks out of an attribute or element if it is not escaped.
+TEXT = f"\"'><script>{JS}</script><img src=x onerror={JS}><svg onload={JS}>"
+SHORT = f'"><svg onload={JS}>'  # for fields of 64 characters
+# An answer: raw HTML and markdown link tricks, each of which Python-Markdown passes through to the HTML.
+ANSWER_LINES = [
+    "ANSWER-SHOWN",
+    f"<script>{JS}</script>",
+    f"<img src=x onerror={JS}>",
+    f'<img src="x" onerror="{JS}">',
+    f"<svg onload={JS}>",
+    f'<p><svg onload="{JS}"></svg></p>',
+    f'<div title="x" onmouseover="{JS}" style="position:fixed;inset:0">cover</div>',
+    f"[plain](javascript:{JS})",
+    f"![image](javascript:{JS})",
+    f'<a href="javascript:{JS}">raw link</a>',
+    f'<iframe src="javascript:{JS}"></iframe>',
+    f'<iframe srcdoc="<script>{JS}</script>"></iframe>',
+    "<style>body { display: none }</style>",
+    f"[tab](jav&#x09;ascript:{JS})",
+    f"[entity](&#106;avascript:{JS})",
+    f"<javascript:{JS}>",
+    "[reference][evil]",
+    f'"><script>{JS}</script>',
+    f"</textarea><script>{JS}</script>",
+    f'![figure](figures/x"onerror="{JS}.png)',
+    "",
+    f"[evil]: javascript:{JS}",
+]
+ANSWER = "\n\n".join(ANSWER_LINES)
+CSV_NAME = '=HYPERLINK("http://evil.example","click")'
+CSV_EMAIL = "-2+3@example.com"
+
+# Scripts we serve ourselves; nothing else may run on a page.
+OUR_SCRIPTS = ("/static/", "/admin/jsi18n/")
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcset"}
+BAD_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
+FRAMES = {"iframe", "frame", "object", "embed", "base"}
+
+
+def hostile_template_source() -> str:
+    """Our demo template with the payloads in a section title, a checklist item and the prompt of Question 3."""
+    source = DEMO_TEMPLATE.read_text(encoding="utf-8")
+    injected = {
+        "## Data handling\n": f"## Data handling {TEXT}\n",
+        "* [ ] Set up a git repository for the project (M5)\n": f"* [ ] Set up a git repository {TEXT} (M5)\n",
+        "> **Which data source did you choose, and why is it a good fit for a pipeline project?**\n": (
+            "> **Which data source did you choose, and why is it a good fit for a pipeline project?**\n"
+            + "".join(f"> {line}\n" if line else ">\n" for line in ["PROMPT-SHOWN", *ANSWER_LINES[1:]])
+        ),
+    }
+    for old, new in injected.items():
+        assert source.count(old) == 1, old
+        source = source.replace(old, new)
+    return source
+
+
+class PageScan(HTMLParser):
+    """What on a page could run: scripts not ours, on* handlers, javascript: URLs, frames; and its visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self.text: list[str] = []
+        self.attributes: list[str] = []
+        self._raw: str | None = None  # inside <script> or <style>
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        for name, value in attrs:
+            self.attributes.append(value or "")
+            if name.startswith("on"):
+                self.problems.append(f"<{tag} {name}={value!r}>")
+            squeezed = "".join(c for c in (value or "") if c > " ").lower()
+            if name in URL_ATTRIBUTES and squeezed.startswith(BAD_SCHEMES):
+                self.problems.append(f"<{tag} {name}={value!r}>")
+        if tag in FRAMES:
+            self.problems.append(f"<{tag}>")
+        if tag == "script" and not (values.get("src") or "").startswith(OUR_SCRIPTS):
+            self.problems.append(f"<script {values}>")
+        if tag in {"script", "style"}:
+            self._raw = tag
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._raw:
+            self._raw = None
+
+    def handle_data(self, data: str) -> None:
+        if self._raw == "script" and data.strip():
+            self.problems.append(f"inline script {data.strip()[:60]!r}")
+        elif self._raw == "style" and ("display: none" in data or "__xss" in data):
+            self.problems.append(f"style from a payload {data.strip()[:60]!r}")
+        elif self._raw is None:
+            self.text.append(data)
+
+
+def scan(html: str | bytes) -> PageScan:
+    page = PageScan()
+    page.feed(html.decode("utf-8") if isinstance(html, bytes) else html)
+    page.close()
+    return page
+
+
+def assert_safe(html: str | bytes, *shown: str) -> PageScan:
+    """Nothing on the page can run, and each of `shown` is on it as text or as an attribute's value."""
+    page = scan(html)
+    assert page.problems == []
+    visible = "".join(page.text)
+    for text in shown:
+        assert text in visible or any(text in value for value in page.attributes), f"{text!r} is not shown"
+    return page
+
+
+@dataclass
+class Hostile:
+    course: Course
+    group: Group
+    report: Report
+    template: ReportTemplate
+    scrape: Scrape
+    job: Job
+
+
+def make_hostile(course: Course, group: Group, other: Group | None = None) -> Hostile:
+    """Payloads in every field of the course, the group, its members, its report, a figure, a scrape and a job."""
+    template, _ = services.template_load(name="hostile", source=hostile_template_source())
+    course.template, course.title = template, TEXT
+    course.save(update_fields=["template", "title"])
+    group.name, group.repo_url = TEXT, f"https://github.com/acme/{TEXT}"
+    group.save(update_fields=["name", "repo_url"])
+    for membership in group.memberships.select_related("user"):
+        user = membership.user
+        user.first_name, user.last_name, user.email = TEXT, TEXT, f"{SHORT}@example.com"
+        user.save(update_fields=["first_name", "last_name", "email"])
+    report = services.report_for_group(group)
+    user = group.memberships.first().user
+    question = Question.objects.get(template=template, number=3)
+    first = services.answer_save(report=report, question=question, text=ANSWER, base_version=0, user=user)
+    services.answer_save(report=report, question=question, text=f"{ANSWER}\n\nEDITED", base_version=1, user=user)
+    services.answer_save(
+        report=report, question=Question.objects.get(template=template, number=1), text=TEXT, base_version=0, user=user
+    )
+    AnswerRevision.objects.filter(answer=first).update(source=TEXT[:200])
+    Report.objects.filter(pk=report.pk).update(source=ANSWER, source_label=TEXT, problems=[[3, TEXT]], unplaced=[TEXT])
+    services.figure_add(report=report, data=png_bytes(), wanted_name=f"{TEXT}.png", user=user)
+    job = Job.objects.create(kind=Job.Kind.SCRAPE, course=course, status=Job.Status.FAILED, message=TEXT)
+    scrape = Scrape.objects.create(
+        group=group,
+        job=job,
+        repo_url=group.repo_url,
+        status=Scrape.Status.PROBLEMS,
+        message=TEXT,
+        problems=[[3, TEXT]],
+        skipped=[[f"reports/figures/{TEXT}", TEXT]],
+        commit_sha=SHORT,
+        fetched_at="2026-01-21T10:00:00Z",
+        commit_at="2026-01-21T09:00:00Z",
+    )
+    group.last_scrape = scrape
+    group.save(update_fields=["last_scrape"])
+    if other is not None:  # spreadsheet formulas for the CSV files
+        other.name = CSV_NAME
+        other.save(update_fields=["name"])
+        for membership in other.memberships.select_related("user"):
+            membership.user.email = CSV_EMAIL
+            membership.user.save(update_fields=["email"])
+    report.refresh_from_db()
+    return Hostile(course, group, report, template, scrape, job)
+
+
+@pytest.fixture
+def hostile(course, group1, group2) -> Hostile:
+    return make_hostile(course, group1, group2)
+
+
+# --- the payloads themselves -----------------------------------------------------------------------------------------
+
+
+def test_the_raw_hand_in_html_really_carries_the_payloads(hostile):
+    """The course's own rendering keeps them: proof that the pages below are safe because we sanitize and escape."""
+    raw = scan(rendering.standard_html(services.report_markdown(hostile.report)))
+    assert any(problem.startswith("<script") for problem in raw.problems)
+    assert any("onerror" in problem for problem in raw.problems)
+    assert any("javascript:" in problem for problem in raw.problems)
+
+
+def test_the_stored_answer_html_is_sanitized_but_keeps_the_text(hostile):
+    answer = hostile.report.answers.get(question__number=3)
+    assert_safe(answer.html, "ANSWER-SHOWN", "plain", "raw link", "tab", "entity", "reference")
+    assert "<style" not in answer.html and "display: none" not in answer.html
+
+
+def test_every_prompt_is_sanitized_and_keeps_its_text(hostile):
+    for question in hostile.template.questions.all():
+        assert_safe(question.prompt_html())
+    assert_safe(hostile.template.questions.get(number=3).prompt_html(), "PROMPT-SHOWN")
+
+
+# --- the student pages ----------------------------------------------------------------------------------------------
+
+
+def test_report_page(alice, hostile):
+    response = alice.get(reverse("report", args=[hostile.group.pk]))
+    assert response.status_code == 200
+    assert_safe(response.content, TEXT, "ANSWER-SHOWN", "PROMPT-SHOWN", f"Data handling {TEXT}")
+
+
+def test_report_page_for_staff(staff, hostile):
+    response = staff.get(reverse("report", args=[hostile.group.pk]))
+    assert response.status_code == 200
+    assert_safe(response.content, TEXT, "ANSWER-SHOWN")
+
+
+def test_editor_shows_the_text_escaped_in_its_textarea(alice, hostile):
+    response = alice.get(reverse("edit-answer", args=[hostile.group.pk, 3]))
+    assert response.status_code == 200
+    assert_safe(response.content, f"</textarea><script>{JS}</script>", "ANSWER-SHOWN", "PROMPT-SHOWN")
+
+
+def test_editor_preview_button(alice, hostile):
+    url = reverse("edit-answer", args=[hostile.group.pk, 3])
+    response = alice.post(url, {"text": ANSWER, "version": 2, "preview": "Preview"})
+    assert response.status_code == 200
+    assert response.context["preview"] is not None
+    assert_safe(response.content, "ANSWER-SHOWN")
+
+
+def test_preview_endpoint(alice, hostile):
+    response = alice.post(reverse("preview-answer", args=[hostile.group.pk, 3]), {"text": f"PREVIEWED\n\n{ANSWER}"})
+    assert response.status_code == 200
+    assert_safe(response.content, "PREVIEWED", "raw link")
+
+
+def test_unsaved_text_after_the_deadline_is_escaped(alice, hostile):
+    hostile.course.deadline = "2020-01-01T00:00:00Z"
+    hostile.course.save(update_fields=["deadline"])
+    url = reverse("edit-answer", args=[hostile.group.pk, 3])
+    response = alice.post(url, {"text": f"{ANSWER}\n\nLATE", "version": 2, "save": "Save"})
+    assert response.status_code == 403
+    assert_safe(response.content, f"</textarea><script>{JS}</script>")
+
+
+def test_answer_history_diff(alice, hostile):
+    response = alice.get(reverse("answer-history", args=[hostile.group.pk, 3]))
+    assert response.status_code == 200
+    assert [op for op, _ in response.context["diff"]].count("add") == 1
+    assert_safe(response.content, f"<script>{JS}</script>", "EDITED", TEXT[:200])
+
+
+def test_figures_page(alice, hostile):
+    response = alice.get(reverse("figures", args=[hostile.group.pk]))
+    assert response.status_code == 200
+    (figure,) = hostile.report.figures.all()
+    assert re.fullmatch(r"[\w-]+\.png", figure.name, re.ASCII), figure.name
+    assert_safe(response.content, figure.name, figure.snippet)
+
+
+def test_home_page_for_staff(staff, hostile):
+    response = staff.get(reverse("home"))
+    assert response.status_code == 200
+    assert_safe(response.content, TEXT)
+
+
+def test_downloaded_hand_in_html_is_sandboxed(alice, hostile):
+    """The course's rendering keeps raw student HTML by design, so the browser must run none of it."""
+    response = alice.get(reverse("download-html", args=[hostile.group.pk]))
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == "sandbox"
+    assert response["Content-Disposition"] == 'attachment; filename="C1-group-1-report.html"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_downloaded_grading_html(alice, hostile):
+    response = alice.get(reverse("download-grading", args=[hostile.group.pk]))
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    assert_safe(response.content, "ANSWER-SHOWN", "PROMPT-SHOWN")
+
+
+# --- the staff pages ------------------------------------------------------------------------------------------------
+
+
+def test_dashboard(staff, hostile):
+    response = staff.get(reverse("dashboard", args=[hostile.course.pk]))
+    assert response.status_code == 200
+    member = f"{TEXT} {TEXT}"
+    assert_safe(response.content, f"1 · {TEXT}", f"{member}, {member}", TEXT, f"{SHORT}@example.com, ")
+
+
+def test_dashboard_filtered_by_a_hostile_search(staff, hostile):
+    response = staff.get(reverse("dashboard", args=[hostile.course.pk]), {"q": TEXT})
+    assert response.status_code == 200
+    assert_safe(response.content)
+
+
+def test_dashboard_csv_defuses_formulas(staff, hostile):
+    response = staff.get(reverse("dashboard-csv", args=[hostile.course.pk]))
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header, by_group = rows[0], {row[0]: row for row in rows[1:]}
+    assert by_group["2"][header.index("name")] == f"'{CSV_NAME}"
+    assert by_group["2"][header.index("members")] == f"'{CSV_EMAIL}"
+    assert by_group["1"][header.index("name")] == TEXT
+
+
+def test_job_page(staff, hostile):
+    response = staff.get(reverse("job", args=[hostile.job.pk]))
+    assert response.status_code == 200
+    assert_safe(response.content, TEXT, f"reports/figures/{TEXT}: {TEXT}", SHORT[:10])
+
+
+# --- the admin ------------------------------------------------------------------------------------------------------
+
+ADMIN_MODELS = ["group", "report", "answerrevision", "scrape", "reporttemplate", "course", "job"]
+
+
+def admin_objects(hostile: Hostile) -> dict[str, int]:
+    return {
+        "group": hostile.group.pk,
+        "report": hostile.report.pk,
+        "answerrevision": AnswerRevision.objects.filter(answer__report=hostile.report).first().pk,
+        "scrape": hostile.scrape.pk,
+        "reporttemplate": hostile.template.pk,
+        "course": hostile.course.pk,
+        "job": hostile.job.pk,
+    }
+
+
+@pytest.mark.parametrize("model", ADMIN_MODELS)
+def test_admin_changelist(admin_client, hostile, model):
+    response = admin_client.get(reverse(f"admin:reports_app_{model}_changelist"))
+    assert response.status_code == 200
+    assert response.context["cl"].result_count >= 1
+    assert_safe(response.content)
+
+
+@pytest.mark.parametrize("model", ["group", "report", "answerrevision", "scrape", "reporttemplate", "course", "job"])
+def test_admin_change_page(admin_client, hostile, model):
+    response = admin_client.get(reverse(f"admin:reports_app_{model}_change", args=[admin_objects(hostile)[model]]))
+    assert response.status_code == 200
+    assert_safe(response.content)
+
+
+def test_admin_group_list_shows_the_hostile_name_as_text(admin_client, hostile):
+    response = admin_client.get(reverse("admin:reports_app_group_changelist"))
+    assert_safe(response.content, TEXT, f"https://github.com/acme/{TEXT}")
+
+
+def test_admin_change_pages_show_the_hostile_text(admin_client, hostile):
+    scrape = admin_client.get(reverse("admin:reports_app_scrape_change", args=[hostile.scrape.pk]))
+    report = admin_client.get(reverse("admin:reports_app_report_change", args=[hostile.report.pk]))
+    assert_safe(scrape.content, TEXT)
+    assert_safe(report.content, TEXT, f"<script>{JS}</script>")
+
+
+def test_admin_user_list_shows_member_names_as_text(admin_client, hostile):
+    response = admin_client.get(reverse("admin:auth_user_changelist"))
+    assert response.status_code == 200
+    assert_safe(response.content, TEXT)
+
+
+def test_admin_search_with_a_hostile_query(admin_client, hostile):
+    response = admin_client.get(reverse("admin:reports_app_group_changelist"), {"q": TEXT})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1
+    assert_safe(response.content, TEXT)
+
+
+def test_template_load_preview(admin_client, demo_template):
+    upload = SimpleUploadedFile("hostile.md", hostile_template_source().encode("utf-8"), "text/markdown")
+    response = admin_client.post(
+        reverse("admin:reports_app_reporttemplate_load"),
+        {"file": upload, "name": "", "checker": "", "compare_to": demo_template.pk},
+    )
+    assert response.status_code == 200
+    assert response.context["preview"] is not None
+    assert_safe(response.content, f"Data handling {TEXT}", f"Set up a git repository {TEXT} (M5)")
+
+
+def test_template_compare(admin_client, hostile, demo_template):
+    response = admin_client.get(
+        reverse("admin:reports_app_reporttemplate_compare"), {"old": demo_template.pk, "new": hostile.template.pk}
+    )
+    assert response.status_code == 200
+    assert_safe(response.content, f"Data handling {TEXT}")
+
+
+# --- the export -----------------------------------------------------------------------------------------------------
+
+
+def test_exported_index_grading_and_grades(hostile):
+    out = io.BytesIO()
+    exporting.course_export(course=hostile.course, out=out, workers=1)
+    with zipfile.ZipFile(out) as archive:
+        index = archive.read("index.html").decode("utf-8")
+        grading = archive.read("group-001/grading.html").decode("utf-8")
+        grades = archive.read("grades.csv").decode("utf-8-sig")
+    assert_safe(index, f"1 · {TEXT}", f"{SHORT}@example.com")
+    assert "content=\"default-src 'none'; style-src 'unsafe-inline'\"" in index
+    assert_safe(grading, "ANSWER-SHOWN", "PROMPT-SHOWN", f"C1 group 1 ({TEXT})")
+    rows = list(csv.reader(io.StringIO(grades)))
+    assert rows[2][:3] == ["2", f"'{CSV_NAME}", f"'{CSV_EMAIL}"]
+
+
+# --- who sees the hostile pages at all ------------------------------------------------------------------------------
+
+
+def test_anonymous_and_outsiders_see_none_of_the_hostile_pages(client, charlie, alice, hostile):
+    group = hostile.group.pk
+    student_pages = [reverse("report", args=[group]), reverse("answer-history", args=[group, 3])]
+    staff_pages = [reverse("dashboard", args=[hostile.course.pk]), reverse("job", args=[hostile.job.pk])]
+    for url in student_pages + staff_pages:
+        assert client.get(url).status_code == 302
+        response = charlie.get(url)
+        assert response.status_code == 404 and b"__xss" not in response.content
+    for url in staff_pages:
+        assert alice.get(url).status_code == 404
+    assert charlie.post(reverse("preview-answer", args=[group, 3]), {"text": ANSWER}).status_code == 404
