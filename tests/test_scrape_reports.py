@@ -380,7 +380,7 @@ def test_command_at_the_deadline_marks_nothing_late_and_reads_the_older_commit(c
 
 
 def test_command_refuses_unknown_courses_and_groups(group1, group2):
-    with pytest.raises(CommandError, match=r"^no course with code 'C9'$"):
+    with pytest.raises(CommandError, match=r"^no course with code 'C9' \(courses: C1\)$"):
         run("--course", "C9")
     with pytest.raises(CommandError, match=r"^course C1 has no group 7 \(its groups: 1, 2\)$"):
         run("--course", "C1", "--group", "1", "7")

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from reports_app import parsing, services
-from reports_app.models import Report, ReportTemplate
+from reports_app.models import Course, Report, ReportTemplate
 
 
 def read_markdown(path: str, *, what: str = "file") -> str:
@@ -36,6 +36,14 @@ def template_named(name: str) -> ReportTemplate:
         loaded = ", ".join(ReportTemplate.objects.values_list("name", flat=True)) or "none"
         raise CommandError(f"no template named {name!r} (loaded: {loaded})")
     return template
+
+
+def course_named(code: str) -> Course:
+    course = Course.objects.filter(code=code).first()
+    if course is None:
+        codes = ", ".join(Course.objects.values_list("code", flat=True)) or "none"
+        raise CommandError(f"no course with code {code!r} (courses: {codes})")
+    return course
 
 
 def template_for(text: str, name: str | None) -> ReportTemplate:

@@ -5,7 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from reports_app import exporting
-from reports_app.models import Course
+
+from ._common import course_named
 
 
 class Command(BaseCommand):
@@ -25,10 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, course, out, workers, verbosity, **options):
-        found = Course.objects.filter(code=course).first()
-        if found is None:
-            codes = ", ".join(Course.objects.values_list("code", flat=True)) or "none"
-            raise CommandError(f"no course with code {course!r} (courses: {codes})")
+        found = course_named(course)
         target = Path(out)
         if target.is_dir():
             raise CommandError(f"{out}: is a folder; give the name of the zip file to write")

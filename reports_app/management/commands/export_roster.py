@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from reports_app import roster, services
 
-from .import_roster import course_named
+from ._common import course_named
 
 
 class Command(BaseCommand):

@@ -4,14 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from reports_app import roster, services
 from reports_app.figures import human_size
-from reports_app.models import Course
 
-
-def course_named(code: str) -> Course:
-    course = Course.objects.filter(code=code).first()
-    if course is None:
-        raise CommandError(f"no course with the code {code!r}")
-    return course
+from ._common import course_named
 
 
 class Command(BaseCommand):

@@ -3,7 +3,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from reports_app import services, tasks
-from reports_app.models import Course, Scrape
+from reports_app.models import Scrape
+
+from ._common import course_named
 
 
 class Command(BaseCommand):
@@ -28,9 +30,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, course, groups, at_deadline, workers, **options):
-        found = Course.objects.filter(code=course).first()
-        if found is None:
-            raise CommandError(f"no course with code {course!r}")
+        found = course_named(course)
         selected = found.groups.select_related("course").order_by("number")
         if not groups:
             selected = selected.exclude(repo_url="")  # as a scrape job does
