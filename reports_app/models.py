@@ -387,7 +387,9 @@ class Scrape(models.Model):
     @property
     def is_late(self) -> bool:
         """The commit we read is dated after the group's deadline (only possible when scraping the branch head)."""
-        deadline = self.group.deadline
+        return self.late_for(self.group.deadline)
+
+    def late_for(self, deadline: datetime | None) -> bool:
         return bool(self.commit_at and deadline and self.commit_at > deadline)
 
 

@@ -986,8 +986,7 @@ class GroupOverview:
     @property
     def late(self) -> bool:
         """The commit last scraped is dated after the group's deadline (its extension, else the course's)."""
-        deadline = self.group.deadline
-        return bool(self.commit_at and deadline and self.commit_at > deadline)
+        return self.scrape is not None and self.scrape.late_for(self.group.deadline)
 
     @property
     def never_scraped(self) -> bool:
@@ -1121,11 +1120,11 @@ def course_overview(course: Course, *, group_ids: Iterable[int] | None = None) -
     ).values_list("report_id", "item__position", "mark"):
         marks[report_id][position] = mark
 
+    missing = tuple(QuestionVerdict(n, Verdict.MISSING, "No report yet") for n in numbers)
     rows = []
     for group in groups:
         report = reports.get(group.pk)
         if report is None:
-            missing = tuple(QuestionVerdict(n, Verdict.MISSING, "No report yet") for n in numbers)
             rows.append(
                 GroupOverview(
                     group=group,
