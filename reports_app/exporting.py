@@ -200,11 +200,6 @@ def course_export(
     )
 
 
-def grading_title(group: Group) -> str:
-    """The grading page's title, as services.report_grading_html gives it."""
-    return f"{group.course.code} group {group.number}" + (f" ({group.name})" if group.name else "")
-
-
 Pages = Callable[[], tuple[str, str]]  # gives a group's report.html and grading.html
 
 
@@ -224,7 +219,7 @@ def _read(
                 groups.append((row, {}, None))
                 continue
             files = _figure_files(row.group.number, figures.get(row.report.pk, []), problems)
-            groups.append((row, files, _pages(pool, row.readme, grading_title(row.group), files)))
+            groups.append((row, files, _pages(pool, row.readme, services.grading_title(row.group), files)))
         yield overview.numbers, groups
 
 

@@ -419,11 +419,14 @@ def report_figures(report: Report) -> dict[str, bytes]:
     return result
 
 
+def grading_title(group: Group) -> str:
+    """'C1 group 7 (Otters)': the title of a group's grading page."""
+    return f"{group.course.code} group {group.number}" + (f" ({group.name})" if group.name else "")
+
+
 def report_grading_html(report: Report, figures: dict[str, bytes] | None = None) -> str:
-    group = report.group
-    title = f"{group.course.code} group {group.number}" + (f" ({group.name})" if group.name else "")
     figures = report_figures(report) if figures is None else figures
-    return rendering.grading_html(report_markdown(report), title=title, figures=figures)
+    return rendering.grading_html(report_markdown(report), title=grading_title(report.group), figures=figures)
 
 
 def report_zip(report: Report) -> bytes:
