@@ -17,11 +17,13 @@ import csv
 import io
 import multiprocessing
 import os
+import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
@@ -198,6 +200,22 @@ def course_export(
         stops=sum(bool(row.stops) for row in rows),
         problems=tuple(problems),
     )
+
+
+def export_to_path(
+    *, course: Course, target: Path, progress: Callable[[int, int], None] | None = None, workers: int | None = None
+) -> ExportSummary:
+    """course_export into `target`, written beside it and renamed over it when whole: a crash or a killed worker never
+    leaves a half zip under the real name (the partial file is removed when Python gets the chance)."""
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
+    try:
+        with open(partial, "xb") as file:
+            summary = course_export(course=course, out=file, progress=progress, workers=workers)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return summary
 
 
 Pages = Callable[[], tuple[str, str]]  # gives a group's report.html and grading.html

@@ -7,8 +7,6 @@ outcome, and the task only carries its id. The management commands call the same
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -98,21 +96,13 @@ def scrape_summary(scrapes: list[Scrape]) -> str:
 
 
 def _export(job: Job) -> tuple[str, str]:
-    """Write the zip beside its final place, then rename it: a killed worker never leaves a zip that looks whole."""
     folder = Path(settings.MEDIA_ROOT) / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     name = f"exports/{job.course.code}-{stamp}-{uuid.uuid4().hex[:8]}.zip"
-    with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as out:
-        try:
-            summary = exporting.course_export(
-                course=job.course,
-                out=out,
-                progress=lambda done, total: Job.objects.filter(pk=job.pk).update(done=done, total=total),
-            )
-        except BaseException:
-            out.close()
-            os.unlink(out.name)
-            raise
-    os.replace(out.name, Path(settings.MEDIA_ROOT) / name)
+    summary = exporting.export_to_path(
+        course=job.course,
+        target=Path(settings.MEDIA_ROOT) / name,
+        progress=lambda done, total: Job.objects.filter(pk=job.pk).update(done=done, total=total),
+    )
     return str(summary), name

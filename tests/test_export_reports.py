@@ -7,7 +7,6 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from reports_app import rendering, services
-from reports_app.management.commands import export_reports
 from reports_app.models import Group, Question
 
 
@@ -82,11 +81,9 @@ def test_workers_must_be_positive(course, tmp_path):
         run("--course", "C1", "--out", str(tmp_path / "x.zip"), "--workers", "0")
 
 
-def test_a_folder_it_cannot_write_to_is_named(course, tmp_path, monkeypatch):
-    def refuse(*args, **kwargs):
-        raise PermissionError(13, "Permission denied")
-
-    monkeypatch.setattr(export_reports, "open", refuse, raising=False)  # as a read-only folder would (root can write)
-    with pytest.raises(CommandError, match=f"^{tmp_path / 'x.zip'}: not written \\(Permission denied\\)$"):
-        run("--course", "C1", "--out", str(tmp_path / "x.zip"), "--workers", "1")
+def test_a_file_it_cannot_write_is_named(course, tmp_path):
+    """A real refusal from the file system: the zip's name fits, the partial file's longer name does not."""
+    target = tmp_path / ("x" * 240 + ".zip")
+    with pytest.raises(CommandError, match=f"^{target}: not written \\(File name too long\\)$"):
+        run("--course", "C1", "--out", str(target), "--workers", "1")
     assert list(tmp_path.iterdir()) == []

@@ -1,5 +1,3 @@
-import os
-import uuid
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -39,16 +37,8 @@ class Command(BaseCommand):
             if verbosity >= 2 and done:
                 self.stderr.write(f"{done}/{total} groups")
 
-        # Written beside the target and renamed over it when whole: a crash never leaves a half zip named `out`.
-        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
         try:
-            with open(partial, "xb") as file:
-                summary = exporting.course_export(course=found, out=file, progress=progress, workers=workers)
-            os.replace(partial, target)
+            summary = exporting.export_to_path(course=found, target=target, progress=progress, workers=workers)
         except OSError as error:
-            partial.unlink(missing_ok=True)
             raise CommandError(f"{out}: not written ({error.strerror or error})") from None
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
         self.stdout.write(f"Wrote {target}: {summary}")
