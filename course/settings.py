@@ -114,6 +114,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("CONN_MAX_AGE", 0),
+        conn_health_checks=True,  # a connection kept across requests is checked first: a database restart goes unseen
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -161,6 +162,12 @@ SCRAPE_TIMEOUT = env_int("SCRAPE_TIMEOUT", 60)
 SCRAPE_MAX_BYTES = env_int("SCRAPE_MAX_BYTES", 50 * 1024 * 1024)
 # Repos fetched at once by a scrape.
 SCRAPE_WORKERS = env_int("SCRAPE_WORKERS", 8)
+# A worker running a job marks it alive every JOB_HEARTBEAT_SECONDS; a running job silent for JOB_STALLED_SECONDS
+# counts as stopped (its worker was killed or lost the database) and may be run again.
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 15)
+JOB_STALLED_SECONDS = env_int("JOB_STALLED_SECONDS", 4 * JOB_HEARTBEAT_SECONDS)
+if not 1 <= JOB_HEARTBEAT_SECONDS < JOB_STALLED_SECONDS:
+    raise ImproperlyConfigured("JOB_HEARTBEAT_SECONDS must be 1 or more, and less than JOB_STALLED_SECONDS")
 
 # Failed logins: after LOGIN_MAX_FAILURES for one user name (from any address), or LOGIN_MAX_FAILURES_PER_ADDRESS
 # from one client address, within LOGIN_LOCKOUT_SECONDS, its logins are refused for LOGIN_LOCKOUT_SECONDS.
@@ -172,6 +179,11 @@ LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
 TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 if min(LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS, LOGIN_LOCKOUT_SECONDS) < 1 or TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured("LOGIN_MAX_FAILURES* and LOGIN_LOCKOUT_SECONDS must be 1 or more; TRUSTED_PROXIES 0+")
+# Wrong join codes on /join/: after JOIN_MAX_FAILURES_PER_ADDRESS from one client address (as for logins) within
+# LOGIN_LOCKOUT_SECONDS, its sign-ups are refused for LOGIN_LOCKOUT_SECONDS.
+JOIN_MAX_FAILURES_PER_ADDRESS = env_int("JOIN_MAX_FAILURES_PER_ADDRESS", 20)
+if JOIN_MAX_FAILURES_PER_ADDRESS < 1:
+    raise ImproperlyConfigured("JOIN_MAX_FAILURES_PER_ADDRESS must be 1 or more")
 
 # Background work (scrapes, exports) runs in `manage.py db_worker`, queued in the database.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

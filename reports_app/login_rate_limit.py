@@ -8,6 +8,9 @@ Every attempt is counted as failed *before* its password is checked, and taken b
 be right. So twenty logins sent at once for one user name check at most `LOGIN_MAX_FAILURES` passwords: each takes
 its turn on the counter row (`select_for_update`), and the ones past the limit are refused.
 
+Wrong join codes on the sign-up page are counted the same way, per client address in a counter of their own
+(`JOIN_MAX_FAILURES_PER_ADDRESS`, the same `LOGIN_LOCKOUT_SECONDS`): logins and sign-ups never lock each other.
+
     >>> start = datetime(2026, 1, 1, 12, 0)
     >>> count = Count()
     >>> for _ in range(5):
@@ -36,6 +39,7 @@ Scope = LoginCounter.Scope
 LOCKED_MESSAGES = {
     Scope.USERNAME: "Too many failed logins for this account. Try again in {wait}, or reset your password.",
     Scope.ADDRESS: "Too many failed logins from your network. Try again in {wait}, or reset your password.",
+    Scope.JOIN: "Too many wrong join codes from your network. Try again in {wait}.",
 }
 
 
@@ -105,16 +109,29 @@ def client_address(request: HttpRequest, trusted_proxies: int | None = None) -> 
 
 
 def _limits() -> dict[str, int]:
-    return {Scope.USERNAME: settings.LOGIN_MAX_FAILURES, Scope.ADDRESS: settings.LOGIN_MAX_FAILURES_PER_ADDRESS}
+    return {
+        Scope.USERNAME: settings.LOGIN_MAX_FAILURES,
+        Scope.ADDRESS: settings.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        Scope.JOIN: settings.JOIN_MAX_FAILURES_PER_ADDRESS,
+    }
 
 
 def attempt_start(*, username: str, address: str, now: datetime | None = None) -> Refusal | None:
     """Count a login attempt for the user name and the address before its password is checked, or refuse it (and
     count nothing) while either is locked. Rows are locked user name first, then address, so attempts never wait for
     each other in a circle."""
+    return _count_attempt([(Scope.USERNAME, normalise_username(username)), (Scope.ADDRESS, address)], now)
+
+
+def join_attempt_start(*, address: str, now: datetime | None = None) -> Refusal | None:
+    """Count a join code attempt for the address before the code is checked, or refuse it (counting nothing)."""
+    return _count_attempt([(Scope.JOIN, address)], now)
+
+
+def _count_attempt(keys: list[tuple[str, str]], now: datetime | None) -> Refusal | None:
+    """Count an attempt on each (scope, key) counter, locking the rows in this order; or refuse it if one is locked."""
     now = now or timezone.now()
     lockout = timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
-    keys = [(Scope.USERNAME, normalise_username(username)), (Scope.ADDRESS, address)]
     counters = LoginCounter.objects.select_for_update()
     with transaction.atomic():
         rows = [counters.get_or_create(scope=scope, key=key, defaults={"window_start": now})[0] for scope, key in keys]
@@ -139,9 +156,19 @@ def attempt_succeeded(*, username: str, address: str) -> None:
     lock it may have set: a count is locked only once it reaches its limit, and it did so with this attempt)."""
     with transaction.atomic():
         LoginCounter.objects.filter(scope=Scope.USERNAME, key=normalise_username(username)).delete()
-        LoginCounter.objects.filter(scope=Scope.ADDRESS, key=address, failures__gt=0).update(
-            failures=F("failures") - 1, locked_until=None
-        )
+        _take_back(Scope.ADDRESS, address)
+
+
+def join_attempt_succeeded(*, address: str) -> None:
+    """The join code was right: the address's count takes this attempt back (a right code is not a guess)."""
+    _take_back(Scope.JOIN, address)
+
+
+def _take_back(scope: str, key: str) -> None:
+    """Take one attempt back from this counter, and the lock it may have set by reaching the limit."""
+    LoginCounter.objects.filter(scope=scope, key=key, failures__gt=0).update(
+        failures=F("failures") - 1, locked_until=None
+    )
 
 
 def clear(*, username: str) -> None:

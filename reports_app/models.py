@@ -3,7 +3,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -344,6 +344,7 @@ class Job(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The last sign of life of its worker")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -351,6 +352,19 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.course} #{self.pk}"
+
+    def stalled(self, now: datetime | None = None) -> bool:
+        """Running, but its worker has given no sign of life for JOB_STALLED_SECONDS: it was killed, or lost the
+        database. Such a job never finishes by itself."""
+        last = self.heartbeat_at or self.started_at
+        if self.status != self.Status.RUNNING or last is None:
+            return False
+        return (now or timezone.now()) - last > timedelta(seconds=settings.JOB_STALLED_SECONDS)
+
+    @property
+    def state(self) -> str:
+        """The status people see: 'stopped' for a stalled job, else the status."""
+        return "stopped" if self.stalled() else self.status
 
 
 class Scrape(models.Model):
@@ -400,6 +414,7 @@ class LoginCounter(models.Model):
     class Scope(models.TextChoices):
         USERNAME = "username", "user name"
         ADDRESS = "address", "client address"
+        JOIN = "join", "join codes from a client address"
 
     scope = models.CharField(max_length=10, choices=Scope.choices)
     key = models.CharField(max_length=255, help_text="The user name as typed, in lower case; or the client's address")

@@ -303,7 +303,9 @@ def _scrape_import(scrape: Scrape, read: RepoRead) -> None:
         scrape.message = f"reports/README.md was not read: {why}" if why else "the commit has no reports/README.md"
         return
     label = f"repo@{fetched.commit_sha}"
-    report = Report.objects.select_related("template").filter(group=scrape.group).first()
+    # Locked, so that two scrapes of one group (a job run again while its stopped worker comes back) take turns.
+    report = Report.objects.select_related("template").select_for_update(of=("self",)).filter(group=scrape.group)
+    report = report.first()
     if report is not None and report.source_label == label:
         scrape.unchanged, problems = True, report.problems  # imported already: nothing new, not even a figure
     else:

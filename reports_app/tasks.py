@@ -7,11 +7,15 @@ outcome, and the task only carries its id. The management commands call the same
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
@@ -34,35 +38,84 @@ def job_start(*, kind: str, course: Course, user, options: dict | None = None) -
     return job
 
 
+class JobBusy(Exception):
+    """The job is queued or running still: starting it again would run it twice."""
+
+
+STOPPED_MESSAGE = (
+    "Stopped: its worker gave no sign of life after {when} (it was killed, or lost the database). "
+    "Groups finished before that are complete; run it again to do the rest."
+)
+
+
+def job_rerun(job: Job, *, user) -> Job:
+    """Start `job` anew, once it has failed or stopped; a stopped one is marked failed first, so it shows as such.
+    Groups a scrape imported already come out unchanged the second time."""
+    if job.status == Job.Status.QUEUED or (job.status == Job.Status.RUNNING and not job.stalled()):
+        raise JobBusy(f"This job is {job.status} still; it can be run again once it has failed or stopped.")
+    if job.status == Job.Status.RUNNING:
+        when = timezone.localtime(job.heartbeat_at or job.started_at).strftime("%H:%M:%S")
+        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, heartbeat_at=job.heartbeat_at).update(
+            status=Job.Status.FAILED, message=STOPPED_MESSAGE.format(when=when), finished_at=timezone.now()
+        )
+    return job_start(kind=job.kind, course=job.course, user=user, options=job.options)
+
+
 @task()
 def run_job(job_id: int) -> None:
     job_run(job_id)
 
 
 def job_run(job_id: int) -> None:
-    """Run a queued job to its end, storing progress as it goes; a job already taken by a worker is left alone."""
+    """Run a queued job to its end, storing progress as it goes; a job already taken by a worker is left alone.
+
+    While it runs, a heartbeat marks it alive; the final status is written only over 'running', so a job that was
+    declared stopped (and perhaps run again) meanwhile keeps that verdict."""
+    now = timezone.now()
     claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-        status=Job.Status.RUNNING, started_at=timezone.now()
+        status=Job.Status.RUNNING, started_at=now, heartbeat_at=now
     )
     if not claimed:
         logger.warning("job %s is not queued any more; not running it twice", job_id)
         return
     job = Job.objects.select_related("course").get(pk=job_id)
+    running = Job.objects.filter(pk=job_id, status=Job.Status.RUNNING)
     try:
-        message, file_name = (_scrape if job.kind == Job.Kind.SCRAPE else _export)(job)
+        with _heartbeat(job_id):
+            message, file_name = (_scrape if job.kind == Job.Kind.SCRAPE else _export)(job)
     except Exception as error:
         logger.exception("job %s failed", job_id)
-        Job.objects.filter(pk=job_id).update(
-            status=Job.Status.FAILED, message=f"{type(error).__name__}: {error}", finished_at=timezone.now()
-        )
+        running.update(status=Job.Status.FAILED, message=f"{type(error).__name__}: {error}", finished_at=timezone.now())
         raise
-    Job.objects.filter(pk=job_id).update(
-        status=Job.Status.DONE, message=message, file=file_name, finished_at=timezone.now()
-    )
+    running.update(status=Job.Status.DONE, message=message, file=file_name, finished_at=timezone.now())
+
+
+@contextmanager
+def _heartbeat(job_id: int) -> Iterator[None]:
+    """Mark the job alive every JOB_HEARTBEAT_SECONDS from a thread (with its own connection), while the job runs."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.JOB_HEARTBEAT_SECONDS):
+                try:
+                    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
+                except DatabaseError:
+                    logger.warning("job %s: no heartbeat this time", job_id, exc_info=True)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"job-{job_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _step(job: Job) -> None:
-    Job.objects.filter(pk=job.pk).update(done=F("done") + 1)
+    Job.objects.filter(pk=job.pk).update(done=F("done") + 1, heartbeat_at=timezone.now())
 
 
 def job_groups(job: Job) -> list[Group]:
@@ -98,11 +151,26 @@ def scrape_summary(scrapes: list[Scrape]) -> str:
 def _export(job: Job) -> tuple[str, str]:
     folder = Path(settings.MEDIA_ROOT) / "exports"
     folder.mkdir(parents=True, exist_ok=True)
+    _remove_dead_partials(folder)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     name = f"exports/{job.course.code}-{stamp}-{uuid.uuid4().hex[:8]}.zip"
     summary = exporting.export_to_path(
         course=job.course,
         target=Path(settings.MEDIA_ROOT) / name,
-        progress=lambda done, total: Job.objects.filter(pk=job.pk).update(done=done, total=total),
+        progress=lambda done, total: Job.objects.filter(pk=job.pk).update(
+            done=done, total=total, heartbeat_at=timezone.now()
+        ),
     )
     return str(summary), name
+
+
+def _remove_dead_partials(folder: Path) -> None:
+    """Remove the half-written zips of exports whose worker died (a live export writes to its file all the time)."""
+    too_old = time.time() - settings.JOB_STALLED_SECONDS
+    for partial in folder.glob(".*.part"):
+        try:
+            if partial.stat().st_mtime < too_old:
+                partial.unlink()
+                logger.info("removed %s, left by an export that was stopped", partial.name)
+        except FileNotFoundError:
+            pass  # another export removed it meanwhile

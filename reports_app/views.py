@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from . import checks, exporting, login_rate_limit, rendering, services, tasks
@@ -400,9 +401,8 @@ def _get_job(request: HttpRequest, job_id: int) -> Job:
 def job(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _get_job(request, job_id)
     if _wants_json(request):
-        return JsonResponse(
-            {"status": job.status, "label": job.get_status_display(), "done": job.done, "total": job.total}
-        )
+        label = "stopped" if job.state == "stopped" else job.get_status_display()
+        return JsonResponse({"status": job.state, "label": label, "done": job.done, "total": job.total})
     scrapes = job.scrapes.select_related("group").order_by("group__number") if job.kind == Job.Kind.SCRAPE else []
     return render(request, "reports_app/job.html", {"job": job, "scrapes": scrapes})
 
@@ -423,9 +423,14 @@ def start_job(request: HttpRequest, course_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def rerun_job(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The same job again, e.g. after a worker was stopped half-way: groups already imported come out unchanged."""
+    """The same job again, after it failed or its worker was stopped half-way: groups already imported come out
+    unchanged. Refused while it is queued or running still."""
     old = _get_job(request, job_id)
-    started = tasks.job_start(kind=old.kind, course=old.course, user=request.user, options=old.options)
+    try:
+        started = tasks.job_rerun(old, user=request.user)
+    except tasks.JobBusy as busy:
+        messages.error(request, str(busy))
+        return redirect("job", old.pk)
     return redirect("job", started.pk)
 
 
@@ -444,16 +449,25 @@ JOIN_CODE_WRONG = "This join code is not valid. Check it with your course's teac
 
 
 def join(request: HttpRequest) -> HttpResponse:
-    """Open to anyone (the code is the key); a logged-in user is filled in as the first member."""
+    """Open to anyone (the code is the key); a logged-in user is filled in as the first member. Wrong codes are
+    counted per client address (login_rate_limit.py): past the limit the page answers 429 without checking the code."""
     sizes = services.join_sizes()
     me = request.user
     initial = {"email_1": me.email, "name_1": me.get_full_name()} if me.is_authenticated else {}
     form = JoinForm(request.POST or None, max_members=sizes[1], initial=initial)
     if form.is_valid():
+        now, address = timezone.now(), login_rate_limit.client_address(request)
+        refusal = login_rate_limit.join_attempt_start(address=address, now=now)
+        if refusal:
+            form.add_error(None, refusal.message(now))
+            response = render(request, "reports_app/join.html", {"form": form, "sizes": sizes}, status=429)
+            response["Retry-After"] = str(refusal.seconds_left(now))
+            return response
         course = services.course_for_join_code(form.cleaned_data["code"])
         if course is None:
             form.add_error("code", JOIN_CODE_WRONG)
         else:
+            login_rate_limit.join_attempt_succeeded(address=address)
             try:
                 group = services.group_signup(
                     course=course,

@@ -2,10 +2,12 @@
 
 import io
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 
@@ -133,14 +135,59 @@ def test_a_job_runs_once_even_when_its_task_comes_twice(started, group1):
     assert job.status == "done" and job.finished_at == finished
 
 
-def test_run_again_starts_the_same_job_anew(staff, started, django_capture_on_commit_callbacks):
+def test_run_again_starts_a_failed_job_anew(staff, started, django_capture_on_commit_callbacks):
     first = started("scrape", at_deadline="1")
+    Job.objects.filter(pk=first.pk).update(status="failed", message="RuntimeError: boom")
     with django_capture_on_commit_callbacks(execute=True):
         response = staff.post(reverse("rerun-job", args=[first.pk]))
     second = Job.objects.latest("id")
     assert second.pk != first.pk and response.url == reverse("job", args=[second.pk])
     assert (second.kind, second.options, second.status) == ("scrape", {"at_deadline": True}, "queued")
     assert DBTaskResult.objects.count() == 2
+
+
+def test_a_queued_or_live_job_is_not_run_twice(staff, started, settings):
+    job = started("export")
+    for status in ("queued", "running"):
+        Job.objects.filter(pk=job.pk).update(status=status, started_at=timezone.now(), heartbeat_at=timezone.now())
+        page = staff.get(reverse("job", args=[job.pk]))
+        assert b"Run it again" not in page.content
+        response = staff.post(reverse("rerun-job", args=[job.pk]), follow=True)
+        assert f"This job is {status} still".encode() in response.content
+        assert Job.objects.count() == 1 and DBTaskResult.objects.count() == 1
+
+
+def test_a_running_job_without_heartbeat_is_stopped_and_can_be_run_again(
+    staff, started, settings, django_capture_on_commit_callbacks
+):
+    settings.JOB_STALLED_SECONDS = 60
+    job = started("export")
+    beat = timezone.now() - timedelta(seconds=59)
+    Job.objects.filter(pk=job.pk).update(status="running", started_at=beat, heartbeat_at=beat, done=3, total=9)
+    as_json = {"headers": {"Accept": "application/json"}}
+    assert staff.get(reverse("job", args=[job.pk]), **as_json).json()["status"] == "running"
+
+    beat = timezone.now() - timedelta(seconds=61)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=beat)
+    assert staff.get(reverse("job", args=[job.pk]), **as_json).json() == {
+        "status": "stopped",
+        "label": "stopped",
+        "done": 3,
+        "total": 9,
+    }
+    page = staff.get(reverse("job", args=[job.pk])).content.decode()
+    assert 'Status: <strong id="job-status">stopped</strong>' in page and "Run it again" in page
+    assert f"no sign of life since {timezone.localtime(beat):%H:%M:%S}" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(reverse("rerun-job", args=[job.pk]))
+    again = Job.objects.latest("id")
+    assert response.url == reverse("job", args=[again.pk]) and again.status == "queued"
+    job.refresh_from_db()
+    assert job.status == "failed" and job.message.startswith("Stopped: its worker gave no sign of life after")
+    tasks.job_run(again.pk)
+    again.refresh_from_db()
+    assert again.status == "done"
 
 
 def test_the_course_action_starts_a_scrape_at_the_deadline(admin_client, course):

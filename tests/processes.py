@@ -1,0 +1,116 @@
+"""Helpers for tests that run the site in other processes (a `db_worker`, gunicorn) against the test database.
+
+Such tests use `django_db(transaction=True)`, so that what they set up is committed and the other processes see it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def is_sqlite() -> bool:
+    return connection.vendor == "sqlite"
+
+
+def database_url() -> str:
+    """The URL of the test database (not the one in DATABASE_URL, whose name pytest-django prefixed with test_)."""
+    db = connection.settings_dict
+    if is_sqlite():
+        return f"sqlite:///{db['NAME']}"
+    credentials = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def site_env(**extra: str) -> dict[str, str]:
+    """The environment of a site process that shares this test's database, media folder and secret key."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "course.settings",
+        "DATABASE_URL": database_url(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "SCRAPE_ALLOWED_URLS": ",".join(settings.SCRAPE_ALLOWED_URLS),
+        "LOG_LEVEL": "WARNING",
+    }
+    return env | extra
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """A process in a session of its own, so that `kill_all` reaches its children too (git, render processes)."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def kill_all(process: subprocess.Popen) -> None:
+    """SIGKILL the process and everything it started: no clean-up code of ours runs, as when a machine dies."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+
+def wait_for(
+    condition: Callable[[], object], what: str, timeout: float = 60, log: Path | None = None, process=None
+) -> object:
+    """Poll `condition` until it gives something true; fail with `what` (and the log's end) after `timeout` s, or at
+    once when `process` has exited."""
+    give_up = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > give_up or (process is not None and process.poll() is not None):
+            tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+            raise AssertionError(f"gave up waiting for {what}\n{tail}")
+        time.sleep(0.02)  # a poll interval, not a guess at how long something takes
+    return result
+
+
+@contextmanager
+def sqlite_reader() -> Iterator[None]:
+    """Hold a read lock on the SQLite test database: other connections may write, but none can commit."""
+    reader = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None, timeout=20)  # past a commit
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM django_migrations").fetchone()
+        yield
+    finally:
+        reader.execute("ROLLBACK")
+        reader.close()
+
+
+def sqlite_writing() -> bool:
+    """True while another connection is inside a write transaction of the SQLite test database and has written in it
+    (the rollback journal exists); under `sqlite_reader` it cannot commit, so it stays so."""
+    if not Path(f"{connection.settings_dict['NAME']}-journal").exists():
+        return False
+    probe = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None, timeout=0)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        probe.close()
+
+
+def postgres_lock_waits() -> list[str]:
+    """The statements of the test database's sessions that wait for a lock (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # else a transaction sees the same snapshot every time
+        cursor.execute(
+            "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return [row[0] for row in cursor.fetchall()]

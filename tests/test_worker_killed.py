@@ -1,0 +1,188 @@
+"""A worker killed in the middle of a scrape or an export (SIGKILL: no clean-up of ours runs) leaves no half-imported
+report and no half zip; its job shows as stopped once its heartbeat is gone, and running it again finishes the work.
+
+The kill is made to land inside a transaction, not between two: on PostgreSQL the test holds a row lock that the
+import of group 3 needs for its last statement, and kills the worker while that statement waits; on SQLite it holds a
+read lock, which lets the worker write but not commit, and kills the worker while it waits to commit.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.urls import reverse
+
+from reports_app import services, tasks
+from reports_app.models import Answer, AnswerRevision, Figure, Group, Job, Membership, Report, Scrape
+from tests.conftest import png_bytes, read_fixture
+from tests.processes import (
+    is_sqlite,
+    kill_all,
+    postgres_lock_waits,
+    site_env,
+    sqlite_reader,
+    sqlite_writing,
+    start,
+    wait_for,
+)
+from tests.test_scraping import JAN_10, make_repo
+
+pytestmark = pytest.mark.django_db(transaction=True)
+FILLED = read_fixture("filled.md")
+WORKER_ENV = {"SCRAPE_WORKERS": "1", "JOB_HEARTBEAT_SECONDS": "1", "JOB_STALLED_SECONDS": "2"}
+
+
+@pytest.fixture(autouse=True)
+def _fast_heartbeat(settings, tmp_path):
+    settings.SCRAPE_ALLOWED_URLS = [f"file://{tmp_path}/"]
+    settings.JOB_HEARTBEAT_SECONDS, settings.JOB_STALLED_SECONDS = 1, 2
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """Start `manage.py db_worker` in its own process: (process, log); killed at the end of the test if need be."""
+    started = []
+
+    def start_one():
+        log = tmp_path / "worker.log"
+        started.append(
+            start([sys.executable, "manage.py", "db_worker", "--no-startup-delay"], site_env(**WORKER_ENV), log)
+        )
+        return started[-1], log
+
+    yield start_one
+    for process in started:
+        kill_all(process)
+
+
+def state(group: Group) -> tuple:
+    """Everything an import may change in a group: answers, revisions, figures, its last scrape."""
+    group.refresh_from_db()
+    return (
+        sorted(Answer.objects.filter(report__group=group).values_list("question__number", "version", "text")),
+        sorted(AnswerRevision.objects.filter(answer__report__group=group).values_list("version", "kind", "text")),
+        sorted(Figure.objects.filter(report__group=group).values_list("name", "sha256")),
+        group.last_scrape_id,
+        Scrape.objects.filter(group=group).count(),
+    )
+
+
+def assert_whole(group: Group) -> None:
+    """The group's scrape went through: the report is the repo's, its figure stored and readable."""
+    report = Report.objects.get(group=group)
+    assert group.last_scrape.status == Scrape.Status.OK
+    assert services.report_markdown(report) == FILLED
+    [figure] = report.figures.all()
+    assert figure.file.read() == png_bytes(color=f"#0000{group.number:02x}")
+
+
+@pytest.fixture
+def groups(course, instructor, tmp_path, django_user_model):
+    """Five groups whose repos hold the filled report and a figure; group 3 has an answer saved on the web."""
+    made = []
+    for number in range(1, 6):
+        files = {"reports/README.md": FILLED.encode(), "reports/figures/f.png": png_bytes(color=f"#0000{number:02x}")}
+        url = make_repo(tmp_path, f"group{number}", [(JAN_10, files)])
+        made.append(Group.objects.create(course=course, number=number, repo_url=url))
+    student = django_user_model.objects.create_user("dana")
+    Membership.objects.create(user=student, group=made[2])
+    report = services.report_for_group(made[2])
+    question = course.template.questions.get(number=1)
+    services.answer_save(report=report, question=question, text="Typed on the web.", base_version=0, user=student)
+    return made
+
+
+def test_a_worker_killed_inside_an_import_leaves_that_group_untouched_and_the_job_runs_again(
+    groups, course, instructor, staff, start_worker
+):
+    before = {group.pk: state(group) for group in groups}
+    job = tasks.job_start(kind=Job.Kind.SCRAPE, course=course, user=instructor)  # queued at once: autocommit
+    if is_sqlite():
+        worker, log = start_worker()
+        wait_for(lambda: Job.objects.get(pk=job.pk).done >= 2, "two groups imported", log=log, process=worker)
+        with sqlite_reader():
+            wait_for(sqlite_writing, "the worker to write in a transaction", log=log, process=worker)
+            kill_all(worker)
+    else:
+        with transaction.atomic():
+            Group.objects.select_for_update().get(pk=groups[2].pk)
+            worker, log = start_worker()
+            [waiting] = wait_for(postgres_lock_waits, "group 3's import to wait for the lock", log=log, process=worker)
+            # The last statement of the import's transaction: answers, revisions, figure and scrape are written already.
+            assert waiting.startswith('UPDATE "reports_app_group" SET "last_scrape_id"')
+            kill_all(worker)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING
+    whole = [group for group in groups if state(group)[3] is not None]
+    assert job.done == len(whole) and (is_sqlite() or [g.number for g in whole] == [1, 2])
+    for group in groups:
+        if group in whole:
+            assert_whole(group)
+        else:
+            assert state(group) == before[group.pk], f"group {group.number} was changed by a killed import"
+    assert all(figure.file.storage.exists(figure.file.name) for figure in Figure.objects.all())
+
+    # The job page tells what happened once the heartbeat is missed, and offers to run it again.
+    wait_for(lambda: Job.objects.get(pk=job.pk).stalled(), "the job to count as stopped")
+    page = staff.get(reverse("job", args=[job.pk])).content.decode()
+    assert "no sign of life since" in page and "Run it again" in page
+    response = staff.post(reverse("rerun-job", args=[job.pk]))
+    again = Job.objects.latest("id")
+    assert response.url == reverse("job", args=[again.pk])
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+
+    job.refresh_from_db()
+    again.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.message.startswith("Stopped: its worker gave no sign of life")
+    assert (again.status, again.done, again.total) == (Job.Status.DONE, 5, 5)
+    for group in groups:
+        group.refresh_from_db()
+        assert_whole(group)
+        assert group.last_scrape.unchanged == (group in whole)  # imported by the killed run already: nothing new
+    web = AnswerRevision.objects.filter(answer__report__group=groups[2], answer__question__number=1)
+    sha = again.scrapes.get(group=groups[2]).commit_sha
+    assert list(web.order_by("version").values_list("source", flat=True)) == ["web", f"repo@{sha}"]
+
+
+def test_a_worker_killed_during_an_export_leaves_no_zip_and_the_job_runs_again(
+    course, instructor, staff, settings, start_worker
+):
+    for number in range(1, 31):
+        group = Group.objects.create(course=course, number=number)
+        services.report_import(group=group, text=FILLED, template=course.template, label="seed")
+    job = tasks.job_start(kind=Job.Kind.EXPORT, course=course, user=instructor)
+    exports = Path(settings.MEDIA_ROOT) / "exports"
+    worker, log = start_worker()
+    wait_for(lambda: Job.objects.get(pk=job.pk).done > 0, "the export to be under way", log=log, process=worker)
+    if is_sqlite():
+        with sqlite_reader():
+            wait_for(sqlite_writing, "the worker to write in a transaction", log=log, process=worker)
+            kill_all(worker)
+    else:
+        with transaction.atomic():
+            Job.objects.select_for_update().get(pk=job.pk)  # its next progress report waits for this lock
+            wait_for(postgres_lock_waits, "the export's next progress report", log=log, process=worker)
+            kill_all(worker)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING and 0 < job.done < 30 and not job.file
+    [partial] = exports.iterdir()
+    assert partial.name.startswith(".") and partial.name.endswith(".part")  # never under a name people download
+    assert staff.get(reverse("download-job", args=[job.pk])).status_code == 404
+
+    def stopped() -> bool:  # and its partial old enough to count as dead (a live export writes to it all the time)
+        return Job.objects.get(pk=job.pk).stalled() and partial.stat().st_mtime < time.time() - 2
+
+    wait_for(stopped, "the job to stop")
+    staff.post(reverse("rerun-job", args=[job.pk]))
+    again = Job.objects.latest("id")
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    again.refresh_from_db()
+    assert (again.status, again.done, again.total) == (Job.Status.DONE, 30, 30)
+    assert [p.name for p in exports.iterdir()] == [Path(again.file.name).name]  # the dead one's partial is gone
+    download = staff.get(reverse("download-job", args=[again.pk]))
+    assert download.status_code == 200
