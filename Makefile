@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install chromium run test test-postgres lint conformance bench bench-web bench-scrape clean
+.PHONY: install chromium postgres run test test-postgres lint conformance bench bench-web bench-scrape clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,15 @@ run: install
 	$(PY) manage.py db_worker & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: install chromium
+# Debian's PostgreSQL for the tests that crash and restart a database of their own, installed when missing.
+postgres:
+	.ci/ensure-postgres >/dev/null
+
+test: install chromium postgres
 	$(PY) -m pytest
 
 # The same suite on a throwaway PostgreSQL cluster (installs Debian's postgresql when missing; needs root then).
-test-postgres: install chromium
+test-postgres: install chromium postgres
 	.ci/with-postgres $(PY) -m pytest
 
 lint: install

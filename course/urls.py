@@ -5,6 +5,8 @@ from django.urls import include, path
 from reports_app import views
 from reports_app.forms import PasswordSetupForm
 
+handler500 = "reports_app.views.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", views.LoginView.as_view(), name="login"),

@@ -7,15 +7,17 @@ group, anyone else gets a 404 (we don't confirm that a group exists).
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.models import Exists, OuterRef
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -97,6 +99,17 @@ def _closes_cleanly(view):
             return _refusal(request, group_id, str(error))
 
     return wrapper
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's handler for an uncaught exception (called inside its `except`). A database that does not answer (it is
+    restarting, say) gets a 503 that says so and gives back the text the person sent, so that nothing typed is lost.
+    Rendered without the request: its context would query the database again."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        text = request.POST.get("text", "") if request.method == "POST" else ""
+        page = loader.render_to_string("503.html", {"text": text})
+        return HttpResponse(page, status=503, headers={"Retry-After": "30"})
+    return HttpResponseServerError(loader.render_to_string("500.html"))
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -439,6 +452,8 @@ def download_job(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _get_job(request, job_id)
     if job.status != Job.Status.DONE or not job.file:
         raise Http404("This job has no file")
+    if not job.file.storage.exists(job.file.name):  # exports are not kept in backups: a restored site lacks them
+        raise Http404("The export's file is gone; run the export again")
     name = f"{job.course.code}-reports-{job.finished_at:%Y%m%d-%H%M}.zip"
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name, content_type="application/zip")
 

@@ -5,15 +5,19 @@ Such tests use `django_db(transaction=True)`, so that what they set up is commit
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.db import connection
@@ -114,3 +118,62 @@ def postgres_lock_waits() -> list[str]:
             "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], log: Path, workers: int = 4) -> Iterator[int]:
+    """The site under gunicorn (sync workers, as in production) on a free loopback port, answering once this yields
+    the port; stopped at the end."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "course.wsgi", "-b", f"127.0.0.1:{port}", "--workers", str(workers)]
+    server = start(command, env | {"DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1"}, log)
+    try:
+        wait_for(lambda: _answers(port), "gunicorn to answer", log=log, process=server)
+        yield port
+    finally:
+        kill_all(server)
+
+
+def _answers(port: int) -> bool:
+    try:
+        return Browser(port).request("GET", "/accounts/login/")[0] == 200
+    except OSError:
+        return False
+
+
+class Browser:
+    """One person's cookies against a site on loopback; a new connection per request. Sends the CSRF header."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict[str, str], str]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers |= {"Content-Type": "application/x-www-form-urlencoded"}
+            headers |= {"X-CSRFToken": self.cookies.get("csrftoken", ""), "Referer": f"http://127.0.0.1:{self.port}/"}
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            page = response.read().decode()
+        finally:
+            conn.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return response.status, dict(response.headers), page
+
+    def log_in(self, username: str, password: str) -> None:
+        self.request("GET", "/accounts/login/")
+        status, _, page = self.request("POST", "/accounts/login/", {"username": username, "password": password})
+        assert status == 302, f"login of {username}: {status} {page[:300]}"

@@ -1,5 +1,6 @@
 """The health check the containers use: the site answers and reaches its database."""
 
+import json
 import os
 import subprocess
 import sys
@@ -33,3 +34,30 @@ def test_healthz_is_not_redirected_to_https(client, db, settings):
     settings.SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     assert client.get(reverse("healthz")).status_code == 200
     assert client.get(reverse("login")).status_code == 301
+
+
+def test_a_save_while_the_database_is_down_gets_a_503_that_gives_the_text_back():
+    """Any page: the session lookup fails first. The person is told why, and what they typed is on the page."""
+    code = (
+        "import django; django.setup(); from django.test import Client; "
+        "c = Client(raise_request_exception=False); c.cookies['sessionid'] = 'x' * 32; "
+        "r = c.post('/groups/1/questions/1/', {'text': 'Our <b>answer</b>, typed for an hour', 'version': '3'}); "
+        "import json; print(json.dumps([r.status_code, r['Retry-After'], r.content.decode()]))"
+    )
+    env = {**os.environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "ALLOWED_HOSTS": "testserver"}
+    env |= {"DJANGO_SETTINGS_MODULE": "course.settings", "DEBUG": "0", "SECRET_KEY": "test-" + "k" * 50}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    status, retry_after, page = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (status, retry_after) == (503, "30"), result.stderr
+    assert "The site cannot reach its database right now" in page
+    assert "Our &lt;b&gt;answer&lt;/b&gt;, typed for an hour</textarea>" in page
+
+
+def test_other_errors_get_the_500_page(client, db, settings):
+    from reports_app.views import server_error
+
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        response = server_error(client.get(reverse("healthz")).wsgi_request)
+    assert response.status_code == 500 and b"Something went wrong on our side" in response.content

@@ -3,6 +3,7 @@
 import io
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -101,6 +102,9 @@ def test_the_worker_runs_an_export_and_the_page_offers_the_zip(staff, started, g
     names = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))).namelist()
     assert "index.html" in names and "grades.csv" in names
     assert not list((settings.MEDIA_ROOT / "exports").glob("*.part"))  # the zip was written under another name first
+
+    Path(job.file.path).unlink()  # as on a site restored from a backup, which leaves exports out
+    assert staff.get(reverse("download-job", args=[job.pk])).status_code == 404
 
 
 @pytest.mark.django_db(transaction=True)
