@@ -7,11 +7,12 @@ import hmac
 import io
 import itertools
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -812,6 +813,16 @@ def figure_delete(*, figure: Figure) -> None:
     with transaction.atomic():
         figure.delete()
         transaction.on_commit(lambda: figure.file.delete(save=False))
+
+
+def figure_orphans(*, older_than: timedelta) -> list[Path]:
+    """Figure files no figure refers to, last written more than `older_than` ago (younger ones may belong to a save
+    in progress): left by an import whose worker was killed before it committed, or by a restore over another site."""
+    root = Path(settings.MEDIA_ROOT) / "figures"
+    known = {Path(settings.MEDIA_ROOT) / name for name in Figure.objects.values_list("file", flat=True)}
+    cutoff = time.time() - older_than.total_seconds()
+    files = (path for path in root.rglob("*") if path.is_file() and not path.is_symlink())
+    return sorted(path for path in files if path not in known and path.stat().st_mtime < cutoff)
 
 
 def figure_users(answers: Iterable[Answer]) -> dict[str, list[int]]:

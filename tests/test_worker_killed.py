@@ -8,6 +8,8 @@ read lock, which lets the worker write but not commit, and kills the worker whil
 
 import sys
 import time
+from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -125,6 +127,14 @@ def test_a_worker_killed_inside_an_import_leaves_that_group_untouched_and_the_jo
         else:
             assert state(group) == before[group.pk], f"group {group.number} was changed by a killed import"
     assert all(figure.file.storage.exists(figure.file.name) for figure in Figure.objects.all())
+    # The killed import had written its figure's file: no figure refers to it. The clean-up lists only files older
+    # than it is told (a save in progress may be writing the newest), and removes them with --delete.
+    orphans = services.figure_orphans(older_than=timedelta(0))
+    if not is_sqlite():
+        assert [path.parent.name for path in orphans] == [str(Report.objects.get(group=groups[2]).pk)]
+    assert services.figure_orphans(older_than=timedelta(minutes=60)) == []
+    call_command("clean_media", "--delete", "--older-than", "0", stdout=StringIO(), stderr=StringIO())
+    assert services.figure_orphans(older_than=timedelta(0)) == [] and not any(path.exists() for path in orphans)
 
     # The job page tells what happened once the heartbeat is missed, and offers to run it again.
     wait_for(lambda: Job.objects.get(pk=job.pk).stalled(), "the job to count as stopped")
