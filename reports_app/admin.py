@@ -285,9 +285,13 @@ def start_jobs(request, kind: str, runs: list[tuple[Course, dict]]):
 class JobAdmin(admin.ModelAdmin):
     """Read-only: jobs are started by the course and group actions; their page shows them running."""
 
-    list_display = ["__str__", "status", "progress", "created_by", "created_at", "finished_at", "page"]
+    list_display = ["__str__", "state", "progress", "created_by", "created_at", "finished_at", "page"]
     list_filter = ["kind", "status", "course"]
     list_select_related = ["course", "created_by"]
+
+    @admin.display(description="status", ordering="status")
+    def state(self, job: Job) -> str:
+        return job.state  # "stopped" for a running job whose worker has gone silent
 
     @admin.display(description="done")
     def progress(self, job: Job) -> str:

@@ -162,7 +162,7 @@ def test_a_queued_or_live_job_is_not_run_twice(staff, started, settings):
 
 
 def test_a_running_job_without_heartbeat_is_stopped_and_can_be_run_again(
-    staff, started, settings, django_capture_on_commit_callbacks
+    staff, started, settings, django_capture_on_commit_callbacks, admin_client
 ):
     settings.JOB_STALLED_SECONDS = 60
     job = started("export")
@@ -181,6 +181,8 @@ def test_a_running_job_without_heartbeat_is_stopped_and_can_be_run_again(
     }
     page = staff.get(reverse("job", args=[job.pk])).content.decode()
     assert 'Status: <strong id="job-status">stopped</strong>' in page and "Run it again" in page
+    admin_list = admin_client.get(reverse("admin:reports_app_job_changelist")).content.decode()
+    assert '<td class="field-state">stopped</td>' in admin_list
     assert f"no sign of life since {timezone.localtime(beat):%H:%M:%S}" in page
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -51,7 +51,11 @@ def start_worker(tmp_path):
     def start_one():
         log = tmp_path / "worker.log"
         started.append(
-            start([sys.executable, "manage.py", "db_worker", "--no-startup-delay"], site_env(**WORKER_ENV), log)
+            start(
+                [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload"],
+                site_env(**WORKER_ENV),
+                log,
+            )
         )
         return started[-1], log
 
