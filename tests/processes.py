@@ -12,17 +12,21 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 
 
 def is_sqlite() -> bool:
@@ -118,6 +122,22 @@ def postgres_lock_waits() -> list[str]:
             "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def all_at_once(calls: list[Callable[[], T]]) -> list[T]:
+    """Call each in a thread of its own, all released at the same moment; their results in order. Each thread's
+    database connection is closed when its call ends."""
+    start = threading.Barrier(len(calls))
+
+    def call(function: Callable[[], T]) -> T:
+        start.wait()
+        try:
+            return function()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(call, calls))
 
 
 def free_port() -> int:

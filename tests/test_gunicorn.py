@@ -11,10 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
 
 import psycopg
 import pytest
@@ -23,22 +20,9 @@ from django.test import Client
 from django.utils.html import escape
 
 from reports_app.models import Answer, AnswerRevision, Group, Membership
-from tests.processes import ROOT, Browser, free_port, gunicorn, site_env, wait_for
+from tests.processes import ROOT, Browser, all_at_once, free_port, gunicorn, site_env, wait_for
 
-T = TypeVar("T")
 VERSION = re.compile(r'name="version" value="(\d+)"')
-
-
-def all_at_once(calls: list[Callable[[], T]]) -> list[T]:
-    """Call each in a thread of its own, all released at the same moment; their results in order."""
-    start = threading.Barrier(len(calls))
-
-    def call(function: Callable[[], T]) -> T:
-        start.wait()
-        return function()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(call, calls))
 
 
 def version_on(page: str) -> int:

@@ -4,7 +4,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +13,7 @@ from course import settings as course_settings
 from reports_app import services
 from reports_app.models import Group, LoginCounter
 from reports_app.views import JOIN_CODE_WRONG
+from tests.processes import all_at_once
 from tests.test_settings import start
 
 CODE = "otter-42-river"
@@ -202,21 +202,7 @@ def test_without_trusted_proxies_a_forwarded_header_changes_nothing(client, join
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_guesses_check_at_most_the_limit_of_codes(joinable, settings, code_checks):
     settings.JOIN_MAX_FAILURES_PER_ADDRESS = 5
-    barrier = threading.Barrier(12)
-    statuses = []
-
-    def attempt():
-        try:
-            barrier.wait()
-            statuses.append(sign_up(Client(), WRONG).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = [response.status_code for response in all_at_once([lambda: sign_up(Client(), WRONG)] * 12)]
 
     assert sorted(statuses) == [200] * 5 + [429] * 7
     assert code_checks == [WRONG] * 5

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth import SESSION_KEY
-from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +14,7 @@ from reports_app import login_rate_limit
 from reports_app.auth import CaseInsensitiveBackend
 from reports_app.login_rate_limit import Count, client_address, normalise_username
 from reports_app.models import LoginCounter
+from tests.processes import all_at_once
 
 WRONG_PASSWORD = "Please enter a correct username and password."
 ACCOUNT_LOCKED = "Too many failed logins for this account. Try again in 15 minutes, or reset your password."
@@ -279,21 +279,7 @@ def test_old_counters_are_pruned_on_the_next_attempt(client, group1):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_attempts_check_at_most_the_limit_of_passwords(group1, password_checks):
-    barrier = threading.Barrier(12)
-    statuses = []
-
-    def attempt():
-        try:
-            barrier.wait()
-            statuses.append(log_in(Client(), "alice", "wrong").status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = [response.status_code for response in all_at_once([lambda: log_in(Client(), "alice", "wrong")] * 12)]
 
     assert sorted(statuses) == [200] * 5 + [429] * 7
     assert len(password_checks) == 5

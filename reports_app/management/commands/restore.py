@@ -21,9 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, source, force, **options):
         try:
             summary = backups.restore_from_path(Path(source), force=force)
-        except backups.BackupError as error:
-            raise CommandError(f"{source}: {error}") from None
-        except OSError as error:
+        except (backups.BackupError, OSError) as error:
             raise CommandError(f"{source}: {error}") from None
         made = summary.manifest
         self.stdout.write(f"Restored {source} (made {made.created}): {summary}; every count and checksum matches.")
