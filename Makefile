@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install chromium postgres run test test-postgres lint conformance bench bench-web bench-scrape clean
+.PHONY: install chromium postgres run test test-postgres lint fuzz conformance bench bench-web bench-scrape clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ test-postgres: install chromium postgres
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The fuzz targets (tests/fuzz) with many more inputs than the suite tries: FUZZ_EXAMPLES per target.
+FUZZ_EXAMPLES ?= 300
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz -p no:cacheprovider
 
 conformance: install
 	PYTHON=$(PY) ../shared/conformance/run

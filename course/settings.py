@@ -83,6 +83,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "reports_app.middleware.RequestEncodingMiddleware",  # before anything reads a form
+    "reports_app.middleware.PrivatePagesMiddleware",  # outside SessionMiddleware: sees the cookie a login sets
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -153,6 +155,13 @@ REPORT_MAX_BYTES = env_int("REPORT_MAX_BYTES", 5 * 1024 * 1024)
 FIGURE_MAX_BYTES = env_int("FIGURE_MAX_BYTES", 5 * 1024 * 1024)
 # Largest figure in pixels (width x height): a small file can still decode to gigabytes.
 FIGURE_MAX_PIXELS = env_int("FIGURE_MAX_PIXELS", 40_000_000)
+# Most scans (passes over every pixel) a JPEG figure may be saved in: a progressive JPEG has about 10.
+FIGURE_MAX_SCANS = env_int("FIGURE_MAX_SCANS", 100)
+# The budget of one render of markdown or one decode of an image, run in a worker process that is killed past it
+# (reports_app/bounded.py): seconds, megabytes of memory, Python stack depth. A real report needs a fraction of each.
+BUDGET_SECONDS = env_int("BUDGET_SECONDS", 5)
+BUDGET_MEMORY_MB = env_int("BUDGET_MEMORY_MB", 2048)
+BUDGET_RECURSION = env_int("BUDGET_RECURSION", 1000)
 
 # Scraping group repos: only URLs starting with one of these prefixes are fetched (file:// only in tests).
 SCRAPE_ALLOWED_URLS = env_list("SCRAPE_ALLOWED_URLS", ["https://github.com/"])
@@ -160,6 +169,8 @@ SCRAPE_ALLOWED_URLS = env_list("SCRAPE_ALLOWED_URLS", ["https://github.com/"])
 SCRAPE_TIMEOUT = env_int("SCRAPE_TIMEOUT", 60)
 # Largest total of bytes we take from one repo's reports/ folder (README and figures).
 SCRAPE_MAX_BYTES = env_int("SCRAPE_MAX_BYTES", 50 * 1024 * 1024)
+# Most figures read from one repo's reports/figures/ (the first by name), and most a scrape fills a report up to.
+SCRAPE_MAX_FIGURES = env_int("SCRAPE_MAX_FIGURES", 200)
 # Repos fetched at once by a scrape.
 SCRAPE_WORKERS = env_int("SCRAPE_WORKERS", 8)
 # A worker running a job marks it alive every JOB_HEARTBEAT_SECONDS; a running job silent for JOB_STALLED_SECONDS
@@ -168,6 +179,12 @@ JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 15)
 JOB_STALLED_SECONDS = env_int("JOB_STALLED_SECONDS", 4 * JOB_HEARTBEAT_SECONDS)
 if not 1 <= JOB_HEARTBEAT_SECONDS < JOB_STALLED_SECONDS:
     raise ImproperlyConfigured("JOB_HEARTBEAT_SECONDS must be 1 or more, and less than JOB_STALLED_SECONDS")
+# One group of a job (reading its repo, importing it, rendering its export) may take JOB_GROUP_SECONDS; past it the
+# group is given up as "took too long" and the job goes on. A running job that makes no progress for that long shows
+# as stuck and may be run again.
+JOB_GROUP_SECONDS = env_int("JOB_GROUP_SECONDS", 300)
+if JOB_GROUP_SECONDS < 1:
+    raise ImproperlyConfigured("JOB_GROUP_SECONDS must be 1 or more")
 
 # Failed logins: after LOGIN_MAX_FAILURES for one user name (from any address), or LOGIN_MAX_FAILURES_PER_ADDRESS
 # from one client address, within LOGIN_LOCKOUT_SECONDS, its logins are refused for LOGIN_LOCKOUT_SECONDS.
@@ -179,11 +196,23 @@ LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
 TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 if min(LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS, LOGIN_LOCKOUT_SECONDS) < 1 or TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured("LOGIN_MAX_FAILURES* and LOGIN_LOCKOUT_SECONDS must be 1 or more; TRUSTED_PROXIES 0+")
-# Wrong join codes on /join/: after JOIN_MAX_FAILURES_PER_ADDRESS from one client address (as for logins) within
-# LOGIN_LOCKOUT_SECONDS, its sign-ups are refused for LOGIN_LOCKOUT_SECONDS.
+# Sign-ups on /join/ (right or wrong code): after JOIN_MAX_FAILURES_PER_ADDRESS from one client address (as for
+# logins) within LOGIN_LOCKOUT_SECONDS, its sign-ups are refused for LOGIN_LOCKOUT_SECONDS.
 JOIN_MAX_FAILURES_PER_ADDRESS = env_int("JOIN_MAX_FAILURES_PER_ADDRESS", 20)
 if JOIN_MAX_FAILURES_PER_ADDRESS < 1:
     raise ImproperlyConfigured("JOIN_MAX_FAILURES_PER_ADDRESS must be 1 or more")
+# Mails anyone can make the site send (sign-up invitations, password reset links): at most MAIL_MAX_PER_RECIPIENT to
+# one e-mail address, and MAIL_MAX_PER_ADDRESS asked for from one client address, within MAIL_WINDOW_SECONDS; past
+# that the pages answer as usual and send nothing.
+MAIL_MAX_PER_RECIPIENT = env_int("MAIL_MAX_PER_RECIPIENT", 5)
+MAIL_MAX_PER_ADDRESS = env_int("MAIL_MAX_PER_ADDRESS", 500)
+MAIL_WINDOW_SECONDS = env_int("MAIL_WINDOW_SECONDS", 3600)
+if min(MAIL_MAX_PER_RECIPIENT, MAIL_MAX_PER_ADDRESS, MAIL_WINDOW_SECONDS) < 1:
+    raise ImproperlyConfigured("MAIL_MAX_PER_RECIPIENT, MAIL_MAX_PER_ADDRESS and MAIL_WINDOW_SECONDS must be 1 or more")
+# Everyone a sign-up names is invited by mail; the invitation can be accepted for INVITATION_DAYS days.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+if INVITATION_DAYS < 1:
+    raise ImproperlyConfigured("INVITATION_DAYS must be 1 or more")
 
 # Background work (scrapes, exports) runs in `manage.py db_worker`, queued in the database.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

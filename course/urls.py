@@ -1,9 +1,7 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from reports_app import views
-from reports_app.forms import PasswordSetupForm
 
 handler500 = "reports_app.views.server_error"
 
@@ -11,12 +9,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
-    # Accounts made by a roster import or a sign-up have no password yet: the reset link is how they choose one.
-    path(
-        "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(form_class=PasswordSetupForm),
-        name="password_reset",
-    ),
+    # Accounts made by a roster import have no password yet: the reset link is how they choose one (mail-limited).
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("reports_app.urls")),
 ]

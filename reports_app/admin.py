@@ -17,6 +17,8 @@ from django.utils.text import slugify
 from . import diffing, parsing, roster, services, tasks
 from .forms import (
     AdminLoginForm,
+    CourseAdminForm,
+    GroupAdminForm,
     QuestionRulesForm,
     RosterApplyForm,
     RosterUploadForm,
@@ -32,6 +34,7 @@ from .models import (
     Course,
     Figure,
     Group,
+    Invitation,
     Job,
     LoginCounter,
     Membership,
@@ -150,7 +153,7 @@ class ReportTemplateAdmin(admin.ModelAdmin):
                     template, created = services.template_load(
                         name=data["name"], source=data["text"], checker=data["checker"] or None
                     )
-                except services.TemplateConflict as e:
+                except (services.TemplateConflict, parsing.TemplateError) as e:
                     context["save_error"] = f"Not saved: {e}."
                 else:
                     if created:
@@ -291,7 +294,7 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def state(self, job: Job) -> str:
-        return job.state  # "stopped" for a running job whose worker has gone silent
+        return job.state_label()  # "stopped" for a running job whose worker has gone silent, "stuck on group 7 ..."
 
     @admin.display(description="done")
     def progress(self, job: Job) -> str:
@@ -310,6 +313,7 @@ class JobAdmin(admin.ModelAdmin):
 
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
+    form = CourseAdminForm
     list_display = ["code", "title", "template", "deadline"]
     list_select_related = ["template"]
     search_fields = ["code", "title"]
@@ -384,7 +388,7 @@ class CourseAdmin(admin.ModelAdmin):
         """The roster as a student list; with a byte order mark, so that Excel reads names as UTF-8."""
         course = self._roster_course(request, object_id)
         response = HttpResponse(
-            "\ufeff" + roster.roster_csv(services.roster_rows(course)), content_type="text/csv; charset=utf-8"
+            roster.roster_csv(services.roster_rows(course), bom=True), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="{slugify(course.code) or "course"}-roster.csv"'
         return response
@@ -392,6 +396,7 @@ class CourseAdmin(admin.ModelAdmin):
 
 @admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
+    form = GroupAdminForm
     list_display = ["course", "number", "name", "repo_url", "extension", "last_scrape_status"]
     list_filter = ["course", "last_scrape__status"]
     list_select_related = ["course", "last_scrape"]
@@ -480,12 +485,27 @@ admin.site.login_form = AdminLoginForm
 
 @admin.register(LoginCounter)
 class LoginCounterAdmin(admin.ModelAdmin):
-    """Failed logins per user name and address; deleting a row lifts its lockout at once."""
+    """Failed logins per user name and address, sign-ups and mails per address; deleting a row lifts its lockout."""
 
     list_display = ["scope", "key", "failures", "window_start", "locked_until"]
     list_filter = ["scope"]
     search_fields = ["key"]
     readonly_fields = ["scope", "key", "failures", "window_start", "locked_until"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations sent by sign-ups, read-only: who was invited to which group, and whether they accepted. Deleting
+    one withdraws it (its link stops working)."""
+
+    list_display = ["email", "group", "invited_by", "created_at", "accepted_at"]
+    list_filter = ["group__course", ("accepted_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["group__course", "invited_by"]
+    search_fields = ["email", "name"]
+    readonly_fields = ["group", "email", "name", "invited_by", "created_at", "accepted_at"]
 
     def has_add_permission(self, request):
         return False

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from .checks import Rule
@@ -172,14 +172,86 @@ def template_diff(old: ParsedTemplate, new: ParsedTemplate) -> TemplateDiff:
     )
 
 
+Opcode = tuple[str, int, int, int, int]
+# Items (lines, words) per side that difflib compares one by one: its time grows with the product of both sides when
+# many items repeat (blank lines, `>` lines, common words), about 0.3 s at 2,000 each.
+DIFF_MAX_ITEMS = 2_000
+
+
+def bounded_opcodes(a: Sequence, b: Sequence, *, max_items: int = DIFF_MAX_ITEMS) -> tuple[list[Opcode], bool]:
+    """(difflib's opcodes from `a` to `b`, simplified): the opcodes are difflib's own when neither side is longer
+    than `max_items`.
+
+    Longer sides: the start and the end both share are "equal", and only the middle between them goes to difflib;
+    when that middle is still too long on both sides, it is one "replace" and `simplified` is True. The work is then
+    linear in the sides plus difflib's on at most `max_items` items a side.
+
+    >>> bounded_opcodes("abcd", "axyd", max_items=1)
+    ([('equal', 0, 1, 0, 1), ('replace', 1, 3, 1, 3), ('equal', 3, 4, 3, 4)], True)
+    """
+    if max(len(a), len(b)) <= max_items:
+        return difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes(), False
+    shortest = min(len(a), len(b))
+    head = 0
+    while head < shortest and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < shortest - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
+        tail += 1
+    a_end, b_end = len(a) - tail, len(b) - tail
+    simplified = a_end > head and b_end > head and max(a_end - head, b_end - head) > max_items
+    if simplified:
+        middle: list[Opcode] = [("replace", head, a_end, head, b_end)]
+    else:
+        matcher = difflib.SequenceMatcher(None, a[head:a_end], b[head:b_end], autojunk=False)
+        middle = [(op, i1 + head, i2 + head, j1 + head, j2 + head) for op, i1, i2, j1, j2 in matcher.get_opcodes()]
+    start: list[Opcode] = [("equal", 0, head, 0, head)] if head else []
+    end: list[Opcode] = [("equal", a_end, len(a), b_end, len(b))] if tail else []
+    return start + middle + end, simplified
+
+
+def grouped_opcodes(codes: list[Opcode], context: int) -> Iterator[list[Opcode]]:
+    """`difflib.SequenceMatcher.get_grouped_opcodes(context)`, from opcodes already made (difflib's algorithm)."""
+    codes = list(codes) or [("equal", 0, 1, 0, 1)]
+    if codes[0][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[0]
+        codes[0] = tag, max(i1, i2 - context), i2, max(j1, j2 - context), j2
+    if codes[-1][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[-1]
+        codes[-1] = tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context)
+    group: list[Opcode] = []
+    for tag, i1, i2, j1, j2 in codes:
+        if tag == "equal" and i2 - i1 > 2 * context:
+            group.append((tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context)))
+            yield group
+            group = []
+            i1, j1 = max(i1, i2 - context), max(j1, j2 - context)
+        group.append((tag, i1, i2, j1, j2))
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        yield group
+
+
 _WORD = re.compile(r"\w+")
 REWORDED = 0.6  # how alike (difflib ratio) two checklist items must be to count as one item reworded
+# Word pairs that pairing reworded checklist items may compare: (words of the items removed) x (words of the items
+# added). A real template change is under 1,000,000; beyond this every changed item is listed as removed and added.
+REWORDED_MAX_WORK = 2_000_000
 
 
 def _likeness(old: str, new: str) -> float:
     """How alike two texts are word by word (difflib ratio, 1.0: the same words), ignoring case and punctuation."""
-    matcher = difflib.SequenceMatcher(None, _WORD.findall(old.casefold()), _WORD.findall(new.casefold()), False)
-    return matcher.ratio() if matcher.quick_ratio() >= REWORDED else 0.0
+    a, b = _WORD.findall(old.casefold()), _WORD.findall(new.casefold())
+    matcher = difflib.SequenceMatcher(None, a, b, False)
+    if matcher.quick_ratio() < REWORDED:
+        return 0.0
+    if max(len(a), len(b)) <= DIFF_MAX_ITEMS:
+        return matcher.ratio()
+    same = sum(i2 - i1 for op, i1, i2, _, _ in bounded_opcodes(a, b)[0] if op == "equal")
+    return 2.0 * same / (len(a) + len(b))
+
+
+def _words(items: Iterable[ChecklistItemSpec]) -> int:
+    return sum(max(1, len(_WORD.findall(item.text))) for item in items)
 
 
 def _flat(text: str) -> str:
@@ -191,7 +263,7 @@ def _sections(old: tuple[str, ...], new: tuple[str, ...]):
     added: list[str] = []
     removed: list[str] = []
     renamed: list[tuple[str, str]] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in bounded_opcodes(old, new)[0]:
         if op == "equal":
             continue
         pairs = min(i2 - i1, j2 - j1) if op == "replace" else 0
@@ -220,7 +292,7 @@ def _first_difference(old: str, new: str) -> tuple[str, str]:
     """The first line of each prompt that differs from the other's, emphasis off, to say what changed."""
     a = [_shown(line) for line in old.split("\n") if line.strip()]
     b = [_shown(line) for line in new.split("\n") if line.strip()]
-    for op, i1, _, j1, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, _, j1, _ in bounded_opcodes(a, b)[0]:
         if op != "equal":
             return (a[i1] if op != "insert" else ""), (b[j1] if op != "delete" else "")
     return _flat(old), _flat(new)  # only blank lines differ
@@ -237,7 +309,7 @@ def _checklist(old: tuple[ChecklistItemSpec, ...], new: tuple[ChecklistItemSpec,
     removed: list[ChecklistItemSpec] = []
     added: list[ChecklistItemSpec] = []
     pairs: list[tuple[ChecklistItemSpec, ChecklistItemSpec]] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in bounded_opcodes(a, b)[0]:
         if op == "equal":
             pairs += zip(old[i1:i2], new[j1:j2], strict=True)
         else:
@@ -245,9 +317,10 @@ def _checklist(old: tuple[ChecklistItemSpec, ...], new: tuple[ChecklistItemSpec,
             added += new[j1:j2]
     # The same text elsewhere (e.g. moved to another week) is a match, not a removal and an addition; then an item
     # reworded (a module tag added, a typo fixed) pairs with the most similar one left, the nearest on a tie.
+    compare = _words(removed) * _words(added) <= REWORDED_MAX_WORK
     candidates = sorted(
         (-likeness, abs(o.index - n.index), k, m)
-        for k, o in enumerate(removed)
+        for k, o in enumerate(removed if compare else ())
         for m, n in enumerate(added)
         if (likeness := _likeness(o.text, n.text)) >= REWORDED
     )
@@ -272,18 +345,23 @@ def _checklist(old: tuple[ChecklistItemSpec, ...], new: tuple[ChecklistItemSpec,
     return {"checklist_added": tuple(added), "checklist_removed": tuple(removed), "checklist_changed": tuple(changed)}
 
 
+LINE_DIFF_SIMPLIFIED = "Diff simplified: the sources are too long to compare line by line."
+
+
 @dataclass(frozen=True)
 class DiffLine:
-    """One row of a line diff: op is "same", "del", "add", or "skip" (a run of unchanged lines left out)."""
+    """One row of a line diff: op is "same", "del", "add", "skip" (a run of unchanged lines left out) or "note"."""
 
     op: str
     old: int | None  # 1-based line number in the old text (None for an added line or a skip)
     new: int | None
-    text: str  # for a skip: how many lines, e.g. "12 unchanged lines"
+    text: str  # for a skip: how many lines, e.g. "12 unchanged lines"; for a note: LINE_DIFF_SIMPLIFIED
 
 
 def line_diff(old: str, new: str, *, context: int = 3) -> list[DiffLine]:
     """Lines of `new` against `old` with `context` unchanged lines around each change; longer runs become a skip.
+
+    Sources too long to compare line by line (see `bounded_opcodes`) start with a "note" row saying so.
 
     >>> [(d.op, d.text) for d in line_diff("a\\nb\\nc\\nd\\ne", "a\\nb\\nc\\nd\\nE", context=1)]
     [('skip', '3 unchanged lines'), ('same', 'd'), ('del', 'e'), ('add', 'E')]
@@ -291,9 +369,10 @@ def line_diff(old: str, new: str, *, context: int = 3) -> list[DiffLine]:
     a, b = old.split("\n"), new.split("\n")
     if a == b:
         return []
-    rows: list[DiffLine] = []
+    codes, simplified = bounded_opcodes(a, b)
+    rows: list[DiffLine] = [DiffLine("note", None, None, LINE_DIFF_SIMPLIFIED)] if simplified else []
     shown_to = 0  # lines of `a` before this index are shown or skipped already
-    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context):
+    for group in grouped_opcodes(codes, context):
         if group[0][1] > shown_to:
             rows.append(_skip(group[0][1] - shown_to))
         for op, i1, i2, j1, j2 in group:

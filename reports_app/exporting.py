@@ -6,21 +6,24 @@
     group-007/report.html       ... as the course renders it (rendering.standard_html, byte for byte)
     group-007/grading.html      ... sanitized, figures inside (the bytes services.report_grading_html gives)
     group-007/figures/<name>
+    group-008/CANNOT-RENDER.txt why group 8 has README.md and figures only: its HTML could not be made in the budget
 
-Groups are read and written a chunk at a time, so memory stays flat whatever the size of the course.
+Groups are read and written a chunk at a time, so memory stays flat whatever the size of the course. What goes wrong
+with one group's pages stays in its folder: every other group comes out as it would without it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
-import multiprocessing
+import logging
 import os
+import re
+import unicodedata
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,10 +34,18 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from . import rendering, services
+from .csvfiles import write_csv
 from .models import Course, Figure, Group
 
+logger = logging.getLogger(__name__)
 CHUNK_GROUPS = 20  # groups read per round of queries: ~20 x 50 kB of answers at a time
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CANNOT_RENDER_FILE = "CANNOT-RENDER.txt"
+CANNOT_RENDER_TEXT = (
+    "The hand-in HTML of group {number} could not be made: {why}.\n"
+    "So this folder has no report.html and no grading.html; README.md is the report as it stands, and figures/ its "
+    "figures.\n"
+)
+MAX_NAME_PART = 100
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class ExportSummary:
     late: int
     stops: int  # reports the course checker stops on
     problems: tuple[str, ...] = ()  # files we could not put in the zip, each named
+    unrendered: tuple[str, ...] = ()  # "group 8: why" of each group whose HTML could not be made
 
     def __str__(self) -> str:
         """'12 groups, 11 reports with 30 figures; 1 with nothing written, 2 late'."""
@@ -56,10 +68,12 @@ class ExportSummary:
                 (self.no_report, "with nothing written"),
                 (self.late, "late"),
                 (self.stops, "that the course checker stops on"),
+                (len(self.unrendered), f"without HTML ({CANNOT_RENDER_FILE})"),
             )
             if n
         ]
         text += f"; {', '.join(counts)}" if counts else ""
+        text += "".join(f"\ncannot render {group}" for group in self.unrendered)
         return text + "".join(f"\nnot exported: {problem}" for problem in self.problems)
 
 
@@ -67,24 +81,20 @@ def group_folder(group: Group) -> str:
     return f"group-{group.number:03d}"
 
 
-# --- CSV -----------------------------------------------------------------------------------------------------------
+def safe_name(text: str, *, fallback: str = "course") -> str:
+    """`text` (a course code, a group name) as one plain file name component: ASCII letters, digits, `.`, `_` and
+    `-`, never starting with `.` or `-`; `fallback` when nothing is left. Paths and zip member names built from data
+    use it, so that no value in the database can point outside the folder it is written to.
 
-
-def csv_cell(value: object) -> object:
-    """A value for a CSV that staff open in Excel: text that starts like a formula gets a leading '.
-
-    >>> csv_cell("=HYPERLINK(\\"http://x\\")"), csv_cell("-1"), csv_cell(-1), csv_cell("Group A")
-    ('\\'=HYPERLINK("http://x")', "'-1", -1, 'Group A')
+    >>> safe_name("MLOps-2025"), safe_name("../../etc/x"), safe_name("Åse's group"), safe_name("..")
+    ('MLOps-2025', 'etc-x', 'Ase-s-group', 'course')
     """
-    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_text).lstrip(".-")[:MAX_NAME_PART].rstrip(".-")
+    return name or fallback
 
 
-def write_csv(out, rows: Iterable[list]) -> None:
-    """Rows as CSV into a text stream, UTF-8 with a byte-order mark so that Excel reads names like Søren right."""
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    for row in rows:
-        writer.writerow([csv_cell(value) for value in row])
+# --- CSV -----------------------------------------------------------------------------------------------------------
 
 
 def local_time(value: datetime | None) -> str:
@@ -120,11 +130,15 @@ def _cells(numbers: tuple[int, ...], row: services.GroupOverview) -> list:
     ]
 
 
-def grades_rows(numbers: tuple[int, ...], rows: Iterable[services.GroupOverview]) -> Iterator[list]:
-    """grades.csv: a header, then per group its members' e-mails, pass count and a pass/fail/missing per question."""
-    yield _header(numbers)
+def grades_rows(
+    numbers: tuple[int, ...], rows: Iterable[services.GroupOverview], notes: dict[int, str] | None = None
+) -> Iterator[list]:
+    """grades.csv: a header, then per group its members' e-mails, pass count and a pass/fail/missing per question,
+    and `notes` by group id (e.g. that its HTML could not be made)."""
+    notes = notes or {}
+    yield [*_header(numbers), "notes"]
     for row in rows:
-        yield _cells(numbers, row)
+        yield [*_cells(numbers, row), notes.get(row.group.pk, "")]
 
 
 def dashboard_rows(numbers: tuple[int, ...], rows: Iterable[services.GroupOverview]) -> Iterator[list]:
@@ -139,7 +153,7 @@ def dashboard_rows(numbers: tuple[int, ...], rows: Iterable[services.GroupOvervi
 
 
 def default_workers() -> int:
-    """The processes that render markdown during an export: one per core this process may run on."""
+    """The renders run at once during an export (each in a `bounded` worker process): one per core we may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -153,19 +167,21 @@ def course_export(
     """Write the course's zip to `out` as it goes; progress(0, total) first, then progress(done, total) per group.
 
     Markdown is nine tenths of the work (two renderings of ~50 ms per report), so with `workers` > 1 (default: one
-    per core) the pages are rendered in that many processes while this one reads the next groups and writes the zip.
-    A group without a report has no folder but is listed in index.html and grades.csv ("no report"). A figure file
-    that cannot be read is left out and named in the summary's problems; the rest of the export goes on.
+    per core) that many threads have pages rendered, each render in a `bounded` worker process under its time and
+    memory budget, while this thread reads the next groups and writes the zip.
+    A group without a report has no folder but is listed in index.html and grades.csv ("no report"). A group whose
+    pages cannot be made (past the budget, or anything else that goes wrong with them) gets README.md, its figures
+    and CANNOT-RENDER.txt saying why, and index.html and grades.csv say so. A figure file that cannot be read is
+    left out and named in the summary's problems. Either way the rest of the export goes on, unchanged.
     """
     ids = list(course.groups.order_by("number").values_list("pk", flat=True))
     workers = default_workers() if workers is None else workers
-    listed: list[tuple[services.GroupOverview, str | None]] = []  # rows without their README, and their folder
+    listed: list[tuple[services.GroupOverview, str | None, str]] = []  # rows without README, folder, why no HTML
     numbers: set[int] = set()
     figure_count, problems = 0, []
     if progress:
         progress(0, len(ids))
-    # spawn, not fork: a forked copy of a process with database connections and threads is not safe
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="export") if workers > 1 else None
     with pool or contextlib.nullcontext(), zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         chunks = _read(course, ids, pool, problems)
         ahead = next(chunks, None)
@@ -173,18 +189,25 @@ def course_export(
             (columns, groups), ahead = ahead, next(chunks, None)  # the next chunk renders while this one is written
             numbers.update(columns)
             for row, files, pages in groups:
-                folder = None
+                folder, why = None, ""
                 if pages is not None:
                     folder = group_folder(row.group)
-                    _write_group(archive, folder, row.readme or "", *pages(), files)
+                    try:
+                        html, grading = pages()
+                    except Exception as error:
+                        why = _why(row.group, error)
+                        _write_unrendered(archive, folder, row.group.number, row.readme or "", why, files)
+                    else:
+                        _write_group(archive, folder, row.readme or "", html, grading, files)
                     figure_count += len(files)
-                listed.append((row.slim(), folder))
+                listed.append((row.slim(), folder, why))
                 if progress:
                     progress(len(listed), len(ids))
         columns = tuple(sorted(numbers))
-        rows = [row for row, _ in listed]
+        rows = [row for row, _, _ in listed]
+        notes = {row.group.pk: f"cannot render: {why}" for row, _, why in listed if why}
         grades = io.StringIO()
-        write_csv(grades, grades_rows(columns, rows))
+        write_csv(grades, grades_rows(columns, rows, notes), bom=True)
         archive.writestr("grades.csv", grades.getvalue().encode("utf-8"))
         index = render_to_string(
             "export/index.html",
@@ -193,12 +216,13 @@ def course_export(
         archive.writestr("index.html", index.encode("utf-8"))
     return ExportSummary(
         groups=len(rows),
-        reports=sum(folder is not None for _, folder in listed),
+        reports=sum(folder is not None for _, folder, _ in listed),
         figures=figure_count,
         no_report=sum(row.no_report for row in rows),
         late=sum(row.late for row in rows),
         stops=sum(bool(row.stops) for row in rows),
         problems=tuple(problems),
+        unrendered=tuple(f"group {row.group.number}: {why}" for row, _, why in listed if why),
     )
 
 
@@ -222,7 +246,7 @@ Pages = Callable[[], tuple[str, str]]  # gives a group's report.html and grading
 
 
 def _read(
-    course: Course, ids: list[int], pool: ProcessPoolExecutor | None, problems: list[str]
+    course: Course, ids: list[int], pool: ThreadPoolExecutor | None, problems: list[str]
 ) -> Iterator[tuple[tuple[int, ...], list[tuple[services.GroupOverview, dict[str, bytes], Pages | None]]]]:
     """Chunk by chunk: the question numbers, then each group's row, figure files and pages (None: no report).
 
@@ -241,12 +265,20 @@ def _read(
         yield overview.numbers, groups
 
 
-def _pages(pool: ProcessPoolExecutor | None, readme: str, title: str, figures: dict[str, bytes]) -> Pages:
-    """The group's two pages: submitted to the pool now, or rendered here when asked for."""
+def _pages(pool: ThreadPoolExecutor | None, readme: str, title: str, figures: dict[str, bytes]) -> Pages:
+    """The group's two pages: submitted to the pool now, or rendered here when asked for. Asking raises what the
+    render raised (rendering.RenderError past the budget)."""
     if pool is None:
         return lambda: rendering.hand_in_pages(readme, title, figures)
-    # the pool's processes import only rendering (pure Python, no Django)
     return pool.submit(rendering.hand_in_pages, readme, title, figures).result
+
+
+def _why(group: Group, error: Exception) -> str:
+    """Why a group's pages could not be made, in one line ("nested 500 levels deep")."""
+    if isinstance(error, rendering.RenderError):
+        return str(error)
+    logger.error("export: the pages of group %s failed", group.pk, exc_info=error)
+    return services.failure_reason(error)
 
 
 def _figures(report_ids: list[int]) -> dict[int, list[Figure]]:
@@ -277,5 +309,17 @@ def _write_group(
     archive.writestr(f"{folder}/README.md", readme.encode("utf-8"))
     archive.writestr(f"{folder}/report.html", html.encode("utf-8"))
     archive.writestr(f"{folder}/grading.html", grading.encode("utf-8"))
+    _write_figures(archive, folder, figures)
+
+
+def _write_unrendered(
+    archive: zipfile.ZipFile, folder: str, number: int, readme: str, why: str, figures: dict[str, bytes]
+) -> None:
+    archive.writestr(f"{folder}/README.md", readme.encode("utf-8"))
+    archive.writestr(f"{folder}/{CANNOT_RENDER_FILE}", CANNOT_RENDER_TEXT.format(number=number, why=why).encode())
+    _write_figures(archive, folder, figures)
+
+
+def _write_figures(archive: zipfile.ZipFile, folder: str, figures: dict[str, bytes]) -> None:
     for name, data in figures.items():
         archive.writestr(f"{folder}/figures/{name}", data, compress_type=zipfile.ZIP_STORED)

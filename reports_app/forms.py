@@ -1,4 +1,5 @@
 import unicodedata
+from datetime import datetime
 from pathlib import PurePath
 
 from django import forms
@@ -10,15 +11,60 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from . import figures, login_rate_limit, parsing, roster
+from . import figures, login_rate_limit, parsing, roster, services
 from .models import Checker, Question, ReportTemplate, Scrape
 from .scraping import RepoRefused, check_url
 
 MAX_ANSWER_CHARS = 100_000
+MAX_VERSION = 2**31 - 1  # the largest Answer.version the database stores (PostgreSQL's integer)
+VERSION_REFUSED = (
+    "This page sent a version number the site never gives, so your text was not saved. It is below: copy it, "
+    "reload the page and save again."
+)
+VERSION_REFUSED_RESTORE = "Not restored: the page sent a version number the site never gives. Reload it and try again."
+DEADLINE_YEARS = (2000, 9000)
+DEADLINE_OUT_OF_RANGE = f"Give a date between the years {DEADLINE_YEARS[0]} and {DEADLINE_YEARS[1]}."
+RULE_TOO_LARGE = f"A rule may ask for at most {parsing.MAX_RULE_VALUE}."
 ANSWER_MARKER_ERROR = (
     "'Answer:' cannot appear inside an answer: the course checker cuts the whole report at every 'Answer:', so the "
     "check of every question after this one would break. Write it another way, e.g. 'Answer -'."
 )
+
+
+def clean_repo_url(value: str) -> str:
+    """A repo URL typed into a form, as scraping.check_url gives it (the one rule for repo URLs, also applied by the
+    roster import and the scrape); a ValidationError with check_url's reason as a sentence otherwise."""
+    try:
+        return check_url(value, settings.SCRAPE_ALLOWED_URLS)
+    except RepoRefused as refused:
+        reason = str(refused)
+        raise forms.ValidationError(f"{reason[0].upper()}{reason[1:]}.") from None
+
+
+def check_deadline(value: datetime | None) -> datetime | None:
+    """A deadline or extension far enough from year 1 and 9999 that dates computed from it never overflow."""
+    if value is not None and not DEADLINE_YEARS[0] <= value.year <= DEADLINE_YEARS[1]:
+        raise forms.ValidationError(DEADLINE_OUT_OF_RANGE)
+    return value
+
+
+class CourseAdminForm(forms.ModelForm):
+    """The admin's course form (CourseAdmin gives the model and the fields)."""
+
+    def clean_deadline(self) -> datetime | None:
+        return check_deadline(self.cleaned_data["deadline"])
+
+
+class GroupAdminForm(forms.ModelForm):
+    """The admin's group form (GroupAdmin gives the model and the fields): an empty repo URL is allowed (the group has
+    none yet), any other must pass the rule."""
+
+    def clean_repo_url(self) -> str:
+        url = self.cleaned_data["repo_url"].strip()
+        return clean_repo_url(url) if url else ""
+
+    def clean_extension(self) -> datetime | None:
+        return check_deadline(self.cleaned_data["extension"])
 
 
 def clean_answer_text(text: str) -> str:
@@ -34,13 +80,25 @@ class AnswerForm(forms.Form):
         max_length=MAX_ANSWER_CHARS,
         widget=forms.Textarea(attrs={"rows": 16, "class": "answer-text", "spellcheck": "true"}),
     )
-    version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    version = forms.IntegerField(min_value=0, max_value=MAX_VERSION, widget=forms.HiddenInput)
 
     def clean_text(self) -> str:
         text = clean_answer_text(self.cleaned_data["text"])
         if parsing.ANSWER_MARKER in text:
             raise forms.ValidationError(ANSWER_MARKER_ERROR)
         return text
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors.pop("version", None):  # a hidden field's own error is never shown: say it above the editor
+            self.add_error(None, VERSION_REFUSED)
+        return cleaned
+
+
+class RestoreForm(forms.Form):
+    """The version a history page showed when Restore was pressed."""
+
+    version = forms.IntegerField(min_value=0, max_value=MAX_VERSION)
 
 
 class FigureForm(forms.Form):
@@ -128,6 +186,7 @@ class TemplateLoadForm(forms.Form):
             raise forms.ValidationError({"file": "Choose the template's markdown file."})
         try:
             cleaned["parsed"] = parsing.parse_template(text)
+            services.template_check_sizes(cleaned["parsed"], text)
         except parsing.TemplateError as e:
             raise forms.ValidationError(f"{filename} is not a usable report template: {e}") from None
         cleaned["text"], cleaned["filename"] = text, filename
@@ -145,8 +204,20 @@ class TemplateCompareForm(forms.Form):
     new = forms.ModelChoiceField(queryset=ReportTemplate.objects.order_by("id"), label="New version")
 
 
+def _rule_field() -> forms.IntegerField:
+    return forms.IntegerField(
+        required=False, min_value=0, max_value=parsing.MAX_RULE_VALUE, error_messages={"max_value": RULE_TOO_LARGE}
+    )
+
+
 class QuestionRulesForm(forms.ModelForm):
-    """A question's word and image ranges: both ends or neither (not checked), the minimum at most the maximum."""
+    """A question's word and image ranges: both ends or neither (not checked), the minimum at most the maximum, none
+    above parsing.MAX_RULE_VALUE (as a loaded template's)."""
+
+    min_words = _rule_field()
+    max_words = _rule_field()
+    min_images = _rule_field()
+    max_images = _rule_field()
 
     class Meta:
         model = Question
@@ -292,11 +363,7 @@ class JoinForm(forms.Form):
             )
 
     def clean_repo_url(self) -> str:
-        try:
-            return check_url(self.cleaned_data["repo_url"], settings.SCRAPE_ALLOWED_URLS)
-        except RepoRefused as refused:
-            reason = str(refused)
-            raise forms.ValidationError(f"{reason[0].upper()}{reason[1:]}.") from None
+        return clean_repo_url(self.cleaned_data["repo_url"])
 
     def clean(self):
         cleaned = super().clean()

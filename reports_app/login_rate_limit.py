@@ -8,8 +8,15 @@ Every attempt is counted as failed *before* its password is checked, and taken b
 be right. So twenty logins sent at once for one user name check at most `LOGIN_MAX_FAILURES` passwords: each takes
 its turn on the counter row (`select_for_update`), and the ones past the limit are refused.
 
-Wrong join codes on the sign-up page are counted the same way, per client address in a counter of their own
-(`JOIN_MAX_FAILURES_PER_ADDRESS`, the same `LOGIN_LOCKOUT_SECONDS`): logins and sign-ups never lock each other.
+Sign-ups are counted the same way, per client address in a counter of their own (`JOIN_MAX_FAILURES_PER_ADDRESS`,
+the same `LOGIN_LOCKOUT_SECONDS`): logins and sign-ups never lock each other. Every sign-up counts, with a right
+code or a wrong one: a right code taken back would let anyone who has it probe without limit.
+
+Mails anyone can make the site send (invitations, reset links) are counted per recipient and per client address
+(`MAIL_MAX_PER_RECIPIENT`, `MAIL_MAX_PER_ADDRESS` within `MAIL_WINDOW_SECONDS`), with the same rules.
+
+A refused attempt writes no row, and every attempt deletes a bounded number of counters whose window and lockout are
+over: the table holds only the counters of the current window, however long anyone hammers a locked address.
 
     >>> start = datetime(2026, 1, 1, 12, 0)
     >>> count = Count()
@@ -39,8 +46,9 @@ Scope = LoginCounter.Scope
 LOCKED_MESSAGES = {
     Scope.USERNAME: "Too many failed logins for this account. Try again in {wait}, or reset your password.",
     Scope.ADDRESS: "Too many failed logins from your network. Try again in {wait}, or reset your password.",
-    Scope.JOIN: "Too many wrong join codes from your network. Try again in {wait}.",
+    Scope.JOIN: "Too many sign-up attempts from your network. Try again in {wait}.",
 }
+PRUNE_BATCH = 100  # stale counters deleted by one attempt at most; an attempt makes at most two
 
 
 @dataclass(frozen=True)
@@ -113,7 +121,16 @@ def _limits() -> dict[str, int]:
         Scope.USERNAME: settings.LOGIN_MAX_FAILURES,
         Scope.ADDRESS: settings.LOGIN_MAX_FAILURES_PER_ADDRESS,
         Scope.JOIN: settings.JOIN_MAX_FAILURES_PER_ADDRESS,
+        Scope.MAIL_TO: settings.MAIL_MAX_PER_RECIPIENT,
+        Scope.MAIL_FROM: settings.MAIL_MAX_PER_ADDRESS,
     }
+
+
+def _windows() -> dict[str, timedelta]:
+    """Each scope's window, which is also how long its lockout lasts."""
+    login = timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
+    mail = timedelta(seconds=settings.MAIL_WINDOW_SECONDS)
+    return {Scope.USERNAME: login, Scope.ADDRESS: login, Scope.JOIN: login, Scope.MAIL_TO: mail, Scope.MAIL_FROM: mail}
 
 
 def attempt_start(*, username: str, address: str, now: datetime | None = None) -> Refusal | None:
@@ -124,31 +141,52 @@ def attempt_start(*, username: str, address: str, now: datetime | None = None) -
 
 
 def join_attempt_start(*, address: str, now: datetime | None = None) -> Refusal | None:
-    """Count a join code attempt for the address before the code is checked, or refuse it (counting nothing)."""
+    """Count a sign-up attempt for the address before its code is checked, or refuse it (counting nothing)."""
     return _count_attempt([(Scope.JOIN, address)], now)
 
 
+def mail_allowed(*, recipient: str, address: str, now: datetime | None = None) -> bool:
+    """Count one mail to `recipient` asked for from the client `address`; False (counting nothing) when either has
+    had its share of mails in this window: then send nothing, and answer as if it was sent."""
+    return _count_attempt([(Scope.MAIL_TO, normalise_username(recipient)), (Scope.MAIL_FROM, address)], now) is None
+
+
+def _refusal(rows: list[LoginCounter], now: datetime) -> Refusal | None:
+    locked = next((row for row in rows if row.locked_until is not None and now < row.locked_until), None)
+    return Refusal(locked.scope, locked.locked_until) if locked else None
+
+
 def _count_attempt(keys: list[tuple[str, str]], now: datetime | None) -> Refusal | None:
-    """Count an attempt on each (scope, key) counter, locking the rows in this order; or refuse it if one is locked."""
+    """Count an attempt on each (scope, key) counter, locking the rows in this order; or refuse it if one is locked.
+
+    A refusal writes nothing: the locks are looked at before any counter is made, so that attempts with ever new user
+    names from a locked address add no rows (a lock set in between is still honoured, by the check under lock)."""
     now = now or timezone.now()
-    lockout = timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
+    found = LoginCounter.objects.filter(Q(*[Q(scope=scope, key=key) for scope, key in keys], _connector=Q.OR))
+    if refusal := _refusal(list(found), now):
+        return refusal
     counters = LoginCounter.objects.select_for_update()
     with transaction.atomic():
         rows = [counters.get_or_create(scope=scope, key=key, defaults={"window_start": now})[0] for scope, key in keys]
-        for row in rows:
-            if row.locked_until is not None and now < row.locked_until:
-                return Refusal(row.scope, row.locked_until)
+        if refusal := _refusal(rows, now):
+            return refusal
         for row in rows:
             count = Count(row.failures, row.window_start, row.locked_until).attempt(
-                now=now, max_failures=_limits()[row.scope], lockout=lockout
+                now=now, max_failures=_limits()[row.scope], lockout=_windows()[row.scope]
             )
             row.failures, row.window_start, row.locked_until = count.failures, count.window_start, count.locked_until
             row.save(update_fields=["failures", "window_start", "locked_until"])
-    # Counters whose window and lockout are both over count nothing any more.
-    LoginCounter.objects.filter(
-        Q(locked_until__isnull=True) | Q(locked_until__lte=now), window_start__lte=now - lockout
-    ).delete()
+    prune(now)
     return None
+
+
+def prune(now: datetime) -> int:
+    """Delete up to PRUNE_BATCH counters whose window and lockout are both over (they count nothing any more); how
+    many. Bounded, so that one attempt never pays for a backlog; each attempt makes at most two rows."""
+    over = Q(*[Q(scope=scope, window_start__lte=now - window) for scope, window in _windows().items()], _connector=Q.OR)
+    stale = LoginCounter.objects.filter(over, Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+    ids = list(stale.values_list("pk", flat=True)[:PRUNE_BATCH])
+    return LoginCounter.objects.filter(pk__in=ids).delete()[0] if ids else 0
 
 
 def attempt_succeeded(*, username: str, address: str) -> None:
@@ -157,11 +195,6 @@ def attempt_succeeded(*, username: str, address: str) -> None:
     with transaction.atomic():
         LoginCounter.objects.filter(scope=Scope.USERNAME, key=normalise_username(username)).delete()
         _take_back(Scope.ADDRESS, address)
-
-
-def join_attempt_succeeded(*, address: str) -> None:
-    """The join code was right: the address's count takes this attempt back (a right code is not a guess)."""
-    _take_back(Scope.JOIN, address)
 
 
 def _take_back(scope: str, key: str) -> None:

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -125,8 +126,15 @@ class ChecklistItem(models.Model):
         return self.text
 
 
+COURSE_CODE_INVALID = (
+    "A course code has only letters, digits, '-', '_' and '.' (not first), e.g. 02476-2025: it names files."
+)
+# A course code is a slug: it goes into file names (exports, downloads), so nothing in it may be a path.
+validate_course_code = RegexValidator(r"\A[A-Za-z0-9_-][A-Za-z0-9._-]*\Z", COURSE_CODE_INVALID)
+
+
 class Course(models.Model):
-    code = models.CharField(max_length=50, unique=True)
+    code = models.CharField(max_length=50, unique=True, validators=[validate_course_code])
     title = models.CharField(max_length=200, blank=True)
     template = models.ForeignKey(
         ReportTemplate, on_delete=models.PROTECT, related_name="courses", null=True, blank=True
@@ -330,6 +338,7 @@ class Job(models.Model):
         QUEUED = "queued", "queued"
         RUNNING = "running", "running"
         DONE = "done", "done"
+        PROBLEMS = "problems", "done with problems"  # some groups could not be done; each says why
         FAILED = "failed", "failed"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -345,6 +354,8 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The last sign of life of its worker")
+    progress_at = models.DateTimeField(null=True, blank=True, help_text="When it last finished or began a step")
+    current = models.CharField(max_length=100, blank=True, help_text="What it is working on, e.g. 'group 7'")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -361,10 +372,30 @@ class Job(models.Model):
             return False
         return (now or timezone.now()) - last > timedelta(seconds=settings.JOB_STALLED_SECONDS)
 
+    def stuck(self, now: datetime | None = None) -> bool:
+        """Running, its worker alive, but no step begun or finished for longer than a group may take
+        (JOB_GROUP_SECONDS): something hangs that no budget bounds. Such a job may be run again, as a stopped one."""
+        last = self.progress_at or self.started_at
+        if self.status != self.Status.RUNNING or last is None or self.stalled(now):
+            return False
+        slack = settings.JOB_HEARTBEAT_SECONDS  # a step ends at most this long after its budget ran out
+        return (now or timezone.now()) - last > timedelta(seconds=settings.JOB_GROUP_SECONDS + slack)
+
     @property
     def state(self) -> str:
-        """The status people see: 'stopped' for a stalled job, else the status."""
-        return "stopped" if self.stalled() else self.status
+        """The status people see: 'stopped' for a stalled job, 'stuck' for one that makes no progress, else the
+        status."""
+        if self.stalled():
+            return "stopped"
+        return "stuck" if self.stuck() else self.status
+
+    def state_label(self) -> str:
+        """The state in words: 'stuck on group 7 since 12:03' for a stuck job, else as `state` (status displayed)."""
+        state = self.state
+        if state == "stuck":
+            since = timezone.localtime(self.progress_at or self.started_at).strftime("%H:%M")
+            return " ".join(filter(None, ["stuck", self.current, f"since {since}"]))
+        return state if state == "stopped" else self.get_status_display()
 
 
 class Scrape(models.Model):
@@ -377,6 +408,8 @@ class Scrape(models.Model):
         EMPTY = "empty", "empty repo"
         UNREACHABLE = "unreachable", "repo unreachable"
         REFUSED = "refused", "refused by policy"
+        FAILED = "failed", "cannot import"
+        TOO_LONG = "too_long", "took too long"
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="scrapes")
     job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="scrapes")
@@ -407,6 +440,44 @@ class Scrape(models.Model):
         return bool(self.commit_at and deadline and self.commit_at > deadline)
 
 
+class InvitationQuerySet(models.QuerySet):
+    def pending(self, now: datetime | None = None) -> InvitationQuerySet:
+        """Not accepted yet, and not expired (`INVITATION_DAYS` after they were made)."""
+        oldest = (now or timezone.now()) - timedelta(days=settings.INVITATION_DAYS)
+        return self.filter(accepted_at__isnull=True, created_at__gt=oldest)
+
+
+class Invitation(models.Model):
+    """Someone named on a group's sign-up, who joins the group only by accepting with the link mailed to them
+    (services.invitation_accept). The link's token is stored as its sha256 only."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=150, help_text="In lower case")
+    name = models.CharField(max_length=150, blank=True, help_text="As the sign-up gave it; names a new account")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["group", "email"]
+
+    def __str__(self) -> str:
+        return f"{self.email} (invited)"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.created_at + timedelta(days=settings.INVITATION_DAYS)
+
+
 class LoginCounter(models.Model):
     """Failed logins for one user name or one client address, in the database so that every worker process shares
     them. Rules and writes: login_rate_limit.py."""
@@ -414,7 +485,9 @@ class LoginCounter(models.Model):
     class Scope(models.TextChoices):
         USERNAME = "username", "user name"
         ADDRESS = "address", "client address"
-        JOIN = "join", "join codes from a client address"
+        JOIN = "join", "sign-ups from a client address"
+        MAIL_TO = "mail_to", "mails to an e-mail address"
+        MAIL_FROM = "mail_from", "mails asked for from a client address"
 
     scope = models.CharField(max_length=10, choices=Scope.choices)
     key = models.CharField(max_length=255, help_text="The user name as typed, in lower case; or the client's address")

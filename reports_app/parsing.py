@@ -13,12 +13,16 @@ exactly the course's format.
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections import deque
 from dataclasses import dataclass
 
 ANSWER_MARKER = "Answer:"
 FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n\n?", re.S)
 QUESTION_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]*question[ \t]+(\d+)\b.*$", re.I)
+# What an ATX heading line is (the marks, the title). The reference definition: `heading_groups` gives this pattern's
+# groups without running it, because `(.*?)[ \t#]*$` is quadratic on a long line with runs of spaces in it.
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)(.*?)[ \t#]*$")
 CHECKBOX = re.compile(r"^([ \t]*[*+-][ \t]+)\[([^\]\n]{0,3})\]")
 MODULE_TAGS = re.compile(r"\(\s*(M\d+(?:\s*\+\s*M\d+)*)\s*\)\s*$")
@@ -32,6 +36,9 @@ IMAGE_RANGE = re.compile(
     re.I,
 )
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+MAX_RULE_VALUE = 100_000  # the most words or images a rule may ask for (a report has a few thousand words)
+MAX_NUMBER_DIGITS = 9  # a number written with more digits is read as TOO_LARGE
+TOO_LARGE = 10**MAX_NUMBER_DIGITS
 
 
 class TemplateError(ValueError):
@@ -146,6 +153,18 @@ def decode_text(data: bytes, *, what: str = "file") -> str:
     return normalize_newlines(text)
 
 
+def read_number(digits: str) -> int:
+    """Digits matched by `\\d+` -> their number, or TOO_LARGE for more digits than any question or rule has.
+
+    (`int()` refuses more than 4,300 digits, and takes quadratic time below that.)
+
+    >>> read_number("007"), read_number("9" * 5000) == TOO_LARGE
+    (7, True)
+    """
+    significant = digits.lstrip("0")
+    return int(significant or "0") if len(significant) <= MAX_NUMBER_DIGITS else TOO_LARGE
+
+
 def normalize_newlines(text: str) -> str:
     """What Python's text mode does when the course checker opens the file: CRLF and CR become LF."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -184,9 +203,34 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def heading_groups(line: str) -> tuple[str, str] | None:
+    """`HEADING.match(line).groups()` (None for no match), in linear time.
+
+    >>> heading_groups("  ## Data handling ##"), heading_groups("#hashtag"), heading_groups("####### seven")
+    (('##', 'Data handling'), None, None)
+    """
+    body = line.removesuffix("\n")  # `$` matches before a final newline; nothing in the pattern matches one
+    if "\n" in body:
+        return None
+    marks = body.lstrip(" ")
+    if len(body) - len(marks) > 3:
+        return None
+    rest = marks.lstrip("#")
+    hashes = marks[: len(marks) - len(rest)]
+    if not 1 <= len(hashes) <= 6 or rest[:1] not in ("", " ", "\t"):
+        return None
+    return hashes, rest.lstrip(" \t").rstrip(" \t#")
+
+
 def _heading(line: str) -> tuple[int, str] | None:
-    m = HEADING.match(line)
-    return (len(m.group(1)), m.group(2).strip()) if m else None
+    groups = heading_groups(line)
+    return (len(groups[0]), groups[1].strip()) if groups else None
+
+
+def _block_end(block_ends: list[int], line: int, next_question: int) -> int:
+    """The first of the (sorted) `block_ends` after `line` and before `next_question`, else `next_question`."""
+    k = bisect.bisect_right(block_ends, line)
+    return block_ends[k] if k < len(block_ends) and block_ends[k] < next_question else next_question
 
 
 def _split_slot(raw: str) -> tuple[str, str, str]:
@@ -257,7 +301,7 @@ def _build_layout(text: str, holes: list[tuple[int, int, Part]]) -> tuple[Part, 
 
 
 def _image_count(word: str) -> int:
-    return int(word) if word.isdigit() else NUMBER_WORDS[word.lower()]
+    return read_number(word) if word.isdigit() else NUMBER_WORDS[word.lower()]
 
 
 def read_constraints(prompt: str) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
@@ -270,7 +314,7 @@ def read_constraints(prompt: str) -> tuple[tuple[int, int] | None, tuple[int, in
     """
     words = WORD_RANGE.search(prompt)
     images = IMAGE_RANGE.search(prompt)
-    word_range = (int(words.group(1)), int(words.group(2))) if words else None
+    word_range = (read_number(words.group(1)), read_number(words.group(2))) if words else None
     image_range = None
     if images:
         low = _image_count(images.group(1))
@@ -282,6 +326,22 @@ def read_constraints(prompt: str) -> tuple[tuple[int, int] | None, tuple[int, in
 def detect_checker(text: str) -> str:
     """The course's 2022-2024 checker was a click script (27 answers, skips 43 characters); later ones use typer."""
     return "click" if re.search(r"pip install click\b", text) else "typer"
+
+
+def _check_rules(number: int, line: int, **rules: tuple[int, int] | None) -> None:
+    """TemplateError for a rule no answer could meet or the database could not store: above MAX_RULE_VALUE, or
+    its minimum above its maximum."""
+    for what, rule in rules.items():
+        if rule and rule[1] > MAX_RULE_VALUE:
+            raise TemplateError(
+                f"line {line}: Question {number} asks for more than {MAX_RULE_VALUE} {what}; "
+                f"a rule may ask for at most {MAX_RULE_VALUE}"
+            )
+        if rule and rule[0] > rule[1]:
+            raise TemplateError(
+                f"line {line}: Question {number} asks for {rule[0]}-{rule[1]} {what}: "
+                "the minimum is more than the maximum"
+            )
 
 
 def parse_template(text: str) -> ParsedTemplate:
@@ -300,7 +360,7 @@ def parse_template(text: str) -> ParsedTemplate:
             continue
         q = QUESTION_HEADING.match(line)
         if q:
-            questions_at.append((i, int(q.group(1))))
+            questions_at.append((i, read_number(q.group(1))))
             continue
         h = _heading(line)
         if h:
@@ -325,15 +385,17 @@ def parse_template(text: str) -> ParsedTemplate:
 
     title = next((t for i, level, t in headings if level == 1), "")
     block_ends = [i for i, level, _ in headings if level <= 2]
-    sections: list[str] = []
+    block_titles = [t for _, level, t in headings if level <= 2]
+    sections: dict[str, None] = {}  # an ordered set
     questions: list[QuestionSpec] = []
     holes: list[tuple[int, int, Part]] = []
     for k, (i, number) in enumerate(questions_at):
         next_question = questions_at[k + 1][0] if k + 1 < len(questions_at) else len(doc.lines)
-        end = min([e for e in block_ends if i < e < next_question] + [next_question])
-        section = next((t for j, level, t in reversed(headings) if level <= 2 and j < i), "")
-        if section and section not in sections:
-            sections.append(section)
+        end = _block_end(block_ends, i, next_question)
+        above = bisect.bisect_left(block_ends, i)  # the level-1/2 headings above the question
+        section = block_titles[above - 1] if above else ""
+        if section:
+            sections[section] = None
         answer_lines = [j for j in range(i + 1, end) if ANSWER_MARKER in doc.lines[j]]
         if not answer_lines:
             raise TemplateError(f"line {i + 1}: Question {number} has no 'Answer:' line")
@@ -348,6 +410,7 @@ def parse_template(text: str) -> ParsedTemplate:
         prefix, placeholder, suffix = _split_slot(text[slot_start:slot_end])
         prompt = "\n".join(doc.lines[i + 1 : a + 1])
         words, images = read_constraints(prompt)
+        _check_rules(number, i + 1, words=words, images=images)
         questions.append(QuestionSpec(number, section, prompt, words, images, placeholder, i + 1))
         holes.append((slot_start, slot_end, AnswerSlot(number, prefix, suffix)))
 
@@ -371,7 +434,8 @@ def parse_template(text: str) -> ParsedTemplate:
 # --- filled reports ----------------------------------------------------------------------------------------------
 
 
-def _excerpt(text: str, limit: int = 60) -> str:
+def excerpt(text: str, limit: int = 60) -> str:
+    """`text` on one line, cut to `limit` characters with '...' (for messages that quote input)."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
@@ -395,7 +459,7 @@ def parse_report(text: str, template: ParsedTemplate) -> ParsedReport:
     for i, line in enumerate(doc.lines):
         q = QUESTION_HEADING.match(line)
         if q:
-            question_lines.append((i, int(q.group(1))))
+            question_lines.append((i, read_number(q.group(1))))
             continue
         h = _heading(line)
         if h and h[0] <= 2 and _norm(h[1]) in section_titles:
@@ -407,7 +471,7 @@ def parse_report(text: str, template: ParsedTemplate) -> ParsedReport:
     previous = 0
     for k, (i, number) in enumerate(question_lines):
         next_question = question_lines[k + 1][0] if k + 1 < len(question_lines) else len(doc.lines)
-        end = min([e for e in block_ends if i < e < next_question] + [next_question])
+        end = _block_end(block_ends, i, next_question)
         block_text = "\n".join(doc.lines[i:end])
         if not 1 <= number <= n_questions:
             problems.append(
@@ -534,33 +598,37 @@ def _last_answer_tail(doc: _Lines, last_question: int) -> tuple[int, str] | None
 def _match_checklist(doc: _Lines, end_line: int, template: ParsedTemplate, problems: list[Problem]):
     """Pair the report's checklist items with the template's: by text first, then in order within a week."""
     found = _checklist_items(doc, end_line)
-    by_text: dict[str, list[int]] = {}
+    # Queues in template order, so pairing costs the same for every item however many the template or report has.
+    by_text: dict[str, deque[int]] = {}
     for item in template.checklist:
-        by_text.setdefault(_norm(item.text), []).append(item.index)
+        by_text.setdefault(_norm(item.text), deque()).append(item.index)
     used: set[int] = set()
     pairs: dict[int, int] = {}
     for k, (_, _, item_text, _, _) in enumerate(found):
-        candidates = [c for c in by_text.get(_norm(item_text), []) if c not in used]
+        candidates = by_text.get(_norm(item_text))
         if candidates:
-            pairs[k] = candidates[0]
-            used.add(candidates[0])
-    free = [item for item in template.checklist if item.index not in used]
+            pairs[k] = candidates.popleft()
+            used.add(pairs[k])
+    free_by_week: dict[str, deque[ChecklistItemSpec]] = {}
+    for item in template.checklist:
+        if item.index not in used:
+            free_by_week.setdefault(_norm(item.week), deque()).append(item)
     for k, (line, week, item_text, _, _) in enumerate(found):
         if k in pairs:
             continue
-        same_week = next((item for item in free if _norm(item.week) == _norm(week)), None)
+        same_week = free_by_week[_norm(week)].popleft() if free_by_week.get(_norm(week)) else None
         if same_week is not None:
-            free.remove(same_week)
+            used.add(same_week.index)
             pairs[k] = same_week.index
             problems.append(
                 Problem(
-                    line, f"checklist item reworded: '{_excerpt(item_text)}' (template: '{_excerpt(same_week.text)}')"
+                    line, f"checklist item reworded: '{excerpt(item_text)}' (template: '{excerpt(same_week.text)}')"
                 )
             )
         else:
-            problems.append(Problem(line, f"checklist item not in the template: '{_excerpt(item_text)}'"))
-    for item in free:
-        problems.append(Problem(0, f"checklist item missing: '{_excerpt(item.text)}' ({item.week})"))
+            problems.append(Problem(line, f"checklist item not in the template: '{excerpt(item_text)}'"))
+    for item in (item for item in template.checklist if item.index not in used):
+        problems.append(Problem(0, f"checklist item missing: '{excerpt(item.text)}' ({item.week})"))
     for k, (_, _, _, start, end) in enumerate(found):
         if k in pairs:
             yield pairs[k], doc.text[start:end], start, end

@@ -8,16 +8,17 @@ page and the grading document go through `sanitize()` instead.
 from __future__ import annotations
 
 import base64
-import difflib
 import functools
 import html
 import re
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import markdown
 import nh3
 
+from . import bounded, diffing
 from .parsing import ANSWER_MARKER, split_front_matter
 
 _local = threading.local()
@@ -44,33 +45,101 @@ table { border-collapse: collapse; } td, th { border: 1px solid #d0d7de; padding
 """
 
 
+class RenderError(Exception):
+    """Markdown that cannot be rendered within its budget; str() says why, for people ("nested 500 levels deep")."""
+
+
 def markdown_html(text: str) -> str:
-    """`markdown.markdown(text)`, reusing one Markdown instance per thread (building one costs more than a page)."""
+    """`markdown.markdown(text)` in this process, with no budget: call `render_markdown` for anyone's text.
+
+    One Markdown instance per thread is reused (building one costs more than a page); after any exception it is
+    dropped, because `reset()` does not clear the state a failed parse leaves in it (its list nesting, say).
+    """
     md = getattr(_local, "md", None)
     if md is None:
         md = _local.md = markdown.Markdown()
-    return md.reset().convert(text)
+    try:
+        return md.reset().convert(text)
+    except BaseException:
+        _local.md = None
+        raise
+
+
+def render_markdown(text: str) -> str:
+    """`markdown.markdown(text)` under the time, memory and recursion budget of `bounded`; RenderError past it."""
+    try:
+        return bounded.run(markdown_html, text)
+    except bounded.OverBudget as error:
+        raise RenderError(f"the renderer {error}") from None
+    except bounded.Failed as error:
+        if error.kind == "RecursionError":
+            raise RenderError(f"nested {nesting_depth(text)} levels deep") from None
+        raise RenderError(f"the renderer failed ({error.kind})") from None
+
+
+_NESTING = re.compile(r"[ \t]*(?:>|[*+-][ \t]|\d{1,9}[.)][ \t])")
+
+
+def nesting_depth(text: str) -> int:
+    """How deep lists and quotes nest at most: the markers opening one line, e.g. `1. 1. - > x` is 4 (for messages).
+
+    >>> nesting_depth("plain\\n1. 1. - > deep\\n> > quoted")
+    4
+    """
+    deepest = 0
+    for line in text.split("\n"):
+        depth, at = 0, 0
+        while match := _NESTING.match(line, at):
+            depth, at = depth + 1, match.end()
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def standard_html(readme: str) -> str:
-    """The course's hand-in HTML: `markdown.markdown()` of the README minus front matter, byte for byte."""
-    return markdown_html(split_front_matter(readme)[1])
+    """The course's hand-in HTML: `markdown.markdown()` of the README minus front matter, byte for byte.
+
+    RenderError when it cannot be made within the budget: never anything but Python-Markdown's own output.
+    """
+    return render_markdown(split_front_matter(readme)[1])
+
+
+def unrendered_html(text: str, why: str, *, what: str = "This text") -> str:
+    """What our pages show instead of markdown that cannot be rendered: why, then the text itself, escaped."""
+    return (
+        f'<div class="alert alert-warning render-error" role="alert">{html.escape(what)} cannot be rendered: '
+        f'{html.escape(why)}. It is shown as typed.</div>\n<pre class="unrendered">{html.escape(text)}</pre>'
+    )
 
 
 def answer_html(text: str, *, figure_url: Callable[[str], str | None]) -> str:
-    """One answer as our pages show it: rendered like the hand-in, sanitized, figures shown from `figure_url(name)`."""
-    return sanitize(markdown_html(text), figure_src=figure_url)
+    """One answer as our pages show it: rendered like the hand-in, sanitized, figures shown from `figure_url(name)`.
+
+    Raises RenderError (the caller says which question, and may fall back to `unrendered_html`).
+    """
+    return sanitize(render_markdown(text), figure_src=figure_url)
 
 
 @functools.lru_cache(maxsize=1024)
 def prompt_html(prompt: str) -> str:
-    """A question's prompt from the template, without its `Answer:` line, as safe HTML (rendered once per process)."""
+    """A question's prompt from the template, without its `Answer:` line, as safe HTML (rendered once per process).
+
+    A prompt that cannot be rendered is shown as typed, with why; that is cached too, so that a hostile template
+    costs one budget per process, not one per page view.
+    """
+    text = _prompt_text(prompt)
+    try:
+        return sanitize(render_markdown(text))
+    except RenderError as error:
+        return unrendered_html(text, str(error), what="This prompt")
+
+
+def _prompt_text(prompt: str) -> str:
     lines = prompt.strip("\n").split("\n")
     if lines and ANSWER_MARKER in lines[-1]:
         lines.pop()
     while lines and lines[-1].strip() in {"", ">"}:
         lines.pop()
-    return sanitize(markdown_html("\n".join(lines)))
+    return "\n".join(lines)
 
 
 def image_type(data: bytes) -> str | None:
@@ -139,17 +208,32 @@ def hand_in_pages(readme: str, title: str, figures: Mapping[str, bytes]) -> tupl
 
 
 _TOKENS = re.compile(r"\s+|[^\s]+")
+WORD_DIFF_MAX_TOKENS = diffing.DIFF_MAX_ITEMS  # words and the spaces between them, per side
+WORD_DIFF_SIMPLIFIED = "Diff simplified: the texts are too long to compare word by word."
 
 
-def word_diff(old: str, new: str) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class WordDiff:
+    runs: list[tuple[str, str]]  # (op, text); op is "same", "del" or "add"
+    simplified: bool = False  # the changed middle was too long: it is one "del" and one "add"
+
+
+def word_diff(old: str, new: str, *, max_tokens: int = WORD_DIFF_MAX_TOKENS) -> WordDiff:
     """(op, text) runs that turn `old` into `new`, word by word; op is "same", "del" or "add".
 
-    >>> word_diff("the quick fox", "the slow fox")
+    Texts of more than `max_tokens` tokens are compared as `diffing.bounded_opcodes` says: the start and the end
+    both share, and the middle word by word while it is short enough, else as one deletion and one addition (then
+    the result is `simplified`).
+
+    >>> word_diff("the quick fox", "the slow fox").runs
     [('same', 'the '), ('del', 'quick'), ('add', 'slow'), ('same', ' fox')]
+    >>> word_diff("a b c d", "a x y d", max_tokens=2)
+    WordDiff(runs=[('same', 'a '), ('del', 'b c'), ('add', 'x y'), ('same', ' d')], simplified=True)
     """
     a, b = _TOKENS.findall(old), _TOKENS.findall(new)
+    codes, simplified = diffing.bounded_opcodes(a, b, max_items=max_tokens)
     runs: list[tuple[str, str]] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in codes:
         if op == "equal":
             runs.append(("same", "".join(a[i1:i2])))
             continue
@@ -157,4 +241,4 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
             runs.append(("del", "".join(a[i1:i2])))
         if j2 > j1:
             runs.append(("add", "".join(b[j1:j2])))
-    return runs
+    return WordDiff(runs, simplified)

@@ -9,6 +9,8 @@ Two layouts are read, told apart by the header row:
 
 Header names may differ in case, spaces and underscores. Cells may be separated by `;` (a Danish Excel) as well as
 `,`; a UTF-8 byte order mark (Excel's "CSV UTF-8") is skipped. Line numbers are the file's: the header is line 1.
+A `'` that csvfiles.defuse put in front of a formula start (`'=...`, `'-...`) is taken off, so that our own export
+reads back unchanged.
 
 >>> roster = parse_roster(b"Group nb,Student 1,Student 2,github_repo\\n7,a@x.dk,B@x.dk,https://github.com/a/b\\n",
 ...                       min_size=1, max_size=5, allowed=["https://github.com/"])
@@ -27,6 +29,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from .csvfiles import csv_text, undefuse
+from .parsing import excerpt
 from .scraping import RepoRefused, check_url
 
 MAX_BYTES = 1024 * 1024  # a course of 500 students is ~40 kB
@@ -165,12 +169,14 @@ def _group_number(cell: str) -> int | str:
     if not cell:
         return "the group number is missing"
     if not re.fullmatch(r"[0-9]+", cell):
-        return f"the group number {cell!r} is not a number"
+        return f"the group number {excerpt(cell)!r} is not a number"
+    if len(cell.lstrip("0")) > len(str(MAX_GROUP_NUMBER)):  # before int(): thousands of digits cost or raise
+        return f"the group number {excerpt(cell)} is too large"
     number = int(cell)
     if number < 1:
         return "group numbers start at 1"
     if number > MAX_GROUP_NUMBER:
-        return f"the group number {cell} is too large"
+        return f"the group number {excerpt(cell)} is too large"
     return number
 
 
@@ -185,15 +191,14 @@ def _email(cell: str) -> str | None:
     return None
 
 
-def _repo(cell: str, allowed: list[str]) -> str | None:
-    """The problem with a repo URL, or None."""
+def _repo(cell: str, allowed: list[str]) -> tuple[str, str | None]:
+    """(the repo URL as scraping.check_url gives it, None), or ("", the problem with it)."""
     if len(cell) > MAX_REPO_URL:
-        return f"the repo URL is longer than {MAX_REPO_URL} characters"
+        return "", f"the repo URL is longer than {MAX_REPO_URL} characters"
     try:
-        check_url(cell, allowed)
+        return check_url(cell, allowed), None
     except RepoRefused as refused:
-        return str(refused)
-    return None
+        return "", str(refused)
 
 
 @dataclass
@@ -236,16 +241,15 @@ def parse_roster(data: bytes, *, min_size: int, max_size: int, allowed: list[str
         for index, cell in enumerate(cells):
             column = columns[index] if index < len(columns) else None
             if column is not None:
-                row[column] = cell.strip()
+                row[column] = undefuse(cell).strip()
             elif cell.strip():
                 problems.append((line, f"column {index + 1} has a value ({cell.strip()!r}) but no header"))
         number = _group_number(row.get("group", ""))
         if isinstance(number, str):
             problems.append((line, number))
-        repo = row.get("repo", "")
-        if repo and (problem := _repo(repo, allowed)):
+        repo, problem = _repo(row["repo"], allowed) if row.get("repo") else ("", None)
+        if problem:
             problems.append((line, problem))
-            repo = ""
         members: list[Member] = []
         if layout == "sheet":
             cells_ = [row[column] for column in columns if column and column.startswith("student ") and row.get(column)]
@@ -301,13 +305,9 @@ def parse_roster(data: bytes, *, min_size: int, max_size: int, allowed: list[str
     return Roster(tuple(RosterGroup(g.number, g.repo_url, tuple(g.members), g.line) for g in ordered), layout)
 
 
-def roster_csv(rows: list[list[str]]) -> str:
-    """A student list (header and rows) as CSV text with LF line ends."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(LIST_HEADER)
-    writer.writerows(rows)
-    return buffer.getvalue()
+def roster_csv(rows: list[list[str]], *, bom: bool = False) -> str:
+    """A student list (header and rows) as CSV text, written by csvfiles (quoted, formulas defused)."""
+    return csv_text([LIST_HEADER, *rows], bom=bom)
 
 
 def split_name(name: str) -> tuple[str, str]:

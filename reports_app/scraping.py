@@ -8,7 +8,8 @@ How a repo is read (`fetch_reports`), all inside a fresh work folder and without
    head only (`--depth 1`) or of its whole history when reading the commit at a deadline;
 2. the commit: HEAD, or the last one (following first parents) dated before the deadline;
 3. `git ls-tree` of `reports/` and `reports/figures/`: only `reports/README.md` and PNG or JPEG files directly in
-   `reports/figures/` that are regular files with plain names are wanted; everything else is skipped, with a reason;
+   `reports/figures/` that are regular files with plain names are wanted, at most `max_figures` of them, no two
+   whose names differ only in case; everything else is skipped, with a reason;
 4. one fetch of the wanted blobs, under a file size cap (`prlimit`) so that no repo can fill our disk;
 5. `git cat-file`: sizes first, then the contents of the blobs within the limits.
 
@@ -28,9 +29,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from .figures import human_size
+from .figures import human_size, name_key, reserved_on_windows
 
 README = "reports/README.md"
 FIGURES = "reports/figures/"
@@ -40,6 +41,12 @@ MAX_NAME_LENGTH = 100  # Figure.name
 # characters, and no leading dot or space.
 _FIGURE_NAME = re.compile(r"\w[\w .+(),@~=-]*\Z")
 ODD_NAME = "the name has characters other than letters, digits, spaces and . _ - + ( ) , @ ~ ="
+ENDS_ODDLY = "the name ends in a dot or a space, which Windows drops"
+RESERVED_NAME = "the name is reserved on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9 with any extension)"
+CASE_CLASH = "{other} has the same name but for upper and lower case; only the first by name is read"
+TOO_MANY_FIGURES = "more than {max_figures} figures; only the first {max_figures} by name are read"
+# The skipped files listed for a repo (a job's page shows them all); the rest are counted in one more line.
+MAX_LISTED_SKIPS = 100
 _REGULAR = {"100644", "100755"}
 _KIND = {"120000": "a symbolic link", "160000": "a submodule", "040000": "a folder"}
 # Bytes a pack adds around its objects (header, object headers, checksum); the cap on a blob fetch leaves room.
@@ -76,10 +83,31 @@ class Fetched:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) of files we did not take
 
 
-def check_url(url: str, allowed: Sequence[str]) -> str:
-    """The URL, stripped, when it may be fetched; RepoRefused with the reason a person can act on otherwise.
+# Why check_url refuses a URL, in words a person can act on; every place that takes a repo URL shows these.
+URL_MISSING = "the group has no repo URL"
+URL_SPACES = "the repo URL contains spaces or control characters"
+URL_DASH = "the repo URL must not start with -"
+URL_HIDDEN = "the repo URL must not contain %2F, %5C, %25, %00 or a lone %: an encoded /, \\, % or NUL"
+URL_NOT_UTF8 = "the repo URL has a %-escape that is not UTF-8 text"
+URL_BACKSLASH = "the repo URL must not contain a backslash"
+URL_TRANSPORT = "the repo URL must not use git's transport syntax (::)"
+URL_CREDENTIALS = "the repo URL must not contain a user name or password"
+URL_QUERY = "the repo URL must not have a query (?...) or fragment (#...)"
+URL_DOTS = "the repo URL must not contain . or .. path segments"
+URL_PREFIX = "the repo URL must start with {allowed}"
+_HIDING_ESCAPES = re.compile(r"%(2f|5c|25|00)", re.IGNORECASE)
 
-    >>> check_url(" https://github.com/acme/mlops ", ["https://github.com/"])
+
+def check_url(url: str, allowed: Sequence[str]) -> str:
+    """The URL to fetch, percent-escapes decoded, when it is under one of the `allowed` prefixes; RepoRefused with the
+    reason otherwise. The one rule for repo URLs: the forms, the roster import and the scrape all call it.
+
+    git decodes percent-escapes itself (`file:///ok/%2e%2e/x` reads `/x`), so the URL is decoded first and every check
+    is made on what git will see; escapes that would hide a separator, a % or a NUL are refused outright, so decoding
+    the result again changes nothing. A prefix matches on a path segment boundary: `https://github.com/acme` allows
+    `https://github.com/acme/x`, not `https://github.com/acme-evil/x`.
+
+    >>> check_url(" https://github.com/acme/ml%6Fps ", ["https://github.com/"])
     'https://github.com/acme/mlops'
     >>> check_url("https://user:token@github.com/acme/mlops", ["https://github.com/"])
     Traceback (most recent call last):
@@ -88,19 +116,40 @@ def check_url(url: str, allowed: Sequence[str]) -> str:
     """
     url = url.strip()
     if not url:
-        raise RepoRefused("the group has no repo URL")
-    if any(c.isspace() or ord(c) < 32 for c in url):
-        raise RepoRefused("the repo URL contains spaces or control characters")
+        raise RepoRefused(URL_MISSING)
+    if url.startswith("-"):
+        raise RepoRefused(URL_DASH)
+    if _HIDING_ESCAPES.search(url):
+        raise RepoRefused(URL_HIDDEN)
+    try:
+        url = unquote(url, errors="strict")
+    except UnicodeDecodeError:
+        raise RepoRefused(URL_NOT_UTF8) from None
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise RepoRefused(URL_SPACES)
+    if "%" in url:  # a % that starts no escape
+        raise RepoRefused(URL_HIDDEN)
+    if "\\" in url:
+        raise RepoRefused(URL_BACKSLASH)
+    if "::" in url:
+        raise RepoRefused(URL_TRANSPORT)
     parts = urlsplit(url)
-    if parts.username is not None or parts.password is not None:
-        raise RepoRefused("the repo URL must not contain a user name or password")
-    if parts.query or parts.fragment:
-        raise RepoRefused("the repo URL must not have a query (?...) or fragment (#...)")
-    if not any(url.startswith(prefix) for prefix in allowed):
-        raise RepoRefused(f"the repo URL must start with {' or '.join(allowed) or '(nothing is allowed)'}")
-    if "/../" in f"{parts.path}/" or "/./" in f"{parts.path}/":
-        raise RepoRefused("the repo URL must not contain . or .. path segments")
+    if "@" in parts.netloc:
+        raise RepoRefused(URL_CREDENTIALS)
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise RepoRefused(URL_QUERY)
+    if not any(_under(url, prefix) for prefix in allowed):
+        raise RepoRefused(URL_PREFIX.format(allowed=" or ".join(allowed) or "(nothing is allowed)"))
+    if any(segment in (".", "..") for segment in parts.path.split("/")):
+        raise RepoRefused(URL_DOTS)
     return url
+
+
+def _under(url: str, prefix: str) -> bool:
+    """Whether `url` is `prefix` or below it, on a path segment boundary."""
+    if not prefix or not url.startswith(prefix):
+        return False
+    return len(url) == len(prefix) or prefix.endswith("/") or url[len(prefix)] == "/"
 
 
 def fetch_reports(
@@ -113,13 +162,15 @@ def fetch_reports(
     max_bytes: int,
     max_report_bytes: int,
     max_figure_bytes: int,
+    max_figures: int,
 ) -> Fetched:
     """Read `reports/README.md` and `reports/figures/*` of the repo's default branch: at its head, or at the last
     commit (following first parents) dated before `before`.
 
     `workdir` must be a fresh, empty folder that the caller removes afterwards: git writes only there. Each git
-    command may take `timeout` seconds. Files over `max_report_bytes` / `max_figure_bytes`, or beyond `max_bytes` in
-    all, are skipped. Raises RepoRefused (URL off `allowed`; git is never run), RepoUnreachable or RepoEmpty.
+    command may take `timeout` seconds. Figures past the first `max_figures`, files over `max_report_bytes` /
+    `max_figure_bytes`, or beyond `max_bytes` in all, are skipped. Raises RepoRefused (URL off `allowed`; git is never
+    run), RepoUnreachable or RepoEmpty.
     """
     url = check_url(url, allowed)
     git = _Git(workdir, timeout, allow_file=url.startswith("file://"))
@@ -152,7 +203,7 @@ def fetch_reports(
         raise RepoEmpty(f"no commit on the default branch is dated before the deadline ({when})")
     sha, timestamp = found[0].decode(), int(found[1])
 
-    wanted, skipped = _wanted(git.run("ls-tree", "-z", sha, "--", "reports/", FIGURES))
+    wanted, skipped = _wanted(git.run("ls-tree", "-z", sha, "--", "reports/", FIGURES), max_figures)
     readme, figures = None, {}
     if wanted:
         accepted = _within_limits(git, wanted, skipped, max_bytes, max_report_bytes, max_figure_bytes)
@@ -162,16 +213,16 @@ def fetch_reports(
                 readme = data
             else:
                 figures[path.removeprefix(FIGURES)] = data
-    return Fetched(sha, datetime.fromtimestamp(timestamp, UTC), readme, figures, skipped)
+    return Fetched(sha, datetime.fromtimestamp(timestamp, UTC), readme, figures, _listed(skipped))
 
 
-def _wanted(listing: bytes) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def _wanted(listing: bytes, max_figures: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     r"""`git ls-tree -z` of reports/ and reports/figures/ -> ([(path, oid)] to read, [(path, reason)] skipped).
 
-    >>> _wanted(b"100644 blob a1\treports/README.md\x00120000 blob b2\treports/figures/x.png\x00")
+    >>> _wanted(b"100644 blob a1\treports/README.md\x00120000 blob b2\treports/figures/x.png\x00", 200)
     ([('reports/README.md', 'a1')], [('reports/figures/x.png', 'a symbolic link; only regular files are read')])
     """
-    wanted, skipped = [], []
+    wanted, skipped, figures = [], [], []
     for entry in listing.split(b"\0"):
         if not entry:
             continue
@@ -201,11 +252,43 @@ def _wanted(listing: bytes) -> tuple[list[tuple[str, str]], list[tuple[str, str]
             skipped.append((shown, f"the name is longer than {MAX_NAME_LENGTH} characters"))
         elif not _FIGURE_NAME.match(name):
             skipped.append((shown, ODD_NAME))
+        elif name.endswith((".", " ")):
+            skipped.append((shown, ENDS_ODDLY))
         elif not name.lower().endswith(FIGURE_EXTENSIONS):
             skipped.append((shown, "not a .png, .jpg or .jpeg file"))
+        elif reserved_on_windows(name):
+            skipped.append((shown, RESERVED_NAME))
         else:
-            wanted.append((path, oid))
-    return wanted, skipped
+            figures.append((path, oid))
+    return wanted + _first_figures(figures, skipped, max_figures), skipped
+
+
+def _first_figures(
+    figures: list[tuple[str, str]], skipped: list[tuple[str, str]], max_figures: int
+) -> list[tuple[str, str]]:
+    """The figures to read, by name: one of each name ignoring case (a checkout on macOS or Windows keeps only one),
+    at most `max_figures`. The others go to `skipped`, with the reason."""
+    taken: list[tuple[str, str]] = []
+    names: dict[str, str] = {}  # name_key -> the name taken
+    for path, oid in sorted(figures):
+        name = path.removeprefix(FIGURES)
+        if (other := names.get(name_key(name))) is not None:
+            skipped.append((path, CASE_CLASH.format(other=other)))
+        elif len(taken) >= max_figures:
+            skipped.append((path, TOO_MANY_FIGURES.format(max_figures=max_figures)))
+        else:
+            names[name_key(name)] = name
+            taken.append((path, oid))
+    return taken
+
+
+def _listed(skipped: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The first MAX_LISTED_SKIPS skipped files (and the README's entry, which the import reads), then a count of
+    the rest, so that a repo of a million stray files does not make a page of a million lines."""
+    if len(skipped) <= MAX_LISTED_SKIPS:
+        return skipped
+    shown = [s for s in skipped if s[0] == README] + [s for s in skipped if s[0] != README][:MAX_LISTED_SKIPS]
+    return [*shown, (FIGURES, f"and {len(skipped) - len(shown):,} more files skipped, not listed here")]
 
 
 def _within_limits(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-import itertools
+import logging
+import queue
+import secrets
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -20,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import F, Max, Min, Prefetch, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -35,6 +37,7 @@ from .models import (
     Course,
     Figure,
     Group,
+    Invitation,
     Job,
     Membership,
     Question,
@@ -50,14 +53,63 @@ class TemplateConflict(ValueError):
     """A template of that name is loaded already, with other text."""
 
 
+MAX_POSITION = 2**15 - 1  # the most questions or checklist items a template may have: their positions are smallints
+
+
+def _max_length(model: type[models.Model], field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+def template_check_sizes(parsed: parsing.ParsedTemplate, source: str) -> None:
+    """parsing.TemplateError, naming the line, for a parsed template the database cannot hold: a section title, a
+    checklist heading or an item's module tags longer than its column, or more questions or checklist items than
+    MAX_POSITION. Pure, so that a preview says so before anything is saved."""
+    lines = source.split("\n")
+
+    def line_of(text: str, below: int) -> int:
+        """The (1-based) number of the last line up to line `below` that holds `text`."""
+        return next((n for n in range(below, 0, -1) if text in lines[n - 1]), below)
+
+    most = _max_length(Section, "title")
+    if long := next((q for q in parsed.questions if len(q.section) > most), None):
+        raise parsing.TemplateError(
+            f"line {line_of(long.section, long.line)}: the section title has {len(long.section)} characters; "
+            f"a section title may have at most {most}"
+        )
+    most = _max_length(ChecklistItem, "week")
+    if item := next((i for i in parsed.checklist if len(i.week) > most), None):
+        raise parsing.TemplateError(
+            f"line {line_of(item.week, item.line)}: the checklist heading has {len(item.week)} characters; "
+            f"a checklist heading may have at most {most}"
+        )
+    most = _max_length(ChecklistItem, "modules")
+    if item := next((i for i in parsed.checklist if len("+".join(i.modules)) > most), None):
+        raise parsing.TemplateError(
+            f"line {item.line}: the module tags of this checklist item have {len('+'.join(item.modules))} "
+            f"characters; they may have at most {most}"
+        )
+    for what, specs in (("questions", parsed.questions), ("checklist items", parsed.checklist)):
+        if len(specs) > MAX_POSITION:
+            raise parsing.TemplateError(
+                f"line {specs[MAX_POSITION].line}: a template may have at most {MAX_POSITION} {what}"
+            )
+
+
 def template_load(*, name: str, source: str, checker: str | None = None) -> tuple[ReportTemplate, bool]:
     """Load a template version: (template, created). Loading the same text under the same name again is a no-op.
 
-    Raises parsing.TemplateError (naming the line) for text that is not a report template, TemplateConflict when
-    the name is taken by other text: a loaded version never changes under the reports that follow it.
+    Raises parsing.TemplateError (naming the line) for text that is not a report template or that the database
+    cannot hold (or a name longer than its column), TemplateConflict when the name is taken by other text: a loaded
+    version never changes under the reports that follow it.
     """
+    if len(name) > _max_length(ReportTemplate, "name"):
+        raise parsing.TemplateError(
+            f"the name has {len(name)} characters; a template's name may have at most "
+            f"{_max_length(ReportTemplate, 'name')}"
+        )
     source = parsing.normalize_newlines(source)
     parsed = parsing.parse_template(source)
+    template_check_sizes(parsed, source)
     content_hash = ReportTemplate.hash_source(source)
     existing = ReportTemplate.objects.filter(name=name).first()
     if existing is not None:
@@ -116,6 +168,7 @@ class ImportResult:
     changed: list[int]  # question numbers whose answer got a new version
     problems: tuple[parsing.Problem, ...]
     unplaced: tuple[parsing.Unplaced, ...]
+    unrendered: dict[int, str] = field(default_factory=dict)  # question number -> why its answer is stored as typed
 
 
 @transaction.atomic
@@ -125,6 +178,7 @@ def report_import(*, group: Group, text: str, template: ReportTemplate, label: s
     An answer whose text changed gets a new version (with a revision labelled `label`); web edits stay in history.
     """
     text = parsing.normalize_newlines(text)
+    label = label[: _max_length(Report, "source_label")]  # a long file name; AnswerRevision.source is as long
     parsed_template = template.parsed()
     parsed = parsing.parse_report(text, parsed_template)
     layout = None if parsed.layout == parsed_template.layout else parsing.layout_to_json(parsed.layout)
@@ -142,22 +196,23 @@ def report_import(*, group: Group, text: str, template: ReportTemplate, label: s
     existing = {
         a.question.number: a for a in report.answers.filter(question__template=template).select_related("question")
     }
-    changed, new_answers, updated = [], [], []
+    changed, new_answers, updated, unrendered = [], [], [], {}
     for number, text_ in parsed.answers.items():
         answer = existing.get(number)
+        if answer is not None and answer.text == text_:
+            continue
+        html, problem = stored_answer_html(text_, group.pk, number)
+        if problem:
+            unrendered[number] = problem
         if answer is None:
-            html = answer_html(text_, group.pk)
             new_answers.append(
                 Answer(
                     report=report, question_id=question_ids[number], text=text_, html=html, version=1, updated_by=user
                 )
             )
-        elif answer.text != text_:
-            html = answer_html(text_, group.pk)
+        else:
             answer.text, answer.html, answer.version, answer.updated_by = text_, html, answer.version + 1, user
             updated.append(answer)
-        else:
-            continue
         changed.append(number)
     Answer.objects.bulk_create(new_answers)
     now = timezone.now()
@@ -194,17 +249,50 @@ def report_import(*, group: Group, text: str, template: ReportTemplate, label: s
         ChecklistMark.objects.filter(pk__in=ids).update(
             mark=raw, checked=parsing.is_checked(raw), updated_by=user, updated_at=now
         )
-    return ImportResult(report, changed, parsed.problems, parsed.unplaced)
+    return ImportResult(report, changed, parsed.problems, parsed.unplaced, unrendered)
 
 
 # Scraping group repos. The fetches run in threads (git does the waiting, in subprocesses; Pillow checks figures
 # without holding the GIL) and touch no database; every write happens in the calling thread, one transaction a group.
+# Whatever goes wrong with one group is that group's status; the other groups go on.
+
+logger = logging.getLogger(__name__)
 
 _SCRAPE_STATUS = {
     scraping.RepoRefused: Scrape.Status.REFUSED,
     scraping.RepoUnreachable: Scrape.Status.UNREACHABLE,
     scraping.RepoEmpty: Scrape.Status.EMPTY,
 }
+READ_FAILED = "the repo could not be read: {why}"
+IMPORT_FAILED = "the report could not be imported: {why}"
+READ_TOO_LONG = "reading the repo took longer than {seconds} s (setting JOB_GROUP_SECONDS); it was given up"
+IMPORT_TOO_LONG = (
+    "importing the report took longer than {seconds} s (setting JOB_GROUP_SECONDS); nothing of it was kept"
+)
+SCRAPE_UNRENDERED = "question {number} cannot be rendered ({why}) and is stored as typed"
+
+
+class ImportTooLong(Exception):
+    """A group's import ran past its budget; its transaction is rolled back."""
+
+
+def failure_reason(error: BaseException) -> str:
+    """An exception as one line for people, at most 300 characters.
+
+    >>> failure_reason(RecursionError("maximum recursion depth exceeded")), failure_reason(KeyError(7))
+    ('it is nested too deeply to read', 'KeyError: 7')
+    """
+    if isinstance(error, rendering.RenderError):
+        why = f"it cannot be rendered ({error})"
+    elif isinstance(error, RecursionError):
+        why = "it is nested too deeply to read"
+    elif isinstance(error, MemoryError):
+        why = "it needs more memory than there is"
+    elif isinstance(error, DatabaseError):
+        why = f"the database refused it ({error})"
+    else:
+        why = f"{type(error).__name__}: {error}"
+    return " ".join(why.split())[:300]
 
 
 @dataclass(frozen=True)
@@ -233,15 +321,14 @@ def repo_fetch(*, url: str, before: datetime | None) -> RepoRead | scraping.Repo
                 max_bytes=settings.SCRAPE_MAX_BYTES,
                 max_report_bytes=settings.REPORT_MAX_BYTES,
                 max_figure_bytes=settings.FIGURE_MAX_BYTES,
+                max_figures=settings.SCRAPE_MAX_FIGURES,
             )
     except scraping.RepoError as e:
         return e
     images, skipped = {}, list(fetched.skipped)
     for name, data in sorted(fetched.figures.items()):
         try:
-            info = figures.inspect_image(
-                data, max_bytes=settings.FIGURE_MAX_BYTES, max_pixels=settings.FIGURE_MAX_PIXELS
-            )
+            info = _figure_inspect(data)  # the repo's bytes are kept as they are: the hand-in is the repo's
         except figures.FigureRejected as e:
             skipped.append((f"{scraping.FIGURES}{name}", str(e)))
         else:
@@ -265,27 +352,71 @@ def group_scrape(
     group: Group,
     at_deadline: bool,
     job: Job | None = None,
-    fetched: RepoRead | scraping.RepoError | None = None,
+    fetched: RepoRead | scraping.RepoError | BaseException | None = None,
+    seconds: float | None = None,
 ) -> Scrape:
     """Read the group's repo (or take what `repo_fetch` read already) and import its report and figures.
 
     The Scrape records what came of it and becomes `group.last_scrape`, in the same transaction as the import, so a
     scrape that dies half-way leaves nothing half-imported. Answers that changed get versions labelled
     `repo@<sha>`; web edits stay in history. A commit imported already creates nothing new (`unchanged`).
+
+    Nothing that goes wrong with this group's report raises: an exception (`fetched` may be the one its read raised)
+    becomes the status "cannot import" with the reason, and an import that takes longer than `seconds` (default
+    JOB_GROUP_SECONDS) is rolled back as "took too long". Only ValueError (the scrape cannot be done at all, before
+    anything is read) and a database that fails again while the failure is recorded are raised.
     """
     before = _scrape_before(group, at_deadline)
+    seconds = settings.JOB_GROUP_SECONDS if seconds is None else seconds
     if fetched is None:
-        fetched = repo_fetch(url=group.repo_url, before=before)
+        try:
+            fetched = repo_fetch(url=group.repo_url, before=before)
+        except Exception as error:
+            fetched = error
     scrape = Scrape(group=group, job=job, repo_url=group.repo_url, at_deadline=at_deadline, fetched_at=timezone.now())
-    with transaction.atomic():
-        if isinstance(fetched, scraping.RepoError):
-            scrape.status, scrape.message = _SCRAPE_STATUS[type(fetched)], str(fetched)
-        else:
-            _scrape_import(scrape, fetched)
-        scrape.save()
-        group.last_scrape = scrape
-        group.save(update_fields=["last_scrape"])
+    if isinstance(fetched, BaseException) and not isinstance(fetched, scraping.RepoError):
+        logger.error("group %s: reading its repo failed", group.pk, exc_info=fetched)
+        return _scrape_record(scrape, Scrape.Status.FAILED, READ_FAILED.format(why=failure_reason(fetched)))
+    deadline = time.monotonic() + seconds
+    try:
+        with transaction.atomic():
+            _lock_timeout(seconds)
+            if isinstance(fetched, scraping.RepoError):
+                scrape.status, scrape.message = _SCRAPE_STATUS[type(fetched)], str(fetched)
+            else:
+                _scrape_import(scrape, fetched)
+            if time.monotonic() > deadline:
+                raise ImportTooLong
+            scrape.save()
+            group.last_scrape = scrape
+            group.save(update_fields=["last_scrape"])
+    except Exception as error:
+        failed = Scrape(group=group, job=job, repo_url=group.repo_url, at_deadline=at_deadline)
+        failed.fetched_at, failed.commit_sha, failed.commit_at = scrape.fetched_at, scrape.commit_sha, scrape.commit_at
+        failed.skipped = scrape.skipped
+        if isinstance(error, ImportTooLong) or time.monotonic() > deadline:
+            return _scrape_record(failed, Scrape.Status.TOO_LONG, IMPORT_TOO_LONG.format(seconds=f"{seconds:g}"))
+        logger.error("group %s: importing its report failed", group.pk, exc_info=error)
+        return _scrape_record(failed, Scrape.Status.FAILED, IMPORT_FAILED.format(why=failure_reason(error)))
     return scrape
+
+
+def _scrape_record(scrape: Scrape, status: str, message: str) -> Scrape:
+    """Save a scrape that imported nothing, with its status and why, as the group's last scrape."""
+    scrape.status, scrape.message = status, message
+    with transaction.atomic():
+        scrape.save()
+        scrape.group.last_scrape = scrape
+        scrape.group.save(update_fields=["last_scrape"])
+    return scrape
+
+
+def _lock_timeout(seconds: float) -> None:
+    """On PostgreSQL, a row lock this transaction waits for longer than `seconds` raises (SQLite gives up after its
+    own timeout): a transaction left open by a stuck worker must not hold up every scrape of the group after it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = {max(1, int(seconds * 1000))}")
 
 
 def _scrape_import(scrape: Scrape, read: RepoRead) -> None:
@@ -307,28 +438,51 @@ def _scrape_import(scrape: Scrape, read: RepoRead) -> None:
     # Locked, so that two scrapes of one group (a job run again while its stopped worker comes back) take turns.
     report = Report.objects.select_related("template").select_for_update(of=("self",)).filter(group=scrape.group)
     report = report.first()
+    notes = []
     if report is not None and report.source_label == label:
         scrape.unchanged, problems = True, report.problems  # imported already: nothing new, not even a figure
     else:
         template = report.template if report is not None else scrape.group.course.template
         result = report_import(group=scrape.group, text=text, template=template, label=label)
         scrape.changed, problems = result.changed, [[p.line, p.message] for p in result.problems]
-        _scrape_figures(result.report, read.images)
+        notes = [SCRAPE_UNRENDERED.format(number=n, why=why) for n, why in sorted(result.unrendered.items())]
+        scrape.skipped += [list(s) for s in _scrape_figures(result.report, read.images)]
     scrape.problems = problems
     scrape.status = Scrape.Status.PROBLEMS if problems else Scrape.Status.OK
     if problems:
         places = "1 place" if len(problems) == 1 else f"{len(problems)} places"
-        scrape.message = f"the report deviates from its template in {places}"
+        notes.insert(0, f"the report deviates from its template in {places}")
+    scrape.message = "; ".join(notes)
 
 
-def _scrape_figures(report: Report, images: dict[str, tuple[bytes, figures.ImageInfo]]) -> None:
-    """Store the repo's figures under their names: new ones added, changed ones replaced, others kept as they are."""
+FIGURES_FULL = "the report has {count} figures already, the most a scrape fills it up to (setting SCRAPE_MAX_FIGURES)"
+FIGURE_CASE_CLASH = "the report has a figure {other} already, a name that differs only in upper and lower case"
+
+
+def _scrape_figures(report: Report, images: dict[str, tuple[bytes, figures.ImageInfo]]) -> list[tuple[str, str]]:
+    """Store the repo's figures under their names: new ones added, changed ones replaced, others kept as they are.
+
+    A new figure is left out (and returned with the reason) when the report holds SCRAPE_MAX_FIGURES figures
+    already (figures gone from the repo stay), or one whose name differs from it only in case."""
     stored = {f.name: f for f in report.figures.all()}
+    names = {figures.name_key(name): name for name in stored}
+    skipped = []
     for name, (data, info) in images.items():
-        digest = hashlib.sha256(data).hexdigest()
         figure = stored.get(name)
+        if figure is None:
+            if (other := names.get(figures.name_key(name))) is not None:
+                skipped.append((f"{scraping.FIGURES}{name}", FIGURE_CASE_CLASH.format(other=other)))
+                continue
+            if len(stored) >= settings.SCRAPE_MAX_FIGURES:
+                skipped.append((f"{scraping.FIGURES}{name}", FIGURES_FULL.format(count=len(stored))))
+                continue
+        digest = hashlib.sha256(data).hexdigest()
         if figure is None or figure.sha256 != digest:
-            _figure_store(report=report, name=name, data=data, info=info, digest=digest, user=None, figure=figure)
+            figure = _figure_store(
+                report=report, name=name, data=data, info=info, digest=digest, user=None, figure=figure
+            )
+            stored[name], names[figures.name_key(name)] = figure, name
+    return skipped
 
 
 def course_scrape(
@@ -338,38 +492,82 @@ def course_scrape(
     workers: int,
     job: Job | None = None,
     progress: Callable[[Scrape], None] | None = None,
+    working_on: Callable[[Group], None] | None = None,
+    seconds: float | None = None,
 ) -> list[Scrape]:
     """Scrape every group: `workers` fetches at a time in threads; each group's import, in this thread, as soon as its
-    fetch is done, then `progress(scrape)`. Returns the scrapes in the order of `groups`.
+    fetch is done (`working_on(group)` as it begins), then `progress(scrape)`. Returns the scrapes in group order.
 
+    Each group's read and its import may each take `seconds` (default JOB_GROUP_SECONDS): a read still running then
+    is given up ("took too long"; its thread ends with git's own timeout, unheeded), as is an import (rolled back).
     ValueError, before anything is fetched, when a group cannot be scraped at all (no template, no deadline). At most
     2 x `workers` fetched repos wait in memory for their import.
     """
     groups = list(groups)
-    plans = iter([(group, _scrape_before(group, at_deadline)) for group in groups])
+    seconds = settings.JOB_GROUP_SECONDS if seconds is None else seconds
+    workers = max(1, workers)
+    plans = [(group, _scrape_before(group, at_deadline)) for group in reversed(groups)]
+    finished: queue.Queue[tuple[_Fetch, RepoRead | scraping.RepoError | BaseException]] = queue.Queue()
+    running: dict[int, _Fetch] = {}  # by group pk: reading, not given up
+    fetched: list[tuple[Group, RepoRead | scraping.RepoError | BaseException]] = []  # waiting for their import
     scrapes: dict[int, Scrape] = {}
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="scrape") as pool:
-        running: dict[Future, Group] = {}
 
-        def start(count: int) -> None:
-            for group, before in itertools.islice(plans, count):
-                running[pool.submit(repo_fetch, url=group.repo_url, before=before)] = group
+    def record(scrape: Scrape) -> None:
+        scrapes[scrape.group.pk] = scrape
+        if progress is not None:
+            progress(scrape)
 
-        start(2 * max(1, workers))
-        try:
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    group = running.pop(future)
-                    scrape = group_scrape(group=group, at_deadline=at_deadline, job=job, fetched=future.result())
-                    scrapes[group.pk] = scrape
-                    if progress is not None:
-                        progress(scrape)
-                    start(1)
-        finally:
-            for future in running:
-                future.cancel()  # on an error: the fetches not started yet are dropped
+    while plans or running or fetched:
+        while plans and len(running) < workers and len(running) + len(fetched) < 2 * workers:
+            read = _Fetch(*plans.pop(), finished)
+            running[read.group.pk] = read
+        while True:  # take every read that is done
+            try:
+                read, result = finished.get_nowait()
+            except queue.Empty:
+                break
+            if running.pop(read.group.pk, None) is read:
+                fetched.append((read.group, result))
+        for read in [read for read in running.values() if read.started + seconds < time.monotonic()]:
+            del running[read.group.pk]
+            scrape = Scrape(group=read.group, job=job, repo_url=read.group.repo_url, at_deadline=at_deadline)
+            scrape.fetched_at = timezone.now()
+            record(_scrape_record(scrape, Scrape.Status.TOO_LONG, READ_TOO_LONG.format(seconds=f"{seconds:g}")))
+        if fetched:
+            group, result = fetched.pop(0)
+            if working_on is not None:
+                working_on(group)
+            record(group_scrape(group=group, at_deadline=at_deadline, job=job, fetched=result, seconds=seconds))
+        elif running:  # nothing to import: wait for a read to end, or for the first one to run out of time
+            first = min(read.started for read in running.values())
+            try:
+                read, result = finished.get(timeout=max(0.0, first + seconds - time.monotonic()) + 0.01)
+            except queue.Empty:
+                continue
+            if running.pop(read.group.pk, None) is read:
+                fetched.append((read.group, result))
     return [scrapes[group.pk] for group in groups]
+
+
+class _Fetch:
+    """`repo_fetch` of one group in a daemon thread of its own, which puts (itself, what it read) on `finished`.
+
+    A thread of its own, not a pool's: one given up may go on (until git's timeout), and must not hold up the rest.
+    What it raised is what it read, so that it becomes the group's status.
+    """
+
+    def __init__(self, group: Group, before: datetime | None, finished: queue.Queue) -> None:
+        self.group, self.started = group, time.monotonic()
+        threading.Thread(
+            target=self._run, args=(group.repo_url, before, finished), name=f"scrape-{group.number}", daemon=True
+        ).start()
+
+    def _run(self, url: str, before: datetime | None, finished: queue.Queue) -> None:
+        try:
+            result: RepoRead | scraping.RepoError | BaseException = repo_fetch(url=url, before=before)
+        except Exception as error:
+            result = error
+        finished.put((self, result))
 
 
 def report_markdown(report: Report) -> str:
@@ -428,6 +626,7 @@ def grading_title(group: Group) -> str:
 
 
 def report_grading_html(report: Report, figures: dict[str, bytes] | None = None) -> str:
+    """The grading page of the report's hand-in HTML; rendering.RenderError when that cannot be made (no substitute)."""
     figures = report_figures(report) if figures is None else figures
     return rendering.grading_html(report_markdown(report), title=grading_title(report.group), figures=figures)
 
@@ -442,8 +641,9 @@ def report_zip(report: Report) -> bytes:
     return buffer.getvalue()
 
 
-# The roster: groups and members from a CSV file (roster.py reads it) or from a group signing itself up. Accounts
-# made here have no usable password: their owners choose one with the password-reset link (forms.PasswordSetupForm).
+# The roster: groups and members from a CSV file (roster.py reads it), or a group signing itself up and inviting its
+# members. Accounts a roster makes have no usable password: their owners choose one with the password-reset link
+# (forms.PasswordSetupForm); an invited person without an account chooses one when accepting.
 
 
 def roster_read(*, course: Course, data: bytes) -> Roster:
@@ -586,6 +786,29 @@ class SignupRefused(ValueError):
         super().__init__(" ".join(message for _, message in problems))
 
 
+class InvitationRefused(ValueError):
+    """Why an invitation can't be accepted; said only to the person who has its link. Nothing was changed."""
+
+
+SIGNUP_CLOSED = "The hand-in closed on {when}; ask the course staff to add your group."
+SIGNUP_SIZE = "A group has {low} to {high} members; you entered {count}."
+SIGNUP_REPO_TAKEN = "This repo is the repo of group {number} already."
+SIGNUP_YOU_TAKEN = "You are already in group {number} of this course."
+INVITATION_GONE = (
+    "This invitation is not valid: it was accepted already, it expired, or the link is incomplete. "
+    "Ask your course's teachers to add you to the group."
+)
+INVITATION_TAKEN = (
+    "You are already in group {number} of {course}, so you were not added to group {invited}. "
+    "If that is wrong, ask your course's teachers."
+)
+INVITATION_FULL = "Group {number} has {size} members already, the most a group of {course} may have."
+INVITATION_SEVERAL = (
+    "Several accounts have the e-mail {email}; ask your course's teachers to merge them, then open this link again."
+)
+INVITATION_LOG_IN = "This invitation is for {email}: log in with that account to accept it."
+
+
 def course_for_join_code(code: str) -> Course | None:
     """The course whose join code this is, or None. Codes are compared in constant time; an empty one never matches."""
     code = code.strip()
@@ -611,47 +834,155 @@ def _repo_key(url: str) -> str:
     return url.strip().rstrip("/").removesuffix(".git").lower()
 
 
-def group_signup(*, course: Course, name: str, repo_url: str, members: list[Member]) -> Group:
-    """A group signs itself up: the group (next free number), accounts for new e-mails, memberships; one transaction.
+@dataclass(frozen=True)
+class Signup:
+    group: Group
+    joined: bool  # the logged-in submitter is a member already
+    invited: list[tuple[Invitation, str]]  # each invitation with its link's token (only the token's hash is stored)
 
-    Refused (SignupRefused, nothing written) when the size is outside the course's range, a member is in a group of
-    the course already, or another group of the course has the repo. `repo_url` was checked by scraping.check_url.
+
+def _submitter_row(submitter: AbstractBaseUser | None, members: list[Member]) -> Member | None:
+    """The row of `members` that names the logged-in submitter (by e-mail, or a user name that is one), if any."""
+    if submitter is None:
+        return None
+    names = {value.lower() for value in (getattr(submitter, "email", ""), submitter.get_username()) if value}
+    return next((member for member in members if member.email in names), None)
+
+
+def _invitation_create(group: Group, member: Member, invited_by: AbstractBaseUser | None) -> tuple[Invitation, str]:
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        group=group,
+        email=member.email,
+        name=member.name,
+        token_hash=Invitation.hash_token(token),
+        invited_by=invited_by,
+    )
+    return invitation, token
+
+
+def group_signup(
+    *, course: Course, name: str, repo_url: str, members: list[Member], submitter: AbstractBaseUser | None = None
+) -> Signup:
+    """A group signs itself up: the group (next free number) and an invitation per member named; one transaction.
+
+    Only the logged-in `submitter`, when a row names them, becomes a member at once. Everyone else is invited and
+    joins by accepting (invitation_accept): a sign-up never makes anyone else a member, and nothing here depends on
+    whether an address has an account or a group. Refused (SignupRefused, nothing written) when the hand-in is closed,
+    the rows are outside the course's group sizes, the submitter is in a group of the course already, or another
+    group of the course has the repo. `repo_url` was checked by scraping.check_url.
     """
     with transaction.atomic():
         course = Course.objects.select_for_update().get(pk=course.pk)  # numbers are handed out one at a time
         problems: list[tuple[str | None, str]] = []
         if course.deadline and timezone.now() >= course.deadline:
             when = formats.date_format(timezone.localtime(course.deadline), "DATETIME_FORMAT")
-            raise SignupRefused([(None, f"The hand-in closed on {when}; ask the course staff to add your group.")])
+            raise SignupRefused([(None, SIGNUP_CLOSED.format(when=when))])
         low, high = course.min_group_size, course.max_group_size
         if not low <= len(members) <= high:
-            problems.append((None, f"A group has {low} to {high} members; you entered {len(members)}."))
-        users, ambiguous = _users_by_email({member.email for member in members})
-        taken = dict(
-            Membership.objects.filter(group__course=course, user__in=list(users.values())).values_list(
-                "user_id", "group__number"
-            )
-        )
-        for member in members:
-            user = users.get(member.email)
-            if member.email in ambiguous:
-                problems.append(
-                    (member.email, f"{member.email} has several accounts; ask your teachers to merge them.")
-                )
-            elif user is not None and user.pk in taken:
-                problems.append((member.email, f"{member.email} is already in group {taken[user.pk]}."))
+            problems.append((None, SIGNUP_SIZE.format(low=low, high=high, count=len(members))))
+        me = _submitter_row(submitter, members)
+        if me is not None:
+            mine = Membership.objects.filter(group__course=course, user=submitter).values_list("group__number")
+            if taken := mine.first():
+                problems.append((me.email, SIGNUP_YOU_TAKEN.format(number=taken[0])))
         repos = list(course.groups.values_list("number", "repo_url"))
         other = next((n for n, url in repos if url and _repo_key(url) == _repo_key(repo_url)), None)
         if other is not None:
-            problems.append(("repo_url", f"This repo is the repo of group {other} already."))
+            problems.append(("repo_url", SIGNUP_REPO_TAKEN.format(number=other)))
         if problems:
             raise SignupRefused(problems)
         number = max((n for n, _ in repos), default=0) + 1
         group = Group.objects.create(course=course, number=number, name=name, repo_url=repo_url)
-        for member in members:
-            user = users.get(member.email) or _user_create(member)
-            Membership.objects.create(user=user, group=group)
-    return group
+        if me is not None:
+            Membership.objects.create(user=submitter, group=group)
+        invited = [_invitation_create(group, member, submitter) for member in members if member is not me]
+    return Signup(group, me is not None, invited)
+
+
+def invitation_find(token: str) -> Invitation | None:
+    """The pending invitation of a link's token, or None (unknown, accepted already or expired)."""
+    if not 20 <= len(token) <= 100:
+        return None
+    pending = Invitation.objects.pending().select_related("group__course")
+    return pending.filter(token_hash=Invitation.hash_token(token)).first()
+
+
+def invitation_account(invitation: Invitation) -> AbstractBaseUser | None:
+    """The account of the invited address (named by it, else the one account with it as e-mail), or None.
+    InvitationRefused when several accounts have it."""
+    found, ambiguous = _users_by_email({invitation.email})
+    if ambiguous:
+        raise InvitationRefused(INVITATION_SEVERAL.format(email=invitation.email))
+    return found.get(invitation.email)
+
+
+def invitation_new_account(invitation: Invitation) -> AbstractBaseUser:
+    """The account accepting would make for an address without one (unsaved: for checking a password against it)."""
+    first, last = split_name(invitation.name)
+    return get_user_model()(username=invitation.email, email=invitation.email, first_name=first, last_name=last)
+
+
+def invitation_accept(
+    *, invitation: Invitation, user: AbstractBaseUser | None = None, password: str | None = None
+) -> AbstractBaseUser:
+    """The invited person joins the group; their account. One transaction: refused (InvitationRefused), nothing
+    changes. Either `user` is logged in as the invited address's account, or `password` is chosen through the link
+    for an address whose account has no password yet, or none (then the account is made, named by the address).
+
+    Refused when the invitation is no longer pending, the person is in another group of the course by now (said to
+    them only), or the group is full (members of the course's largest size already).
+    """
+    with transaction.atomic():
+        # One sign-up or acceptance at a time per course, so that nobody ends up in two of its groups.
+        course = Course.objects.select_for_update().get(pk=invitation.group.course_id)
+        invitation = Invitation.objects.pending().select_for_update().filter(pk=invitation.pk).first()
+        if invitation is None:
+            raise InvitationRefused(INVITATION_GONE)
+        account = invitation_account(invitation)
+        if password is None:
+            if user is None or account is None or account.pk != user.pk:
+                raise InvitationRefused(INVITATION_LOG_IN.format(email=invitation.email))
+        else:
+            if account is not None and account.has_usable_password():
+                raise InvitationRefused(INVITATION_LOG_IN.format(email=invitation.email))
+            account = account or invitation_new_account(invitation)
+            account.set_password(password)
+            account.save()
+        group = Group.objects.get(pk=invitation.group_id)
+        taken = Membership.objects.filter(group__course=course, user=account).select_related("group").first()
+        if taken is not None and taken.group_id != group.pk:
+            raise InvitationRefused(
+                INVITATION_TAKEN.format(number=taken.group.number, course=course.code, invited=group.number)
+            )
+        if taken is None:
+            size = group.memberships.count()
+            if size >= course.max_group_size:
+                raise InvitationRefused(INVITATION_FULL.format(number=group.number, size=size, course=course.code))
+            Membership.objects.create(user=account, group=group)
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+    return account
+
+
+def invitations_for(*, email: str) -> list[Invitation]:
+    """The pending invitations of an address, e.g. to mail them again to someone who lost them."""
+    pending = Invitation.objects.pending().select_related("group__course")
+    return list(pending.filter(email=email.strip().lower()).order_by("pk"))
+
+
+def invitation_renew(*, invitation: Invitation) -> str:
+    """A new token for the invitation's link, to mail it again; the old link stops working."""
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = Invitation.hash_token(token)
+    invitation.save(update_fields=["token_hash"])
+    return token
+
+
+def group_people(group: Group) -> tuple[list[AbstractBaseUser], list[Invitation]]:
+    """A group's members (in the order they joined) and the people invited who have not accepted yet; two queries."""
+    members = [m.user for m in group.memberships.select_related("user").order_by("pk")]
+    return members, list(group.invitations.pending().order_by("email"))
 
 
 # The student pages: every write below refuses a closed hand-in, and none of them can overwrite newer work.
@@ -681,8 +1012,23 @@ def _ensure_open(group: Group) -> None:
 
 
 def answer_html(text: str, group_id: int) -> str:
-    """How our pages show an answer: sanitized, its figures served by the figure view of its group."""
+    """How our pages show an answer: sanitized, its figures served by the figure view of its group.
+
+    Raises rendering.RenderError; `stored_answer_html` falls back instead.
+    """
     return rendering.answer_html(text, figure_url=lambda name: reverse("figure", args=[group_id, name]))
+
+
+UNRENDERED = "Question {number} cannot be rendered: {why}"
+
+
+def stored_answer_html(text: str, group_id: int, number: int) -> tuple[str, str | None]:
+    """The html stored for an answer and None; or, for text that cannot be rendered, the text escaped under a note
+    that says why, and why ("nested 500 levels deep"). Either way the text itself is saved: no word is lost."""
+    try:
+        return answer_html(text, group_id), None
+    except rendering.RenderError as error:
+        return rendering.unrendered_html(text, str(error), what=f"Question {number}"), str(error)
 
 
 def report_for_group(group: Group) -> Report | None:
@@ -703,12 +1049,15 @@ def answer_save(
 
     When a teammate saved a newer version since, nothing is overwritten: the text is kept as a conflict revision and
     AnswerConflict carries the current answer, so that the student can merge. Saving the text already there is a no-op.
+    The answer returned has `render_problem`: why its text could not be rendered (its html then shows it as typed),
+    or None.
     """
     _ensure_open(report.group)
-    html = answer_html(text, report.group_id)
+    html, problem = stored_answer_html(text, report.group_id, question.number)
     with transaction.atomic():
         answer, _ = Answer.objects.get_or_create(report=report, question=question)
         if answer.version == base_version and answer.text == text:
+            answer.render_problem = problem
             return answer
         saved = Answer.objects.filter(pk=answer.pk, version=base_version).update(
             text=text, html=html, version=base_version + 1, updated_by=user, updated_at=timezone.now()
@@ -719,6 +1068,7 @@ def answer_save(
             )
     current = Answer.objects.select_related("question", "updated_by").get(pk=answer.pk)
     if saved or current.text == text:
+        current.render_problem = problem
         return current
     attempt = AnswerRevision.objects.create(
         answer=current, version=base_version, kind=AnswerRevision.Kind.CONFLICT, text=text, author=user, source=source
@@ -763,11 +1113,13 @@ def checklist_set(*, report: Report, changes: dict[int, bool], user) -> list[Che
 def figure_add(*, report: Report, data: bytes, wanted_name: str, user) -> tuple[Figure, bool]:
     """Store an uploaded image as `reports/figures/<safe name>`: (figure, created).
 
-    The bytes must be a PNG or JPEG that decodes whole (figures.FigureRejected otherwise). The same bytes uploaded
-    again give back the figure already there.
+    The bytes must be a PNG or JPEG that decodes whole (figures.FigureRejected otherwise). What is stored is the
+    image without its location and camera data (figures.without_metadata: the same pixels). The same image uploaded
+    again gives back the figure already there.
     """
     _ensure_open(report.group)
-    info = figures.inspect_image(data, max_bytes=settings.FIGURE_MAX_BYTES, max_pixels=settings.FIGURE_MAX_PIXELS)
+    info = _figure_inspect(data)
+    data = figures.without_metadata(data, info)
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         Report.objects.select_for_update().filter(pk=report.pk).first()  # one upload at a time picks a name
@@ -778,6 +1130,16 @@ def figure_add(*, report: Report, data: bytes, wanted_name: str, user) -> tuple[
         name = figures.safe_name(wanted_name, info.extension, set(existing))
         figure = _figure_store(report=report, name=name, data=data, info=info, digest=digest, user=user)
     return figure, True
+
+
+def _figure_inspect(data: bytes) -> figures.ImageInfo:
+    """What figure bytes are, under the limits of the settings; figures.FigureRejected, saying why, otherwise."""
+    return figures.inspect_image(
+        data,
+        max_bytes=settings.FIGURE_MAX_BYTES,
+        max_pixels=settings.FIGURE_MAX_PIXELS,
+        max_scans=settings.FIGURE_MAX_SCANS,
+    )
 
 
 def _figure_store(

@@ -42,21 +42,38 @@ class JobBusy(Exception):
     """The job is queued or running still: starting it again would run it twice."""
 
 
+class JobAbandoned(Exception):
+    """The job is no longer running (it was declared stopped or stuck, and perhaps run again): its worker stops."""
+
+
 STOPPED_MESSAGE = (
     "Stopped: its worker gave no sign of life after {when} (it was killed, or lost the database). "
+    "Groups finished before that are complete; run it again to do the rest."
+)
+STUCK_MESSAGE = (
+    "Stuck: no progress {current} since {when}, though its worker was alive. "
     "Groups finished before that are complete; run it again to do the rest."
 )
 
 
 def job_rerun(job: Job, *, user) -> Job:
-    """Start `job` anew, once it has failed or stopped; a stopped one is marked failed first, so it shows as such.
-    Groups a scrape imported already come out unchanged the second time."""
-    if job.status == Job.Status.QUEUED or (job.status == Job.Status.RUNNING and not job.stalled()):
-        raise JobBusy(f"This job is {job.status} still; it can be run again once it has failed or stopped.")
+    """Start `job` anew, once it has failed, stopped or got stuck; a stopped or stuck one is marked failed first, so it
+    shows as such (and its worker, if alive, stops at its next step). Groups a scrape imported already come out
+    unchanged the second time."""
+    state = job.state
+    if state in (Job.Status.QUEUED, Job.Status.RUNNING):
+        raise JobBusy(f"This job is {state} still; it can be run again once it has failed or stopped.")
     if job.status == Job.Status.RUNNING:
-        when = timezone.localtime(job.heartbeat_at or job.started_at).strftime("%H:%M:%S")
-        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, heartbeat_at=job.heartbeat_at).update(
-            status=Job.Status.FAILED, message=STOPPED_MESSAGE.format(when=when), finished_at=timezone.now()
+        # written only if it has not moved since it was judged (a stuck job's heartbeat goes on: not that)
+        if state == "stuck":
+            when = timezone.localtime(job.progress_at or job.started_at).strftime("%H:%M:%S")
+            message = STUCK_MESSAGE.format(current=job.current or "at all", when=when)
+            unmoved = {"progress_at": job.progress_at}
+        else:
+            when = timezone.localtime(job.heartbeat_at or job.started_at).strftime("%H:%M:%S")
+            message, unmoved = STOPPED_MESSAGE.format(when=when), {"heartbeat_at": job.heartbeat_at}
+        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, **unmoved).update(
+            status=Job.Status.FAILED, message=message, finished_at=timezone.now()
         )
     return job_start(kind=job.kind, course=job.course, user=user, options=job.options)
 
@@ -69,11 +86,12 @@ def run_job(job_id: int) -> None:
 def job_run(job_id: int) -> None:
     """Run a queued job to its end, storing progress as it goes; a job already taken by a worker is left alone.
 
-    While it runs, a heartbeat marks it alive; the final status is written only over 'running', so a job that was
-    declared stopped (and perhaps run again) meanwhile keeps that verdict."""
+    While it runs, a heartbeat marks it alive and every step records its progress (`progress_at`, `current`); the
+    final status is written only over 'running', so a job that was declared stopped or stuck (and perhaps run again)
+    meanwhile keeps that verdict, and its worker stops at its next step."""
     now = timezone.now()
     claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-        status=Job.Status.RUNNING, started_at=now, heartbeat_at=now
+        status=Job.Status.RUNNING, started_at=now, heartbeat_at=now, progress_at=now
     )
     if not claimed:
         logger.warning("job %s is not queued any more; not running it twice", job_id)
@@ -82,12 +100,16 @@ def job_run(job_id: int) -> None:
     running = Job.objects.filter(pk=job_id, status=Job.Status.RUNNING)
     try:
         with _heartbeat(job_id):
-            message, file_name = (_scrape if job.kind == Job.Kind.SCRAPE else _export)(job)
+            message, file_name, problems = (_scrape if job.kind == Job.Kind.SCRAPE else _export)(job)
+    except JobAbandoned:
+        logger.warning("job %s was declared stopped or stuck meanwhile; its worker stops here", job_id)
+        return
     except Exception as error:
         logger.exception("job %s failed", job_id)
         running.update(status=Job.Status.FAILED, message=f"{type(error).__name__}: {error}", finished_at=timezone.now())
         raise
-    running.update(status=Job.Status.DONE, message=message, file=file_name, finished_at=timezone.now())
+    status = Job.Status.PROBLEMS if problems else Job.Status.DONE
+    running.update(status=status, message=message, file=file_name, current="", finished_at=timezone.now())
 
 
 @contextmanager
@@ -114,8 +136,11 @@ def _heartbeat(job_id: int) -> Iterator[None]:
         thread.join()
 
 
-def _step(job: Job) -> None:
-    Job.objects.filter(pk=job.pk).update(done=F("done") + 1, heartbeat_at=timezone.now())
+def _progress(job: Job, **fields) -> None:
+    """Record a step of `job` (its worker is alive, and it moved on); JobAbandoned when it is not running any more."""
+    now = timezone.now()
+    if not Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(heartbeat_at=now, progress_at=now, **fields):
+        raise JobAbandoned(job.pk)
 
 
 def job_groups(job: Job) -> list[Group]:
@@ -125,7 +150,11 @@ def job_groups(job: Job) -> list[Group]:
     return list(groups.filter(pk__in=chosen) if chosen else groups.exclude(repo_url=""))
 
 
-def _scrape(job: Job) -> tuple[str, str]:
+SCRAPE_PROBLEMS = (Scrape.Status.FAILED, Scrape.Status.TOO_LONG)  # what we could not do, not what a repo holds
+
+
+def _scrape(job: Job) -> tuple[str, str, bool]:
+    """The scrape job: its summary, no file, and whether some group could not be done."""
     groups = job_groups(job)
     Job.objects.filter(pk=job.pk).update(total=len(groups))
     scrapes = services.course_scrape(
@@ -133,9 +162,10 @@ def _scrape(job: Job) -> tuple[str, str]:
         at_deadline=bool(job.options.get("at_deadline")),
         workers=settings.SCRAPE_WORKERS,
         job=job,
-        progress=lambda scrape: _step(job),
+        progress=lambda scrape: _progress(job, done=F("done") + 1),
+        working_on=lambda group: _progress(job, current=f"on group {group.number}"),
     )
-    return scrape_summary(scrapes), ""
+    return scrape_summary(scrapes), "", any(scrape.status in SCRAPE_PROBLEMS for scrape in scrapes)
 
 
 def scrape_summary(scrapes: list[Scrape]) -> str:
@@ -148,20 +178,19 @@ def scrape_summary(scrapes: list[Scrape]) -> str:
     return f"{len(scrapes)} group{'' if len(scrapes) == 1 else 's'}" + (f": {parts}" if parts else "")
 
 
-def _export(job: Job) -> tuple[str, str]:
+def _export(job: Job) -> tuple[str, str, bool]:
+    """The export job: its summary, the zip's name in MEDIA_ROOT, and whether some group or file is not whole."""
     folder = Path(settings.MEDIA_ROOT) / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     _remove_dead_partials(folder)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    name = f"exports/{job.course.code}-{stamp}-{uuid.uuid4().hex[:8]}.zip"
+    name = f"exports/{exporting.safe_name(job.course.code)}-{stamp}-{uuid.uuid4().hex[:8]}.zip"
     summary = exporting.export_to_path(
         course=job.course,
         target=Path(settings.MEDIA_ROOT) / name,
-        progress=lambda done, total: Job.objects.filter(pk=job.pk).update(
-            done=done, total=total, heartbeat_at=timezone.now()
-        ),
+        progress=lambda done, total: _progress(job, done=done, total=total, current=f"after {done} of {total} groups"),
     )
-    return str(summary), name
+    return str(summary), name, bool(summary.unrendered or summary.problems)
 
 
 def _remove_dead_partials(folder: Path) -> None:

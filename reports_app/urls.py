@@ -28,4 +28,5 @@ urlpatterns = [
     path("jobs/<int:job_id>/rerun/", views.rerun_job, name="rerun-job"),
     path("jobs/<int:job_id>/download/", views.download_job, name="download-job"),
     path("join/", views.join, name="join"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
 ]

@@ -10,9 +10,14 @@ import functools
 import sys
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.sites.shortcuts import get_current_site
+from django.core.mail import send_mail
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
@@ -20,21 +25,28 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.views.decorators.http import require_POST
 
 from . import checks, exporting, login_rate_limit, rendering, services, tasks
+from .csvfiles import write_csv
 from .figures import FigureRejected
 from .forms import (
     MAX_ANSWER_CHARS,
+    VERSION_REFUSED_RESTORE,
     AnswerForm,
     DashboardForm,
     FigureForm,
     JoinForm,
     LoginForm,
     PasswordSetupForm,
+    RestoreForm,
     clean_answer_text,
 )
-from .models import Answer, AnswerRevision, Course, Figure, Group, Job, Membership, Question, Report
+from .models import Answer, AnswerRevision, Course, Figure, Group, Invitation, Job, Membership, Question, Report
+
+UNRENDERED_SAVED = "Your text is saved as typed; the report shows it unformatted until it can be rendered."
+HAND_IN_UNRENDERABLE = "The hand-in HTML of group {number} cannot be made: {why}. The README itself downloads as usual."
 
 
 @dataclass(frozen=True)
@@ -135,7 +147,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def report(request: HttpRequest, group_id: int) -> HttpResponse:
     access = _get_access(request, group_id)
     page = services.report_page(access.report)
-    return render(request, "reports_app/report.html", {"access": access, "page": page, "group": access.group})
+    members, invited = services.group_people(access.group)
+    context = {"access": access, "page": page, "group": access.group, "members": members, "invited": invited}
+    return render(request, "reports_app/report.html", context)
 
 
 def _question(access: Access, number: int) -> Question:
@@ -163,7 +177,7 @@ def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpRespons
         elif form.is_valid():
             text = form.cleaned_data["text"]
             if "preview" in request.POST:
-                preview = services.answer_html(text, access.group.pk)
+                preview, _ = services.stored_answer_html(text, access.group.pk, number)
             else:
                 try:
                     saved = services.answer_save(
@@ -178,6 +192,7 @@ def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpRespons
                     form = AnswerForm(initial={"text": text, "version": answer.version})
                 else:
                     messages.success(request, f"Question {number} saved (version {saved.version}).")
+                    _warn_if_unrendered(request, saved, number)
                     return redirect(reverse("report", args=[group_id]) + f"#question-{number}")
     is_last = not Question.objects.filter(template_id=question.template_id, number__gt=number).exists()
     result = checks.check_alone(form["text"].value() or "", question.rule(), is_last=is_last)
@@ -197,14 +212,26 @@ def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpRespons
     return render(request, "reports_app/edit_answer.html", context, status=403 if refused else 200)
 
 
+def _warn_if_unrendered(request: HttpRequest, saved: Answer, number: int) -> None:
+    """Say so when the text just saved could not be rendered (services.answer_save sets `render_problem`)."""
+    if saved.render_problem:
+        why = services.UNRENDERED.format(number=number, why=saved.render_problem)
+        messages.warning(request, f"{why}. {UNRENDERED_SAVED}")
+
+
 @login_required
 @require_POST
 def preview_answer(request: HttpRequest, group_id: int, number: int) -> HttpResponse:
-    """The sanitized HTML of unsaved text, for the editor's preview pane."""
+    """The sanitized HTML of unsaved text, for the editor's preview pane: within the render budget, text that cannot
+    be rendered comes back as typed with why. Refused (403, with the reason) to anyone who may not write now."""
     access = _get_access(request, group_id)
     _question(access, number)
+    if reason := _why_not_writable(access):
+        page = f'<div class="alert alert-warning mb-0" role="alert">{escape(reason)}</div>'
+        return HttpResponse(page, status=403, content_type="text/html; charset=utf-8")
     text = clean_answer_text(request.POST.get("text", ""))[:MAX_ANSWER_CHARS]
-    return HttpResponse(services.answer_html(text, access.group.pk), content_type="text/html; charset=utf-8")
+    html, _ = services.stored_answer_html(text, access.group.pk, number)
+    return HttpResponse(html, content_type="text/html; charset=utf-8")
 
 
 @login_required
@@ -217,7 +244,7 @@ def answer_history(request: HttpRequest, group_id: int, number: int) -> HttpResp
     saved = [r for r in revisions if r.kind == AnswerRevision.Kind.SAVED]
     new = by_id.get(_int(request.GET.get("new"))) or (saved[0] if saved else None)
     old = by_id.get(_int(request.GET.get("old"))) or next((r for r in saved if new and r.version < new.version), None)
-    diff = rendering.word_diff(old.text if old else "", new.text) if new else []
+    diff = rendering.word_diff(old.text if old else "", new.text) if new else rendering.WordDiff([])
     context = {
         "access": access,
         "group": access.group,
@@ -226,13 +253,15 @@ def answer_history(request: HttpRequest, group_id: int, number: int) -> HttpResp
         "revisions": revisions,
         "old": old,
         "new": new,
-        "diff": diff,
+        "diff": diff.runs,
+        "diff_note": rendering.WORD_DIFF_SIMPLIFIED if diff.simplified else "",
     }
     return render(request, "reports_app/answer_history.html", context)
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    # ASCII digits only ("²".isdigit() is true, int() refuses it) and few enough for int() to take them at once
+    return int(value) if value and len(value) <= 18 and value.isascii() and value.isdigit() else None
 
 
 @login_required
@@ -249,11 +278,15 @@ def restore_answer(request: HttpRequest, group_id: int, number: int, revision_id
         answer__question__number=number,
     )
     history = reverse("answer-history", args=[group_id, number])
+    form = RestoreForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, VERSION_REFUSED_RESTORE)
+        return redirect(history)
     try:
         saved = services.answer_restore(
             report=access.report,
             revision=revision,
-            base_version=_int(request.POST.get("version")) or 0,
+            base_version=form.cleaned_data["version"],
             user=request.user,
         )
     except services.AnswerConflict as error:
@@ -264,7 +297,19 @@ def restore_answer(request: HttpRequest, group_id: int, number: int, revision_id
         )
         return redirect(history)
     messages.success(request, f"Restored as version {saved.version}.")
+    _warn_if_unrendered(request, saved, number)
     return redirect(history)
+
+
+def _positions(values: list[str]) -> set[int]:
+    """Checklist positions as a form sends them; ValueError, as for an unknown item, for a value that is none."""
+    positions = set()
+    for value in values:
+        position = _int(value)
+        if position is None or position > services.MAX_POSITION:
+            raise ValueError(f"no checklist item at position {value[:40]}")
+        positions.add(position)
+    return positions
 
 
 @login_required
@@ -276,11 +321,10 @@ def tick_checklist(request: HttpRequest, group_id: int) -> HttpResponse:
     access = _get_access(request, group_id)
     if refused := _refuse_write(request, access):
         return refused
-    now = {p for p in map(_int, request.POST.getlist("item")) if p is not None}
-    was = {p for p in map(_int, request.POST.getlist("was")) if p is not None}
-    changes = {p: True for p in now - was} | {p: False for p in was - now}
     checklist = reverse("report", args=[group_id]) + "#checklist"
     try:
+        now, was = _positions(request.POST.getlist("item")), _positions(request.POST.getlist("was"))
+        changes = {p: True for p in now - was} | {p: False for p in was - now}
         services.checklist_set(report=access.report, changes=changes, user=request.user)
     except ValueError as error:
         if _wants_json(request):
@@ -341,7 +385,6 @@ def figure(request: HttpRequest, group_id: int, name: str) -> FileResponse:
     response = FileResponse(found.file.open("rb"), content_type=found.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'"
-    response["Cache-Control"] = "private, max-age=3600"
     return response
 
 
@@ -370,7 +413,7 @@ def _attachment(content: bytes | str, filename: str, content_type: str) -> HttpR
 
 
 def _download_name(group: Group, suffix: str) -> str:
-    return f"{group.course.code}-group-{group.number}-{suffix}"
+    return f"{exporting.safe_name(group.course.code)}-group-{group.number}-{suffix}"
 
 
 @login_required
@@ -381,11 +424,24 @@ def download_zip(request: HttpRequest, group_id: int) -> HttpResponse:
     )
 
 
+def _cannot_make(request: HttpRequest, access: Access, error: rendering.RenderError) -> HttpResponse:
+    """Instead of a hand-in HTML that cannot be made: a page that says why (never a substitute file)."""
+    context = {
+        "access": access,
+        "group": access.group,
+        "message": HAND_IN_UNRENDERABLE.format(number=access.group.number, why=error),
+    }
+    return render(request, "reports_app/download_error.html", context, status=422)
+
+
 @login_required
 def download_html(request: HttpRequest, group_id: int) -> HttpResponse:
     """The hand-in exactly as the course renders it; raw student HTML included, so never shown as one of our pages."""
     access = _get_access(request, group_id)
-    html = rendering.standard_html(services.report_markdown(access.report))
+    try:
+        html = rendering.standard_html(services.report_markdown(access.report))
+    except rendering.RenderError as error:
+        return _cannot_make(request, access, error)
     response = _attachment(html, _download_name(access.group, "report.html"), "text/html; charset=utf-8")
     response["Content-Security-Policy"] = "sandbox"
     return response
@@ -394,7 +450,10 @@ def download_html(request: HttpRequest, group_id: int) -> HttpResponse:
 @login_required
 def download_grading(request: HttpRequest, group_id: int) -> HttpResponse:
     access = _get_access(request, group_id)
-    html = services.report_grading_html(access.report)
+    try:
+        html = services.report_grading_html(access.report)
+    except rendering.RenderError as error:
+        return _cannot_make(request, access, error)
     response = _attachment(html, _download_name(access.group, "grading.html"), "text/html; charset=utf-8")
     response["Content-Security-Policy"] = rendering.GRADING_CSP
     return response
@@ -414,8 +473,7 @@ def _get_job(request: HttpRequest, job_id: int) -> Job:
 def job(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _get_job(request, job_id)
     if _wants_json(request):
-        label = "stopped" if job.state == "stopped" else job.get_status_display()
-        return JsonResponse({"status": job.state, "label": label, "done": job.done, "total": job.total})
+        return JsonResponse({"status": job.state, "label": job.state_label(), "done": job.done, "total": job.total})
     scrapes = job.scrapes.select_related("group").order_by("group__number") if job.kind == Job.Kind.SCRAPE else []
     return render(request, "reports_app/job.html", {"job": job, "scrapes": scrapes})
 
@@ -450,22 +508,25 @@ def rerun_job(request: HttpRequest, job_id: int) -> HttpResponse:
 @login_required
 def download_job(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _get_job(request, job_id)
-    if job.status != Job.Status.DONE or not job.file:
+    if job.status not in (Job.Status.DONE, Job.Status.PROBLEMS) or not job.file:
         raise Http404("This job has no file")
     if not job.file.storage.exists(job.file.name):  # exports are not kept in backups: a restored site lacks them
         raise Http404("The export's file is gone; run the export again")
-    name = f"{job.course.code}-reports-{job.finished_at:%Y%m%d-%H%M}.zip"
+    name = f"{exporting.safe_name(job.course.code)}-reports-{job.finished_at:%Y%m%d-%H%M}.zip"
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name, content_type="application/zip")
 
 
-# Self sign-up: a group that has its course's join code signs itself up; new members get a link to choose a password.
+# Self sign-up: a group that has its course's join code signs itself up; everyone it names is invited by mail, and
+# joins by accepting (`invitation`). No answer says whether an address has an account or which group anyone is in.
 
 JOIN_CODE_WRONG = "This join code is not valid. Check it with your course's teachers."
+INVITATION_ACCEPTED = "You are now a member of group {number} of {course}."
 
 
 def join(request: HttpRequest) -> HttpResponse:
-    """Open to anyone (the code is the key); a logged-in user is filled in as the first member. Wrong codes are
-    counted per client address (login_rate_limit.py): past the limit the page answers 429 without checking the code."""
+    """Open to anyone (the code is the key); a logged-in user is filled in as the first member, and is the only one who
+    becomes a member at once. Every sign-up counts per client address, right code or wrong (login_rate_limit.py):
+    past the limit the page answers 429 without checking the code."""
     sizes = services.join_sizes()
     me = request.user
     initial = {"email_1": me.email, "name_1": me.get_full_name()} if me.is_authenticated else {}
@@ -482,41 +543,73 @@ def join(request: HttpRequest) -> HttpResponse:
         if course is None:
             form.add_error("code", JOIN_CODE_WRONG)
         else:
-            login_rate_limit.join_attempt_succeeded(address=address)
             try:
-                group = services.group_signup(
+                signup = services.group_signup(
                     course=course,
                     name=form.cleaned_data["name"],
                     repo_url=form.cleaned_data["repo_url"],
                     members=form.members(),
+                    submitter=me if me.is_authenticated else None,
                 )
             except services.SignupRefused as refused:
                 for about, message in refused.problems:
                     form.add_error(form.member_fields.get(about or "", about), message)
             else:
-                context = {"group": group, "mailed": _mail_password_links(request, group)}
+                for invitation, token in signup.invited:
+                    if login_rate_limit.mail_allowed(recipient=invitation.email, address=address, now=now):
+                        _mail_invitation(request, invitation, token)
+                invited = [invitation.email for invitation, _ in signup.invited]
+                context = {"signup": signup, "group": signup.group, "invited": invited}
+                context["days"] = settings.INVITATION_DAYS
                 return render(request, "reports_app/join.html", context)
     return render(request, "reports_app/join.html", {"form": form, "sizes": sizes})
 
 
-def _mail_password_links(request: HttpRequest, group: Group) -> list[str]:
-    """Send each member who has no usable password the link to choose one; the addresses mailed."""
-    mailed = []
-    for membership in group.memberships.select_related("user").order_by("pk"):
-        user = membership.user
-        if user.has_usable_password() or not user.email:
-            continue
-        form = PasswordSetupForm({"email": user.email})
-        form.is_valid()
-        form.save(
-            request=request,
-            use_https=request.is_secure(),
-            subject_template_name="reports_app/join_email_subject.txt",
-            email_template_name="reports_app/join_email.txt",
-            extra_email_context={"group": group},
-        )
-        mailed.append(user.email)
-    return mailed
+def _mail_invitation(request: HttpRequest, invitation: Invitation, token: str) -> None:
+    """Mail the invitation's link (the caller checked the mail limits)."""
+    context = {
+        "invitation": invitation,
+        "group": invitation.group,
+        "site_name": get_current_site(request).name,
+        "link": request.build_absolute_uri(reverse("invitation", args=[token])),
+    }
+    subject = loader.render_to_string("reports_app/invitation_email_subject.txt", context)
+    body = loader.render_to_string("reports_app/invitation_email.txt", context)
+    send_mail(" ".join(subject.split()), body, None, [invitation.email])
+
+
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """An invitation's link: GET shows what accepting does, POST accepts. The invited address's account accepts
+    logged in; an address without an account, or whose account has no password yet, chooses its password here (the
+    link reached its mailbox) and is logged in. Whatever refuses it is said here only, to whoever has the link."""
+    found = services.invitation_find(token)
+    if found is None:
+        return render(request, "reports_app/invitation.html", {"refused": services.INVITATION_GONE}, status=404)
+    context = {"invitation": found, "group": found.group}
+    try:
+        account = services.invitation_account(found)
+    except services.InvitationRefused as refused:
+        return render(request, "reports_app/invitation.html", context | {"refused": str(refused)}, status=409)
+    logged_in = account is not None and account.pk == request.user.pk
+    form = None
+    if account is None or not (logged_in or account.has_usable_password()):
+        form = SetPasswordForm(account or services.invitation_new_account(found), request.POST or None)
+    elif not logged_in:
+        return render(request, "reports_app/invitation.html", context | {"log_in": True})
+    if request.method == "POST" and (form is None or form.is_valid()):
+        password = form.cleaned_data["new_password1"] if form else None
+        try:
+            user = services.invitation_accept(
+                invitation=found, user=request.user if logged_in else None, password=password
+            )
+        except services.InvitationRefused as refused:
+            return render(request, "reports_app/invitation.html", context | {"refused": str(refused)}, status=409)
+        if form is not None:
+            auth_login(request, user)
+            login_rate_limit.clear(username=user.get_username())
+        messages.success(request, INVITATION_ACCEPTED.format(number=found.group.number, course=found.group.course.code))
+        return redirect("home")
+    return render(request, "reports_app/invitation.html", context | {"form": form})
 
 
 # The staff dashboard: every group of a course with its check and last scrape, as a page and as CSV.
@@ -548,8 +641,8 @@ def dashboard(request: HttpRequest, course_id: int) -> HttpResponse:
 def dashboard_csv(request: HttpRequest, course_id: int) -> HttpResponse:
     course = _get_course_for_staff(request, course_id)
     overview, _, rows = _dashboard(request, course)
-    response = _attachment("", f"{course.code}-dashboard.csv", "text/csv; charset=utf-8")
-    exporting.write_csv(response, exporting.dashboard_rows(overview.numbers, rows))
+    response = _attachment("", f"{exporting.safe_name(course.code)}-dashboard.csv", "text/csv; charset=utf-8")
+    write_csv(response, exporting.dashboard_rows(overview.numbers, rows), bom=True)
     return response
 
 
@@ -564,6 +657,24 @@ class LoginView(auth_views.LoginView):
             response.status_code = 429
             response["Retry-After"] = str(form.retry_after)
         return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's "Forgot your password?", through PasswordSetupForm (accounts without a password yet get a link too);
+    it also mails again the address's pending invitations, with new links. Every mail counts against the mail limits
+    (login_rate_limit.mail_allowed), whether the address has an account or not; past them nothing is sent and the
+    page answers the same, so it tells nothing about the address either way."""
+
+    form_class = PasswordSetupForm
+
+    def form_valid(self, form):
+        email, address = form.cleaned_data["email"], login_rate_limit.client_address(self.request)
+        if not login_rate_limit.mail_allowed(recipient=email, address=address):
+            return redirect(self.get_success_url())
+        for invitation in services.invitations_for(email=email):
+            if login_rate_limit.mail_allowed(recipient=email, address=address):
+                _mail_invitation(self.request, invitation, services.invitation_renew(invitation=invitation))
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

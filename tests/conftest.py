@@ -63,6 +63,19 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture
+def short_budget(settings):
+    """Renders get 1 s, not BUDGET_SECONDS' 5 (in settings and in `bounded`, as apps.py sets it); restored after."""
+    from reports_app import bounded
+
+    memory, recursion = settings.BUDGET_MEMORY_MB * 1024**2, settings.BUDGET_RECURSION
+    old = bounded.Budget(settings.BUDGET_SECONDS, memory, recursion)
+    settings.BUDGET_SECONDS = 1
+    bounded.configure(bounded.Budget(1, memory, recursion))
+    yield
+    bounded.configure(old)
+
+
 def client_for(username: str):
     """A test client logged in as `username` (created by the fixtures above)."""
     from django.contrib.auth import get_user_model

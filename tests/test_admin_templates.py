@@ -10,8 +10,8 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from reports_app import services
-from reports_app.forms import TEMPLATE_TOKEN_REFUSED
+from reports_app import parsing, services
+from reports_app.forms import RULE_TOO_LARGE, TEMPLATE_TOKEN_REFUSED
 from reports_app.models import Question, Report, ReportTemplate
 
 from .conftest import DEMO_TEMPLATE
@@ -462,3 +462,89 @@ def test_the_compare_action_needs_exactly_two_templates(editor, demo_template):
 def test_the_change_page_links_to_compare(editor, demo_template):
     page = editor.get(change_url(demo_template)).content.decode()
     assert f'<a href="{reverse(COMPARE)}?new={demo_template.pk}">Compare with another template</a>' in page
+
+
+# --- numbers and lengths the database cannot hold: refused in the preview, naming the line -----------------------
+
+LONG_TITLE = "Data handling" + " and more data handling" * 9  # 220 characters: a section title may have 200
+LONG_WEEK = "Week 2:" + " tests" * 20  # 127 characters: a checklist heading may have 100
+LONG_TAGS = "(" + "+".join(f"M{n}" for n in range(1, 41)) + ")"  # 150 characters of tags: 100 fit
+TOO_LARGE = [
+    (
+        DEMO.replace(
+            "length: 100-200 words.\n>\n> Example:", "length: 1-99999999999999999999999 words.\n>\n> Example:"
+        ),
+        "line 81: Question 4 asks for more than 100000 words; a rule may ask for at most 100000",
+    ),
+    (
+        DEMO.replace("100-200 words + 1 to 2 screenshots", "100-200 words + 1 to 100001 screenshots"),
+        "line 109: Question 6 asks for more than 100000 images; a rule may ask for at most 100000",
+    ),
+    (
+        DEMO.replace("length: 200-300 words.", "length: 300-200 words."),
+        "line 96: Question 5 asks for 300-200 words: the minimum is more than the maximum",
+    ),
+    (
+        DEMO.replace("## Data handling\n", f"## {LONG_TITLE}\n"),
+        "line 64: the section title has 220 characters; a section title may have at most 200",
+    ),
+    (
+        DEMO.replace("### Week 2\n", f"### {LONG_WEEK}\n"),
+        "line 30: the checklist heading has 127 characters; a checklist heading may have at most 100",
+    ),
+    (
+        DEMO.replace("with continuous integration (M17)", f"with continuous integration {LONG_TAGS}"),
+        "line 33: the module tags of this checklist item have 150 characters; they may have at most 100",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), TOO_LARGE)
+def test_a_template_the_database_cannot_hold_is_refused_in_the_preview_naming_the_line(editor, text, message):
+    response = preview(editor, text, name="big.md")
+    assert response.status_code == 200
+    assert f"big.md is not a usable report template: {message}" in flat(response)
+    assert "Not saved yet" not in flat(response)
+    with pytest.raises(parsing.TemplateError, match=re.escape(message)):
+        services.template_load(name="big", source=text)
+    assert ReportTemplate.objects.count() == 0
+
+
+def test_a_template_within_the_limits_loads(editor):
+    """The largest rule, a 200-character title, a 100-character heading and 100 characters of tags all fit."""
+    tags = "+".join(["M1"] * 32) + "+M123"
+    text = (
+        DEMO.replace("length: 200-400 words.", "length: 200-100000 words.")
+        .replace("## Data handling\n", f"## {'d' * 200}\n")
+        .replace("### Week 2\n", f"### {'w' * 100}\n")
+        .replace("(M17)\n", f"({tags})\n", 1)
+    )
+    assert "big.md is not" not in flat(preview(editor, text, name="big.md"))
+    template, created = services.template_load(name="at the limits", source=text)
+    assert created and template.sections.filter(title="d" * 200).exists()
+    assert Question.objects.get(template=template, number=9).rule().words == (200, 100000)
+    assert template.checklist.filter(week="w" * 100).count() == 4
+    assert template.checklist.filter(modules=tags).count() == 1 and len(tags) == 100
+
+
+@pytest.mark.parametrize("value", [str(10**25), "100001"])
+def test_a_rule_edited_above_the_largest_is_a_form_error_and_nothing_changes(editor, demo_template, value):
+    before = demo_template.rules()
+    data = change_form(editor, demo_template) | {question_field(4, "max_words"): value}
+    response = editor.post(change_url(demo_template), data)
+    assert response.status_code == 200
+    questions = response.context["inline_admin_formsets"][0].formset
+    assert questions.errors[3].get_json_data() == {"max_words": [{"message": RULE_TOO_LARGE, "code": "max_value"}]}
+    assert value in response.content.decode()  # what was typed stays in the form
+    assert demo_template.rules() == before
+    data[question_field(4, "max_words")] = "100000"
+    assert editor.post(change_url(demo_template), data).status_code == 302
+    assert Question.objects.get(template=demo_template, number=4).rule().words == (100, 100000)
+
+
+def test_more_checklist_items_than_the_database_numbers_are_refused_naming_the_first_too_many():
+    items = "".join(f"* [ ] Item {i}\n" for i in range(services.MAX_POSITION + 1))
+    text = f"# Many\n\n### Week 1\n\n{items}\n### Question 1\n\n> Answer:\n\nx\n"
+    with pytest.raises(parsing.TemplateError) as refused:
+        services.template_check_sizes(parsing.parse_template(text), text)
+    assert str(refused.value) == f"line {5 + services.MAX_POSITION}: a template may have at most 32767 checklist items"

@@ -1,6 +1,8 @@
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from reports_app import forms
 from reports_app.models import Answer, AnswerRevision
 
 from .test_report import save
@@ -93,3 +95,24 @@ def test_a_revision_of_another_question_cannot_be_restored_here(alice, group1):
     save(group1, 3, "question three")
     other = AnswerRevision.objects.get(answer__question__number=4)
     assert alice.post(restore_url(group1, other, number=3), {"version": 1}).status_code == 404
+
+
+@pytest.mark.parametrize("version", [str(10**25), str(forms.MAX_VERSION + 1), "-1", "two", ""])
+def test_a_restore_with_a_version_the_page_cannot_have_sent_is_refused_and_changes_nothing(alice, group1, version):
+    save(group1, 3, "original")
+    save(group1, 3, "rewritten")
+    v1 = AnswerRevision.objects.get(version=1)
+    response = alice.post(restore_url(group1, v1), {"version": version})
+    assert response.status_code == 302 and response["Location"] == url(group1)
+    assert forms.VERSION_REFUSED_RESTORE in alice.get(url(group1)).content.decode()
+    answer = Answer.objects.get()
+    assert (answer.text, answer.version, AnswerRevision.objects.count()) == ("rewritten", 2, 2)
+
+
+@pytest.mark.parametrize("chosen", [str(10**25), "²", "-1", "v1"])
+def test_a_version_choice_that_is_no_revision_shows_the_latest_change(alice, group1, chosen):
+    save(group1, 3, "the quick fox")
+    save(group1, 3, "the slow fox")
+    response = alice.get(url(group1), {"old": chosen, "new": chosen})
+    assert response.status_code == 200
+    assert '<del class="diff-del">quick</del><ins class="diff-add">slow</ins>' in response.content.decode()

@@ -229,10 +229,11 @@ TABLE: dict[str, list[Case]] = {
     "password_change_done": [Case(url("password_change_done"), ACCOUNT)],
     "password_reset": [
         Case(url("password_reset"), PUBLIC),
-        # mails a link when the address is known, says the same when it is not; writes no row either way
+        # mails a link when the address is known, says the same when it is not; counts a mail against the mail
+        # limits either way (login_rate_limit.mail_allowed)
         post(
             url("password_reset"),
-            (Expect(302, url("password_reset_done")),) * 5,
+            (Expect(302, url("password_reset_done"), writes=True),) * 5,
             "anonymous",
             lambda w, user: {"email": "alice@example.com"},
         ),
@@ -261,6 +262,16 @@ TABLE: dict[str, list[Case]] = {
         Case(url("join"), PUBLIC),
         post(url("join"), (Expect(200, writes=True),) * 5, "anonymous", join_data),  # the code is the key
     ],
+    # a made-up invitation link: not found for anyone (tests/test_invitation.py follows real ones)
+    "invitation": [
+        Case(url("invitation", lambda w: "made-up-token-that-is-long-enough"), (NOT_FOUND,) * 5),
+        post(
+            url("invitation", lambda w: "made-up-token-that-is-long-enough"),
+            (NOT_FOUND,) * 5,
+            "anonymous",
+            lambda w, user: {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        ),
+    ],
     # a group's pages: its members and staff read them, only members write
     "report": [Case(report_url, GROUP_PAGE)],
     "edit-answer": [
@@ -276,7 +287,7 @@ TABLE: dict[str, list[Case]] = {
         Case(url("preview-answer", group_id, question), POST_ONLY),
         post(
             url("preview-answer", group_id, question),
-            GROUP_PAGE,
+            group_write(OK, staff=FORBIDDEN),  # refused like a write: the editor is for members, before the deadline
             "member",
             lambda w, user: {"text": "Some *emphasis*."},
         ),

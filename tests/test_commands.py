@@ -10,6 +10,8 @@ from django.core.management import CommandError, call_command
 
 from reports_app.models import Answer, AnswerRevision, ChecklistMark, Report
 
+from .test_rendering import BRACKETS, NESTED
+
 MINI_TEMPLATE = """# Mini report
 
 Replace each placeholder; run `pip install typer markdown` to check.
@@ -261,3 +263,126 @@ def test_export_formats_html_and_grading(mini, tmp_path):
 def test_export_of_an_unknown_group_says_so(db):
     with pytest.raises(CommandError, match="group 9 of course 'C' has no report; run import_report first"):
         run("export_report", "--course", "C", "--group", "9")
+
+
+# --- hostile files: one line on stderr, never a traceback ----------------------------------------------------------
+
+BAD_FILES = {
+    "latin-1": ("Gr\xf8n\n".encode("latin-1"), r"the (report|template) is not UTF-8 text \(byte 0xf8 on line 1\)"),
+    "binary": (b"\x7fELF\x02\x01\x01\x00\x00\x00", r"the (report|template) is binary, not a markdown text file"),
+    "directory": (None, r": not a file$"),
+    "missing": (..., r": No such file or directory$"),
+}
+FILE_COMMANDS = {
+    "render_report": (),
+    "check_report": (),
+    "load_template": ("--name", "hostile"),
+    "import_report": ("--course", "C", "--group", "1"),
+}
+
+
+def bad_file(tmp_path: Path, kind: str) -> str:
+    content = BAD_FILES[kind][0]
+    if content is None:
+        return str(tmp_path)
+    if content is ...:
+        return str(tmp_path / "absent.md")
+    return write(tmp_path, content)
+
+
+@pytest.mark.parametrize("kind", BAD_FILES)
+@pytest.mark.parametrize("command", FILE_COMMANDS)
+def test_a_file_that_cannot_be_read_is_a_one_line_error(mini, tmp_path, command, kind):
+    path = bad_file(tmp_path, kind)
+    with pytest.raises(CommandError, match=BAD_FILES[kind][1]) as error:
+        run(command, path, *FILE_COMMANDS[command])
+    assert "\n" not in str(error.value) and str(error.value).startswith(f"{path}: ")
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [(NESTED, "nested 500 levels deep"), (BRACKETS, "the renderer took longer than 1 s")],
+    ids=["nested", "brackets"],
+)
+def test_render_report_of_text_that_cannot_be_rendered_says_why_in_one_line(db, tmp_path, short_budget, text, why):
+    path = write(tmp_path, filled(q2=text))
+    with pytest.raises(CommandError) as error:
+        run("render_report", path)
+    assert str(error.value) == f"cannot render {path}: {why}"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("text", [NESTED, BRACKETS], ids=["nested", "brackets"])
+def test_load_and_check_of_hostile_text_answer_without_rendering(mini, tmp_path, short_budget, text):
+    path = write(tmp_path, text)
+    with pytest.raises(CommandError, match=r"no '### Question N' headings: this is not a report template$"):
+        run("load_template", path, "--name", "hostile")
+    out, err = run("check_report", path)
+    assert out.splitlines()[-1] == "Total number of questions passed: 0/3"
+    assert "The course checker stops on this file" in err
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [(NESTED, "nested 500 levels deep"), (BRACKETS, "the renderer took longer than 1 s")],
+    ids=["nested", "brackets"],
+)
+def test_an_answer_that_cannot_be_rendered_is_imported_as_typed_and_only_its_html_exports_fail(
+    mini, tmp_path, short_budget, text, why
+):
+    from reports_app import rendering
+
+    path = write(tmp_path, filled(q2=text))
+    out, err = run("import_report", path, "--course", "C", "--group", "1")
+    assert "3 answers changed, 0 problems" in out
+    assert err == f"{path}: Question 2 cannot be rendered: {why}; stored as typed\n"
+    answer = Answer.objects.get(question__number=2)
+    assert (answer.text, answer.html) == (text, rendering.unrendered_html(text, why, what="Question 2"))
+
+    readme, _ = run("export_report", "--course", "C", "--group", "1", "--format", "markdown")
+    assert readme == filled(q2=text)
+    for format in ("html", "grading"):
+        with pytest.raises(CommandError) as error:
+            run("export_report", "--course", "C", "--group", "1", "--format", format)
+        assert str(error.value) == f"cannot render the report of group 1 of C: {why}"
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+        env={**os.environ, **env},
+    )
+
+
+@pytest.mark.timeout(60)
+def test_the_real_command_line_says_why_a_report_cannot_be_rendered_in_one_line(tmp_path):
+    nested, brackets = write(tmp_path, NESTED, "nested.md"), write(tmp_path, BRACKETS, "brackets.md")
+    result = manage("render_report", nested)
+    assert (result.returncode, result.stderr) == (1, f"CommandError: cannot render {nested}: nested 500 levels deep\n")
+    result = manage("render_report", brackets, BUDGET_SECONDS="1")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr == f"CommandError: cannot render {brackets}: the renderer took longer than 1 s\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["import_report", "README.md", "--course", "C1", "--group", "99999999999"],
+        ["export_report", "--course", "C1", "--group", "0"],
+        ["export_report", "--course", "C1", "--group", "9" * 5000],
+        ["scrape_reports", "--course", "C1", "--group", "1", "2147483648"],
+        ["scrape_reports", "--course", "C1", "--workers", "100000000000"],
+        ["export_reports", "--course", "C1", "--out", "x.zip", "--workers", "0"],
+        ["clean_media", "--older-than", "99999999999999999999"],
+    ],
+)
+def test_numbers_out_of_range_are_a_one_line_error(db, args):
+    with pytest.raises(CommandError, match=r"^Error: argument --[a-z-]+: '[0-9]+' is not a (group )?number"):
+        call_command(*args, stdout=StringIO(), stderr=StringIO())

@@ -65,6 +65,7 @@ def test_every_url_that_takes_a_post_is_covered():
         "password_reset",
         "password_reset_confirm",
         "join",
+        "invitation",
         "edit-answer",
         "preview-answer",
         "restore-answer",

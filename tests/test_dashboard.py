@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 
 from reports_app import services
-from reports_app.models import Group, Membership, Question, Scrape
+from reports_app.models import Course, Group, Membership, Question, Scrape
 
 from .conftest import read_fixture
+from .test_csvfiles import assert_all_quoted, assert_nothing_runs
 
 DEADLINE = datetime(2026, 1, 20, 23, 59, tzinfo=UTC)
 
@@ -365,6 +366,29 @@ def test_csv_cells_that_excel_would_run_are_neutralised(staff, course, group1, d
     (line,) = read_csv(staff.get(csv_url(course)))[1:]
     assert line[1] == '\'=HYPERLINK("http://evil.example","x")'
     assert line[2] == "'+1@example.org; bob"
+
+
+def test_csv_quotes_every_cell_so_no_locale_runs_one(staff, course, group1, group2, django_user_model):
+    group1.name = "Otters;=1+1;"
+    group1.save()
+    group2.name = "\r@SUM(A1)"
+    group2.save()
+    django_user_model.objects.filter(username="charlie").update(email="-2+3@example.org")
+
+    text = staff.get(csv_url(course)).content.decode("utf-8")
+
+    _, one, two = assert_all_quoted(text)
+    assert one[:3] == ["1", "Otters;=1+1;", "alice; bob"]
+    assert two[:3] == ["2", "'\r@SUM(A1)", "'-2+3@example.org"]
+    assert_nothing_runs(text)
+
+
+def test_csv_file_name_is_safe_whatever_the_course_code(staff, instructor):
+    course = Course.objects.create(code='../x"\nSet-Cookie: a=b')  # an old row, from before codes were checked
+
+    response = staff.get(csv_url(course))
+
+    assert response["Content-Disposition"] == 'attachment; filename="x-Set-Cookie-a-b-dashboard.csv"'
 
 
 # --- queries -------------------------------------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """diffing: what changed between two template versions, in plain words, and the line diff. No database."""
 
+import difflib
 import itertools
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reports_app import diffing, parsing
 from reports_app.checks import Rule
@@ -218,3 +221,76 @@ def test_every_consecutive_pair_of_course_templates_diffs():
     ]
     assert len(growth) == 1
     assert [q.number for q in growth[0].questions_added] == [28, 29, 30, 31]
+
+
+# --- long inputs: difflib's results up to a size, bounded work beyond -------------------------------------------
+
+SEQUENCES = st.lists(st.sampled_from("abc\n"), max_size=14).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(SEQUENCES, SEQUENCES)
+def test_bounded_opcodes_are_difflibs_within_the_budget(a, b):
+    assert diffing.bounded_opcodes(a, b) == (difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes(), False)
+
+
+def apply(codes, a: str, b: str) -> str:
+    return "".join(a[i1:i2] if op == "equal" else b[j1:j2] for op, i1, i2, j1, j2 in codes)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(SEQUENCES, SEQUENCES, st.integers(min_value=0, max_value=4))
+def test_bounded_opcodes_beyond_the_budget_still_turn_old_into_new(a, b, budget):
+    codes, simplified = diffing.bounded_opcodes(a, b, max_items=budget)
+    position = (0, 0)
+    for op, i1, i2, j1, j2 in codes:
+        assert (i1, j1) == position and (op == "equal") == (a[i1:i2] == b[j1:j2])
+        position = (i2, j2)
+    assert position == (len(a), len(b))
+    assert apply(codes, a, b) == b
+    assert simplified == any(op == "replace" and max(i2 - i1, j2 - j1) > budget for op, i1, i2, j1, j2 in codes)
+
+
+@settings(max_examples=500, deadline=None)
+@given(SEQUENCES, SEQUENCES, st.integers(min_value=0, max_value=3))
+def test_grouped_opcodes_are_difflibs(a, b, context):
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    expected = list(matcher.get_grouped_opcodes(context))
+    assert list(diffing.grouped_opcodes(matcher.get_opcodes(), context)) == expected
+
+
+@pytest.mark.timeout(5)
+def test_line_diff_of_two_long_different_sources_is_simplified_with_a_note():
+    old = "title\n" + "\n>\n".join("ab"[n % 2] for n in range(50_000)) + "\nend"  # was quadratic in the lines
+    new = "title\n" + "\n>\n".join("ba"[n % 3 % 2] for n in range(50_000)) + "\nend"
+    rows = diffing.line_diff(old, new, context=1)
+    assert rows[0] == diffing.DiffLine("note", None, None, diffing.LINE_DIFF_SIMPLIFIED)
+    assert [r.op for r in rows[1:3]] == ["same", "del"] and rows[1].text == "title"
+    assert sum(r.op == "del" for r in rows) + 2 == len(old.split("\n"))
+    assert [r.op for r in rows[-2:]] == ["add", "same"] and rows[-1].text == "end"
+
+
+@pytest.mark.timeout(5)
+def test_line_diff_of_long_sources_with_one_change_is_exact():
+    old = "\n".join(">" if n % 2 else "" for n in range(100_000))
+    new = old[:1000] + "changed" + old[1000:]
+    rows = diffing.line_diff(old, new, context=1)
+    assert [r.op for r in rows] == ["skip", "same", "del", "add", "same", "skip"]
+    assert rows[3].text == "changed>"
+
+
+@pytest.mark.timeout(10)
+def test_templates_with_thousands_of_changed_checklist_items_compare_in_bounded_time():
+    def template(prefix: str) -> str:
+        items = "".join(f"* [ ] {prefix} item number {k}\n" for k in range(3_000))  # was 9,000,000 likenesses
+        return f"# T\n\n### Week 1\n\n{items}\n## Part\n\n### Question 1\n\n> Answer:\n\nx\n"
+
+    diff = diffing.template_diff(parse(template("old")), parse(template("new")))
+    assert (len(diff.checklist_removed), len(diff.checklist_added), diff.checklist_changed) == (3_000, 3_000, ())
+
+
+def test_a_few_reworded_checklist_items_still_pair():
+    old = BASE.replace("* [ ] Pick the fruit (M2)", "* [ ] Pick all of the fruit (M2)")
+    assert diff_lines(BASE, old) == [
+        "Checklist item reworded (Week 2): 'Pick the fruit (M2)' -> 'Pick all of the fruit (M2)'"
+    ]

@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from pytest_django.asserts import assertRedirects
+from pytest_django.asserts import assertContains, assertRedirects
 
 from reports_app import rendering, services
 from reports_app.models import Question
 from reports_app.parsing import parse_report
 from tests.conftest import png_bytes
+from tests.test_rendering import BRACKETS, NESTED
 
 SCRIPT = "<script>alert(1)</script>"
 DOWNLOADS = ["download-zip", "download-html", "download-grading"]
@@ -184,3 +185,33 @@ def test_a_member_can_download_after_the_deadline(alice, course, group1, report,
     course.save()
 
     assert alice.get(reverse(name, args=[group1.pk])).status_code == 200
+
+
+# --- a README that cannot be rendered ----------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [(NESTED, "nested 500 levels deep"), (BRACKETS, "the renderer took longer than 1 s")],
+    ids=["nested", "brackets"],
+)
+def test_html_downloads_that_cannot_be_made_say_why_and_the_zip_still_downloads(
+    alice, group1, report, short_budget, text, why
+):
+    save(report, 3, "A normal answer.")
+    save(report, 6, text)
+    message = f"The hand-in HTML of group 1 cannot be made: {why}. The README itself downloads as usual."
+    for name in ("download-html", "download-grading"):
+        response = alice.get(reverse(name, args=[group1.pk]))
+        assert response.status_code == 422
+        assert response["Content-Type"] == "text/html; charset=utf-8" and "Content-Disposition" not in response
+        assertContains(response, message, status_code=422)
+        assertContains(response, 'href="/static/vendor/bootstrap/bootstrap.min.css"', status_code=422)  # our page
+    with pytest.raises(rendering.RenderError, match=f"^{why}$"):
+        services.report_grading_html(report)
+
+    response = alice.get(reverse("download-zip", args=[group1.pk]))
+    assert response.status_code == 200
+    readme = zip_contents(response)["reports/README.md"].decode()
+    assert readme == services.report_markdown(report) and text in readme

@@ -1,10 +1,15 @@
+import html
+
+import markdown
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertContains
 
-from reports_app import checks, forms
+from reports_app import checks, forms, rendering
 from reports_app.models import Answer, AnswerRevision
 
+from .test_rendering import A_LIST, BRACKETS, NESTED
 from .test_report import save
 
 
@@ -160,3 +165,90 @@ def test_check_alone_counts_like_the_course_in_a_well_formed_report(text, last, 
     readme = "# R\n### Question 1\n> Answer:\n\n" + text + ("" if last else "\n\n### Question 2\n> Answer:\nx\n")
     cut = checks.course_answers(readme, checks.CHECKERS["typer"])[0]
     assert (checks.count_words(cut), checks.count_images(cut)) == (words, images)
+
+
+# --- text that cannot be rendered: saved as typed, shown with why, nothing left behind for the next save -------------
+
+
+def test_an_answer_that_cannot_be_rendered_is_saved_as_typed_and_the_next_save_renders_whole(alice, bob, group1):
+    response = alice.post(url(group1, 6), {"text": NESTED, "version": 0}, follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Question 6 saved (version 1)." in page
+    assert (
+        "Question 6 cannot be rendered: nested 500 levels deep. Your text is saved as typed; the report shows it "
+        "unformatted until it can be rendered."
+    ) in page
+    hostile = Answer.objects.get(question__number=6)
+    assert hostile.text == NESTED.rstrip()  # every word kept
+    assert hostile.html == rendering.unrendered_html(hostile.text, "nested 500 levels deep", what="Question 6")
+
+    assert bob.post(url(group1, 3), {"text": A_LIST, "version": 0}).status_code == 302
+    normal = Answer.objects.get(question__number=3)
+    assert normal.html == rendering.sanitize(markdown.markdown(normal.text))
+    assert "<ol>" in normal.html
+
+    report = bob.get(reverse("report", args=[group1.pk]))
+    assert report.status_code == 200
+    assertContains(report, normal.html, html=False)
+    assertContains(report, "Question 6 cannot be rendered: nested 500 levels deep. It is shown as typed.")
+    assertContains(report, "1. 1. 1. 1. 1.")
+
+    alice.post(url(group1, 6), {"text": A_LIST, "version": 1})
+    hostile.refresh_from_db()
+    assert (hostile.version, hostile.html) == (2, normal.html)
+
+
+@pytest.mark.timeout(30)
+def test_an_answer_past_the_render_budget_is_saved_as_typed(alice, group1, short_budget):
+    response = alice.post(url(group1, 6), {"text": BRACKETS, "version": 0}, follow=True)
+    assertContains(response, "Question 6 cannot be rendered: the renderer took longer than 1 s. Your text is saved")
+    assert Answer.objects.get(question__number=6).text == BRACKETS
+
+
+def preview(group, number: int = 3) -> str:
+    return reverse("preview-answer", args=[group.pk, number])
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [(NESTED, "nested 500 levels deep"), (BRACKETS, "the renderer took longer than 1 s")],
+    ids=["nested", "brackets"],
+)
+def test_preview_of_text_that_cannot_be_rendered_shows_it_as_typed_with_why(alice, group1, short_budget, text, why):
+    response = alice.post(preview(group1), {"text": text})
+    assert response.status_code == 200
+    assert response.content.decode() == rendering.unrendered_html(text.rstrip(), why, what="Question 3")
+    assert alice.post(preview(group1), {"text": A_LIST}).content.decode() == rendering.sanitize(
+        markdown.markdown(A_LIST.rstrip())
+    )
+
+
+def test_preview_button_without_javascript_shows_text_that_cannot_be_rendered_as_typed(alice, group1):
+    response = alice.post(url(group1), {"text": NESTED, "version": 0, "preview": ""})
+    assertContains(response, "Question 3 cannot be rendered: nested 500 levels deep. It is shown as typed.")
+    assert not Answer.objects.exists()
+
+
+def test_preview_is_refused_after_the_deadline_and_to_staff(alice, staff, group1):
+    assert staff.post(preview(group1), {"text": "x"}).status_code == 403
+    group1.course.deadline = timezone.now() - timezone.timedelta(minutes=5)
+    group1.course.save()
+    response = alice.post(preview(group1), {"text": "*too late*"})
+    assert response.status_code == 403
+    assert "The hand-in closed on" in response.content.decode()
+    assert "<em>" not in response.content.decode()
+
+
+@pytest.mark.parametrize("version", [str(10**25), str(forms.MAX_VERSION + 1), "-1", "two", ""])
+def test_a_version_the_page_cannot_have_sent_is_refused_and_the_text_stays_in_the_editor(alice, group1, version):
+    """The version is a hidden field: a bad one is named above the editor, and nothing typed is lost."""
+    save(group1, 3, "Our saved answer.")
+    response = alice.post(url(group1), {"text": "A paragraph typed with care.", "version": version})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert html.escape(forms.VERSION_REFUSED) in page
+    assert 'id="id_text">\nA paragraph typed with care.</textarea>' in page
+    answer = Answer.objects.get()
+    assert (answer.text, answer.version, answer.revisions.count()) == ("Our saved answer.", 1, 1)

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reports_app import exporting, rendering, services
-from reports_app.models import Group, Membership, Question, Scrape
+from reports_app import exporting, rendering, services, tasks
+from reports_app.models import Course, Group, Job, Membership, Question, Scrape
 
 from .conftest import png_bytes, read_fixture
+from .test_csvfiles import assert_all_quoted, assert_nothing_runs
 
 DEADLINE = datetime(2026, 1, 20, 23, 59, tzinfo=UTC)
 
@@ -123,14 +124,14 @@ def test_grades_csv_has_a_verdict_per_question_and_neutralises_formulas(course_w
 
     assert header == [
         "group", "name", "members", "passed", "questions", *(f"Q{n}" for n in range(1, 11)),
-        "commit", "commit time (Europe/Copenhagen)", "late",
+        "commit", "commit time (Europe/Copenhagen)", "late", "notes",
     ]  # fmt: skip
     assert one == [
         "1", "One", "alice@example.org; bob", "6", "10",
         "pass", "pass", "pass", "fail", "missing", "pass", "missing", "pass", "pass", "missing",
-        "0123456789abcdef0123456789abcdef01234567", "2026-01-21 01:04", "yes",
+        "0123456789abcdef0123456789abcdef01234567", "2026-01-21 01:04", "yes", "",
     ]  # fmt: skip
-    assert two == ["2", "Two", "charlie", "0", "10", *["missing"] * 10, "", "", "no"]
+    assert two == ["2", "Two", "charlie", "0", "10", *["missing"] * 10, "", "", "no", ""]
     assert three[:5] == ["3", "'=1+2", "'-erik@example.org", "0", "10"]
     assert three[5:15] == ["fail"] * 10  # the course checker stops on this file
 
@@ -139,10 +140,11 @@ def test_index_links_every_report_and_lists_groups_without_one(course_with_repor
     files, _ = export(course_with_reports)
     index = files["index.html"].decode("utf-8")
 
-    assert (
-        '<a href="group-001/report.html">report.html</a> · <a href="group-001/grading.html">grading.html</a>' in index
-    )
-    assert '<a href="group-003/report.html">' in index
+    for folder in ("group-001", "group-003"):  # grading.html first; report.html says what opening it may do
+        assert (
+            f'<a href="{folder}/grading.html">grading.html</a> · <a href="{folder}/report.html">report.html</a> '
+            "<span class=\"muted\">(the course's raw HTML: may run the group's scripts if opened from disk)</span>"
+        ) in index
     assert "group-002" not in index
     group2 = index[index.index('<tr id="group-2">') : index.index('<tr id="group-3">')]
     assert '<span class="muted">none</span>' in group2 and "no report" in group2
@@ -225,10 +227,99 @@ def test_a_course_without_groups_gives_an_index_that_says_so(course):
     assert str(summary) == "0 groups, 0 reports with 0 figures"
 
 
-@pytest.mark.parametrize(
-    "value, cell",
-    [("=SUM(A1)", "'=SUM(A1)"), ("+45 1234", "'+45 1234"), ("-x", "'-x"), ("@me", "'@me"), ("\tx", "'\tx"),
-     ("a=b", "a=b"), ("", ""), (3, 3), (-3, -3)],
-)  # fmt: skip
-def test_csv_cell(value, cell):
-    assert exporting.csv_cell(value) == cell
+def test_grades_csv_quotes_every_cell_so_no_locale_runs_one(course_with_reports, group2):
+    Group.objects.filter(pk=group2.pk).update(name="Otters;=1+1;")
+    files, _ = export(course_with_reports)
+    text = files["grades.csv"].decode("utf-8")
+
+    _, _, two, three = assert_all_quoted(text)
+    assert two[:2] == ["2", "Otters;=1+1;"]
+    assert three[:3] == ["3", "'=1+2", "'-erik@example.org"]
+    assert_nothing_runs(text)
+
+
+@pytest.mark.parametrize("code", ["../../escaped", "../x", "a/b", "/tmp/abs", ".."])
+def test_an_export_job_writes_inside_the_exports_folder_whatever_the_course_code(
+    code, demo_template, instructor, settings, tmp_path
+):
+    course = Course.objects.create(code=code, template=demo_template)  # an old row, from before codes were checked
+    Group.objects.create(course=course, number=1)
+    job = Job.objects.create(kind=Job.Kind.EXPORT, course=course, created_by=instructor)
+
+    tasks.job_run(job.pk)
+
+    job.refresh_from_db()
+    exports = (settings.MEDIA_ROOT / "exports").resolve()
+    assert job.status == "done", job.message
+    assert (settings.MEDIA_ROOT / job.file.name).resolve().parent == exports
+    assert [path.parent for path in tmp_path.rglob("*.zip")] == [exports]
+    assert "/" not in job.file.name.removeprefix("exports/") and ".." not in job.file.name
+
+
+# --- a group whose HTML cannot be made ------------------------------------------------------------------------------
+
+NESTED = "1. " * 500 + "deep"  # Python-Markdown recurses once a level: RecursionError past the stack
+
+
+def group_files(files: dict[str, bytes], folder: str) -> dict[str, bytes]:
+    return {name: data for name, data in files.items() if name.startswith(f"{folder}/")}
+
+
+def save_late(group, number: int, text: str) -> None:
+    """Save an answer after the course's deadline (it passed in course_with_reports), as before it."""
+    course = group.course
+    deadline, course.deadline = course.deadline, None
+    course.save()
+    save(group.report, number, text)
+    course.deadline = deadline
+    course.save()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_group_whose_html_cannot_be_made_gets_its_readme_figures_and_why(course_with_reports, group1, workers):
+    save_late(group1, 2, NESTED)
+    readme = services.report_markdown(group1.report)
+
+    files, summary = export(course_with_reports, workers=workers)
+
+    assert sorted(group_files(files, "group-001")) == [
+        "group-001/CANNOT-RENDER.txt",
+        "group-001/README.md",
+        "group-001/figures/pipeline.png",
+        "group-001/figures/runs.png",
+    ]
+    assert files["group-001/README.md"].decode() == readme
+    assert files["group-001/figures/runs.png"] == png_bytes(color="green")
+    assert files["group-001/CANNOT-RENDER.txt"].decode() == (
+        "The hand-in HTML of group 1 could not be made: nested 500 levels deep.\n"
+        "So this folder has no report.html and no grading.html; README.md is the report as it stands, and figures/ "
+        "its figures.\n"
+    )
+    index = files["index.html"].decode()
+    row = index[index.index('<tr id="group-1">') : index.index('<tr id="group-2">')]
+    assert '<a href="group-001/CANNOT-RENDER.txt">CANNOT-RENDER.txt</a>' in row
+    assert "(no HTML: it cannot be rendered, nested 500 levels deep)" in row
+    assert "group-001/report.html" not in index and "group-001/grading.html" not in index
+    _, one, two, three = grades(files)
+    assert (one[0], one[-1], two[-1], three[-1]) == ("1", "cannot render: nested 500 levels deep", "", "")
+    assert summary.unrendered == ("group 1: nested 500 levels deep",)
+    assert str(summary) == (
+        "3 groups, 2 reports with 2 figures; 1 with nothing written, 1 late, 1 that the course checker stops on, "
+        "1 without HTML (CANNOT-RENDER.txt)\ncannot render group 1: nested 500 levels deep"
+    )
+
+    group1.delete()  # the course without it: every other group's files are the same, byte for byte
+    without, _ = export(course_with_reports, workers=workers)
+    rest = {name: data for name, data in files.items() if name.startswith("group-") and "group-001/" not in name}
+    assert rest == {name: data for name, data in without.items() if name.startswith("group-")}
+
+
+@pytest.mark.timeout(120)
+def test_a_render_past_the_budget_costs_only_that_group(course_with_reports, group1, short_budget):
+    save_late(group1, 2, "[" * 30000)  # Python-Markdown takes minutes over it
+
+    files, summary = export(course_with_reports, workers=2)
+
+    assert summary.unrendered == ("group 1: the renderer took longer than 1 s",)
+    assert "group-001/CANNOT-RENDER.txt" in files and "group-001/report.html" not in files
+    assert "group-003/report.html" in files

@@ -18,8 +18,10 @@ from PIL import Image
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from reports_app import services
+from reports_app.figures import FigureRejected, jpeg_layout
 from reports_app.models import Figure, Question
 from tests.conftest import jpeg_bytes, png_bytes
+from tests.images import GPS, noise_image, photo_with_location, png_with_location, progressive_jpeg, srgb_profile
 
 NOT_AN_IMAGE = (
     "Only PNG and JPEG images can be uploaded, and this file is neither (we check its content, not its name)."
@@ -171,7 +173,7 @@ def test_a_huge_but_small_file_gets_the_too_many_pixels_message(alice, group1, r
 
     assert response.status_code == 200
     message = (
-        "The image has too many pixels: figures may have at most 40,000,000 (width x height). "
+        "The image (20000 x 10000) has too many pixels: figures may have at most 40,000,000 (width x height). "
         "Scale it down and upload it again."
     )
     assert response.context["form"].errors == {"file": [message]}
@@ -179,7 +181,169 @@ def test_a_huge_but_small_file_gets_the_too_many_pixels_message(alice, group1, r
     assert stored_files() == []
 
 
+# --- decoding within bounds --------------------------------------------------------------------------------------
+
+
+TOO_MANY_SCANS = (
+    "The image has 5,000 scans; at most 100 are allowed (a progressive JPEG usually has about 10). "
+    "Save it again as an ordinary JPEG or as PNG."
+)
+
+
+@pytest.mark.timeout(60)
+def test_a_jpeg_in_thousands_of_scans_is_refused_before_it_is_decoded(alice, group1, report):
+    """Each scan is one more pass of the decoder over every pixel: 5000 of them over 6000 x 6000 pixels would keep
+    the web worker busy for minutes. Refused from the count in its header, at any size."""
+    response = upload(alice, group1, progressive_jpeg(64, 64, 5000), filename="photo.jpg", content_type="image/jpeg")
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"file": [TOO_MANY_SCANS]}
+    assertContains(response, TOO_MANY_SCANS)
+    assert not Figure.objects.exists()
+    assert stored_files() == []
+
+
+def test_a_jpeg_in_as_many_scans_as_allowed_is_taken(alice, group1, report, settings):
+    settings.FIGURE_MAX_SCANS = 100
+
+    upload(alice, group1, progressive_jpeg(64, 64, 100), filename="photo.jpg", content_type="image/jpeg")
+
+    assert Figure.objects.get(report=report).name == "photo.jpg"
+
+
+@pytest.mark.timeout(120)
+def test_an_image_that_takes_longer_than_the_budget_to_decode_is_refused_and_the_site_goes_on(
+    alice, group1, report, settings, short_budget
+):
+    """With a budget of 1 s (short_budget), a 36-megapixel JPEG in 300 scans: within every limit, but it takes
+    Pillow about 7 s to decode here. The decode is stopped at 1 s; the next upload is served as usual."""
+    settings.FIGURE_MAX_SCANS = 300
+    slow = progressive_jpeg(6000, 6000, 300)
+    assert len(slow) < settings.FIGURE_MAX_BYTES
+    assert settings.FIGURE_MAX_PIXELS > 6000 * 6000
+
+    response = upload(alice, group1, slow, filename="slow.jpg", content_type="image/jpeg")
+
+    message = "The image could not be decoded: the decoder took longer than 1 s."
+    assert response.context["form"].errors == {"file": [message]}
+    assert not Figure.objects.exists()
+    assert stored_files() == []
+    response = upload(alice, group1, png_bytes(), filename="plot.png")
+    assertRedirects(response, reverse("figures", args=[group1.pk]), fetch_redirect_response=False)
+    assert Figure.objects.get(report=report).name == "plot.png"
+
+
+def jpeg(image: Image.Image, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", **options)
+    return buffer.getvalue()
+
+
+def test_the_scans_and_size_of_a_jpeg_are_read_from_its_markers():
+    """Entropy-coded data with stuffed FF bytes (FF00) and restart markers, and a comment that holds the bytes of an
+    SOS marker, are skipped as such: only the file's own SOS markers count."""
+    noisy = jpeg(noise_image(320, 200), progressive=True, restart_marker_blocks=4)
+    assert b"\xff\x00" in noisy and b"\xff\xd0" in noisy
+    fake_scans = b"\xff\xfe\x00\x0e" + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00"  # COM holding an SOS
+    baseline = jpeg(noise_image(33, 17))
+
+    assert jpeg_layout(noisy) == (320, 200, 10)  # libjpeg's progression for three components
+    assert jpeg_layout(noisy[:2] + fake_scans + noisy[2:]) == (320, 200, 10)
+    assert jpeg_layout(baseline) == (33, 17, 1)
+    assert jpeg_layout(progressive_jpeg(64, 48, 5000)) == (64, 48, 5000)
+
+
+@pytest.mark.parametrize("data", [b"\xff\xd8", b"\xff\xd8\xff\xe0\x00\x00", b"\xff\xd8\xff\xc0\x00\x11\x08"])
+def test_a_jpeg_without_a_whole_frame_header_is_damaged(data):
+    with pytest.raises(FigureRejected, match="damaged or incomplete"):
+        jpeg_layout(data)
+
+
+# --- location data -----------------------------------------------------------------------------------------------
+
+
+def stored_bytes(report) -> bytes:
+    figure = Figure.objects.get(report=report)
+    with figure.file.open("rb") as f:
+        data = f.read()
+    assert (figure.size, figure.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    return data
+
+
+def test_location_and_camera_data_are_removed_from_an_uploaded_photo(alice, group1, report):
+    photo = photo_with_location()
+    with Image.open(io.BytesIO(photo)) as original:
+        assert original.getexif().get_ifd(0x8825) == GPS
+        pixels = original.tobytes()
+
+    upload(alice, group1, photo, filename="IMG_0001.jpg", content_type="image/jpeg")
+
+    stored = stored_bytes(report)
+    with Image.open(io.BytesIO(stored)) as image:
+        assert dict(image.getexif()) == {}
+        assert not {"exif", "xmp", "comment"} & set(image.info)
+        assert image.info["icc_profile"] == srgb_profile()  # the colours stay
+        assert image.tobytes() == pixels
+    assert b"Exif" not in stored and b"GPS" not in stored and b"Phone" not in stored and b"at home" not in stored
+
+
+def test_a_photo_keeps_its_orientation_and_nothing_else_of_its_exif(alice, group1, report):
+    """A phone stores a portrait photo sideways with orientation 6 ("turn it clockwise"): without the tag it would
+    show lying on its side. The tag stays, alone."""
+    photo = photo_with_location(orientation=6)
+
+    upload(alice, group1, photo, filename="IMG_0002.jpg", content_type="image/jpeg")
+
+    with Image.open(io.BytesIO(stored_bytes(report))) as image, Image.open(io.BytesIO(photo)) as original:
+        assert dict(image.getexif()) == {0x0112: 6}
+        assert image.getexif().get_ifd(0x8825) == {}
+        assert image.tobytes() == original.tobytes()
+
+
+def test_text_and_exif_chunks_are_removed_from_an_uploaded_png(alice, group1, report):
+    data = png_with_location()
+
+    upload(alice, group1, data, filename="map.png")
+
+    stored = stored_bytes(report)
+    with Image.open(io.BytesIO(stored)) as image, Image.open(io.BytesIO(data)) as original:
+        assert image.text == {}
+        assert dict(image.getexif()) == {}
+        assert image.tobytes() == original.tobytes()
+    assert not any(chunk in stored for chunk in (b"tEXt", b"zTXt", b"iTXt", b"eXIf"))
+
+
+def test_the_same_photo_with_and_without_its_location_is_stored_once(alice, group1, report):
+    upload(alice, group1, photo_with_location(), filename="a.jpg", content_type="image/jpeg")
+    upload(alice, group1, stored_bytes(report), filename="b.jpg", content_type="image/jpeg")
+
+    assert list(Figure.objects.filter(report=report).values_list("name", flat=True)) == ["a.jpg"]
+
+
+def test_the_figures_page_says_location_data_is_removed(alice, group1):
+    response = alice.get(reverse("figures", args=[group1.pk]))
+
+    assertContains(response, "Location and camera data (EXIF) are removed from uploaded photos.")
+
+
 # --- names -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filename", "name"),
+    [
+        ("CON.png", "CON-figure.png"),
+        ("nul.png", "nul-figure.png"),
+        ("com1.PNG", "com1-figure.png"),
+        ("Lpt9.backup.png", "Lpt9-backup.png"),
+        ("aux .png", "aux-figure.png"),
+        ("console.png", "console.png"),
+    ],
+)
+def test_a_name_windows_keeps_for_a_device_gets_a_safe_name(alice, group1, report, filename, name):
+    upload(alice, group1, png_bytes(), filename=filename)
+
+    assert Figure.objects.get(report=report).name == name
 
 
 @pytest.mark.parametrize("wanted", ["../../etc/passwd.png", "../../etc/passwd", "..\\..\\etc\\passwd.png"])

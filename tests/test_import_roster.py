@@ -212,7 +212,9 @@ def test_export_downloads_the_student_list_for_excel(manager, course):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="c1-roster.csv"'
     text = response.content.decode("utf-8")
-    assert text.startswith("\ufeffgroup,study_number,name,email,repo\n1,,,anna@example.com,https://github.com/one/")
+    assert text.startswith(
+        '\ufeff"group","study_number","name","email","repo"\r\n"1","","","anna@example.com","https://github.com/one/'
+    )
     assert len(text.splitlines()) == 7
 
 
@@ -346,8 +348,8 @@ def test_export_roster_writes_the_student_list_to_stdout(course, sheet_file):
 
     assert out == roster.roster_csv(services.roster_rows(course))
     assert out.splitlines()[:2] == [
-        "group,study_number,name,email,repo",
-        "1,,,anna@example.com,https://github.com/one/mlops",
+        '"group","study_number","name","email","repo"',
+        '"1","","","anna@example.com","https://github.com/one/mlops"',
     ]
     assert err == ""
 
@@ -367,3 +369,72 @@ def test_export_roster_to_a_file_then_import_it_changes_nothing(course, sheet_fi
 def test_export_roster_of_an_unknown_course_is_an_error(db):
     with pytest.raises(CommandError, match=r"^no course with code 'NOPE' \(courses: none\)$"):
         run("export_roster", "--course", "NOPE")
+
+
+# --- cells Excel would run, and repo URLs that leave the allowed folder -----------------------------------------
+
+HOSTILE_LIST = (
+    "group,study_number,name,email,repo\n"
+    '1,=1+1,"=HYPERLINK(""http://evil.example"",""x"")",eq@example.com,https://github.com/one/mlops\n'
+    "1,+45 1234,@SUM(A1),+1@example.com,\n"
+    '1,-7,"Otters;=1+1;",-2@example.com,\n'
+)
+HOSTILE_EXPORT = [  # by group, then e-mail; every cell quoted, every formula start behind a '
+    '"group","study_number","name","email","repo"',
+    '"1","\'+45 1234","\'@SUM(A1)","\'+1@example.com","https://github.com/one/mlops"',
+    '"1","\'-7","Otters;=1+1;","\'-2@example.com","https://github.com/one/mlops"',
+    '"1","\'=1+1","\'=HYPERLINK(""http://evil.example"",""x"")","eq@example.com","https://github.com/one/mlops"',
+]
+
+
+@pytest.fixture
+def hostile(course):
+    services.roster_import(course=course, roster=services.roster_read(course=course, data=HOSTILE_LIST.encode()))
+    return course
+
+
+def test_admin_export_defuses_what_students_typed_and_its_upload_changes_nothing(manager, hostile):
+    exported = manager.get(export_url(hostile)).content
+
+    assert exported.decode("utf-8").removeprefix("\ufeff").splitlines() == HOSTILE_EXPORT
+    response = upload(manager, hostile, exported)
+    assert response.context["changes"].lines() == []
+    assertContains(response, "Nothing to change: the site matches the file.")
+
+
+def test_export_roster_command_defuses_what_students_typed_and_reads_back_unchanged(hostile, tmp_path):
+    out, _ = run("export_roster", "--course", "C1")
+    target = tmp_path / "out.csv"
+    run("export_roster", "--course", "C1", "--out", str(target))
+    again, _ = run("import_roster", str(target), "--course", "C1")
+
+    assert out.splitlines() == HOSTILE_EXPORT
+    assert again == "Nothing to change: the site matches the file.\n"
+
+
+def test_import_roster_refuses_a_repo_url_whose_escapes_leave_the_allowed_folder(course, tmp_path, settings):
+    settings.SCRAPE_ALLOWED_URLS = ["file:///srv/repos/"]
+    path = tmp_path / "escaping.csv"
+    path.write_text(
+        "Group nb,Student 1,Student 2,Student 3,github_repo\n"
+        "1,anna@example.com,bo@example.com,cy@example.com,file:///srv/repos/%2e%2e/outside/x.git\n"
+    )
+
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_roster", str(path), "--course", "C1", stdout=out, stderr=err)
+
+    assert err.getvalue() == f"{path}: line 2: the repo URL must not contain . or .. path segments\n"
+    assert not course.groups.exists()
+
+
+def test_the_admin_import_refuses_it_too(manager, course, settings):
+    settings.SCRAPE_ALLOWED_URLS = ["file:///srv/repos/"]
+    sheet = "group,email,repo\n1,anna@example.com,file:///srv/repos/x/%2E%2E/%2e%2e/y.git\n"
+    course.min_group_size = 1
+    course.save()
+
+    response = upload(manager, course, sheet)
+
+    assert response.context["problems"] == [(2, "the repo URL must not contain . or .. path segments")]
+    assert not course.groups.exists()

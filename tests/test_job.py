@@ -237,3 +237,82 @@ def test_a_scrape_of_chosen_groups_covers_only_them(group1, group2, instructor):
 def test_the_job_list_in_the_admin_links_each_job_page(admin_client, job):
     response = admin_client.get(reverse("admin:reports_app_job_changelist"))
     assert reverse("job", args=[job.pk]).encode() in response.content
+
+
+# --- progress, not only liveness ------------------------------------------------------------------------------------
+
+
+def test_a_running_job_whose_progress_stands_still_is_stuck_though_its_heartbeat_goes_on(
+    staff, started, settings, django_capture_on_commit_callbacks, admin_client
+):
+    """A hung job's heartbeat thread beats on: the job shows as stuck once no step began or ended for longer than a
+    group may take, names where it stands, and can be run again."""
+    settings.JOB_HEARTBEAT_SECONDS, settings.JOB_STALLED_SECONDS, settings.JOB_GROUP_SECONDS = 10, 60, 300
+    job = started("scrape")
+    now = timezone.now()
+    last_step = now - timedelta(seconds=300)
+    Job.objects.filter(pk=job.pk).update(
+        status="running", started_at=last_step, heartbeat_at=now, progress_at=last_step, current="on group 7"
+    )
+    as_json = {"headers": {"Accept": "application/json"}}
+    assert staff.get(reverse("job", args=[job.pk]), **as_json).json()["status"] == "running"  # within its budget
+
+    last_step = now - timedelta(seconds=311)
+    Job.objects.filter(pk=job.pk).update(progress_at=last_step)
+    label = f"stuck on group 7 since {timezone.localtime(last_step):%H:%M}"
+    assert staff.get(reverse("job", args=[job.pk]), **as_json).json() == {
+        "status": "stuck",
+        "label": label,
+        "done": 0,
+        "total": 0,
+    }
+    page = staff.get(reverse("job", args=[job.pk])).content.decode()
+    assert f'Status: <strong id="job-status">{label}</strong>' in page and "Run it again" in page
+    assert f"no progress on group 7 since\n    {timezone.localtime(last_step):%H:%M:%S}" in page
+    admin_list = admin_client.get(reverse("admin:reports_app_job_changelist")).content.decode()
+    assert f'<td class="field-state">{label}</td>' in admin_list
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(reverse("rerun-job", args=[job.pk]))
+    again = Job.objects.latest("id")
+    assert response.url == reverse("job", args=[again.pk]) and again.status == "queued"
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.message.startswith(f"Stuck: no progress on group 7 since {timezone.localtime(last_step):%H:%M:%S}")
+    tasks.job_run(again.pk)
+    again.refresh_from_db()
+    assert (again.status, again.current) == ("done", "")
+    assert again.started_at <= again.progress_at <= again.finished_at
+
+
+def test_a_scrape_where_a_group_cannot_be_imported_ends_done_with_problems(
+    staff, started, group1, group2, tmp_path, settings, monkeypatch
+):
+    import nh3
+
+    from tests.test_scrape_reports import BOOM, with_answer
+    from tests.test_scraping import JAN_10, make_repo
+
+    clean = nh3.clean
+
+    def breaks(html, *args, **kwargs):  # a library that raises on input nobody foresaw
+        if BOOM in html:
+            raise ValueError("the sanitizer gave up")
+        return clean(html, *args, **kwargs)
+
+    monkeypatch.setattr(nh3, "clean", breaks)
+    settings.SCRAPE_ALLOWED_URLS = [f"file://{tmp_path}/"]
+    for group, text in ((group1, with_answer(BOOM)), (group2, with_answer("s111111, s222222"))):
+        group.repo_url = make_repo(tmp_path, f"g{group.number}", [(JAN_10, {"reports/README.md": text})])
+        group.save()
+    job = started("scrape")
+
+    tasks.job_run(job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total, job.current) == ("problems", 2, 2, "")
+    assert job.message == "2 groups: 1 cannot import, 1 ok"
+    page = staff.get(reverse("job", args=[job.pk])).content.decode()
+    assert 'Status: <strong id="job-status">done with problems</strong>' in page
+    assert "the report could not be imported: ValueError: the sanitizer gave up" in page
+    assert "Run it again" not in page

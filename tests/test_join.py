@@ -1,4 +1,9 @@
-"""Self sign-up at /join/: a group with its course's join code creates itself; new members get a password link."""
+"""Self sign-up at /join/: a group with its course's join code creates itself; everyone it names is invited.
+
+Nobody but the logged-in student sending the form becomes a member by it: the others get an invitation by mail and
+join by accepting it (tests/test_invitation.py). No answer from /join/ says whether an address has an account or
+which group anyone is in.
+"""
 
 import re
 from datetime import UTC, datetime
@@ -10,11 +15,12 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertTemplateUsed
 
 from reports_app.forms import JOIN_EMAIL_MISSING, JOIN_NAME_MISSING
-from reports_app.models import Course, Group, Membership
+from reports_app.models import Course, Group, Invitation, Membership
+from reports_app.services import INVITATION_TAKEN, SIGNUP_YOU_TAKEN
 from reports_app.views import JOIN_CODE_WRONG
 
 CODE = "otter-42-river"
-LINK = re.compile(r"http://testserver(/accounts/reset/[^/\s]+/[^/\s]+/)")
+LINK = re.compile(r"http://testserver(/invitations/[^/\s]+/)")
 NEW_PASSWORD = "Quiet-otter-rows-42"
 
 
@@ -26,6 +32,7 @@ def joinable(course):
 
 
 THREE = (("ann@example.com", "Ann Holm"), ("ben@example.com", "Ben"), ("cat@example.com", "Cat"))
+THREE_INVITED = "An invitation was sent to ann@example.com, ben@example.com, cat@example.com."
 
 
 def sign_up(client, members=THREE, **fields):
@@ -39,10 +46,21 @@ def sign_up(client, members=THREE, **fields):
 def nothing_created() -> bool:
     return (
         not Group.objects.filter(name="Otters").exists()
+        and not Invitation.objects.exists()
         and not get_user_model()
         .objects.filter(username__in=["ann@example.com", "ben@example.com", "cat@example.com"])
         .exists()
     )
+
+
+def link_to(mailoutbox, email: str) -> str:
+    """The path of the invitation link in the (last) mail to `email`."""
+    message = [m for m in mailoutbox if m.to == [email]][-1]
+    return LINK.search(message.body).group(1)
+
+
+def accept_with_password(client, link: str):
+    return client.post(link, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
 
 
 # --- the page ----------------------------------------------------------------------------------------------------
@@ -83,19 +101,22 @@ def test_a_logged_in_student_of_another_group_is_filled_in_as_the_first_member(c
 # --- signing up --------------------------------------------------------------------------------------------------
 
 
-def test_sign_up_creates_the_group_accounts_and_memberships(client, joinable, group1, group2):
+def test_sign_up_creates_the_group_and_invites_everyone_named_without_making_anyone_a_member(
+    client, joinable, group1, group2
+):
     response = sign_up(client)
 
     assertContains(response, "Group 3 is signed up")
+    assertContains(response, THREE_INVITED)
     group = Group.objects.get(course=joinable, number=3)
     assert (group.name, group.repo_url) == ("Otters", "https://github.com/otters/mlops")
-    members = Membership.objects.filter(group=group).select_related("user").order_by("user__username")
-    assert [(m.user.username, m.user.email, m.user.first_name, m.user.last_name) for m in members] == [
-        ("ann@example.com", "ann@example.com", "Ann", "Holm"),
-        ("ben@example.com", "ben@example.com", "Ben", ""),
-        ("cat@example.com", "cat@example.com", "Cat", ""),
+    assert list(group.invitations.values_list("email", "name", "accepted_at", "invited_by")) == [
+        ("ann@example.com", "Ann Holm", None, None),
+        ("ben@example.com", "Ben", None, None),
+        ("cat@example.com", "Cat", None, None),
     ]
-    assert not any(m.user.has_usable_password() for m in members)
+    assert not Membership.objects.filter(group=group).exists()
+    assert not get_user_model().objects.filter(username__endswith="@example.com").exists()  # made on accepting
     assert SESSION_KEY not in client.session  # signing up does not log anyone in
 
 
@@ -107,39 +128,51 @@ def test_the_group_gets_the_next_number_after_the_highest(client, joinable):
     assert Group.objects.get(name="Otters").number == 8
 
 
-def test_each_new_member_gets_a_link_to_choose_a_password_that_works(client, joinable, mailoutbox):
-    response = sign_up(client)
+def test_each_person_named_gets_an_invitation_whose_link_makes_a_new_account_a_member(client, joinable, mailoutbox):
+    sign_up(client)
 
     assert sorted(message.to[0] for message in mailoutbox) == ["ann@example.com", "ben@example.com", "cat@example.com"]
     message = next(m for m in mailoutbox if m.to == ["ann@example.com"])
-    assert message.subject == "Group 1 of C1: choose your password for testserver"
-    assert "You were signed up as a member of group 1 of C1 on testserver." in message.body
-    assert "Your user name is ann@example.com." in message.body
-    assertContains(
-        response,
-        "We sent an e-mail with a link to choose a password to ann@example.com, ben@example.com, cat@example.com.",
+    assert message.subject == "Join group 1 of C1 on testserver"
+    assert "Someone signed group 1 (Otters) of C1 up on testserver and named you, ann@example.com, as a member." in (
+        message.body
     )
 
-    confirm = client.get(LINK.search(message.body).group(1))
-    client.post(confirm["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    link = link_to(mailoutbox, "ann@example.com")
+    page = client.get(link)
+    assertContains(page, "Join group 1 of C1")
+    assertContains(page, 'name="new_password1"')
+    assert not get_user_model().objects.filter(username="ann@example.com").exists()  # looking changes nothing
 
+    response = accept_with_password(client, link)
+
+    assert response.status_code == 302
     ann = get_user_model().objects.get(username="ann@example.com")
-    assert ann.check_password(NEW_PASSWORD)
+    assert (ann.email, ann.first_name, ann.last_name) == ("ann@example.com", "Ann", "Holm")
+    assert Membership.objects.filter(user=ann, group__name="Otters").exists()
+    assert client.session[SESSION_KEY] == str(ann.pk)  # accepting logs the new account in
     assert Client().login(username="ann@example.com", password=NEW_PASSWORD)
+    assert client.get(link).status_code == 404  # the link works once
 
 
-def test_a_member_who_lost_the_mail_gets_a_new_link_from_the_reset_page(client, joinable, mailoutbox):
+def test_a_person_who_lost_the_invitation_gets_a_new_link_from_the_reset_page(client, joinable, mailoutbox):
     sign_up(client)
+    old = link_to(mailoutbox, "ben@example.com")
     mailoutbox.clear()
 
     client.post(reverse("password_reset"), {"email": "Ben@Example.com"})
 
     (message,) = mailoutbox
     assert message.to == ["ben@example.com"]
-    assert LINK.search(message.body)
+    new = LINK.search(message.body).group(1)
+    assert Client().get(old).status_code == 404  # only the newest link works
+    assert accept_with_password(Client(), new).status_code == 302
+    assert Membership.objects.filter(user__username="ben@example.com", group__name="Otters").exists()
 
 
-def test_a_logged_in_member_with_a_password_gets_no_mail(charlie, course, mailoutbox, django_user_model):
+def test_a_logged_in_submitter_is_a_member_at_once_and_the_others_are_invited(
+    charlie, course, mailoutbox, django_user_model
+):
     course.join_code = CODE
     course.save()
     dave = django_user_model.objects.create_user("dave", email="dave@example.com", password="pw-dave")
@@ -147,34 +180,68 @@ def test_a_logged_in_member_with_a_password_gets_no_mail(charlie, course, mailou
     dave_client.force_login(dave)
 
     response = sign_up(
-        dave_client, members=[("dave@example.com", "Dave"), ("eve@example.com", "Eve"), ("fi@x.dk", "Fi")]
+        dave_client, members=[("Dave@example.com", "Dave"), ("eve@example.com", "Eve"), ("fi@x.dk", "Fi")]
     )
 
     assert sorted(m.to[0] for m in mailoutbox) == ["eve@example.com", "fi@x.dk"]
+    assert "dave@example.com signed group 3 (Otters) of C1 up" in mailoutbox[0].body
     assert Membership.objects.filter(user=dave, group__number=3).exists()
+    assert sorted(Invitation.objects.values_list("email", "invited_by")) == [
+        ("eve@example.com", dave.pk),
+        ("fi@x.dk", dave.pk),
+    ]
     dave.refresh_from_db()
     assert dave.check_password("pw-dave")
-    assertContains(response, "We sent an e-mail with a link to choose a password to eve@example.com, fi@x.dk.")
+    assertContains(response, "You are its first member.")
+    assertContains(response, "An invitation was sent to eve@example.com, fi@x.dk.")
 
 
-def test_an_existing_account_without_a_group_joins_instead_of_a_new_one(client, joinable, django_user_model):
-    ben = django_user_model.objects.create_user("ben", email="BEN@example.com")
+def test_a_logged_in_submitter_already_in_a_group_of_the_course_is_told_so(alice, joinable, django_user_model):
+    django_user_model.objects.filter(username="alice").update(email="alice@example.com")
+
+    response = sign_up(alice, members=[("alice@example.com", "Alice"), *THREE[1:]])
+
+    assert response.context["form"].errors == {"email_1": [SIGNUP_YOU_TAKEN.format(number=1)]}
+    assert nothing_created()
+
+
+def test_an_existing_account_is_invited_and_joins_as_itself_on_accepting(
+    client, joinable, django_user_model, mailoutbox
+):
+    ben = django_user_model.objects.create_user("ben", email="BEN@example.com")  # made by a roster: no password
 
     sign_up(client)
 
+    assert not Membership.objects.filter(user=ben).exists()
+    accept_with_password(client, link_to(mailoutbox, "ben@example.com"))
+
     assert Membership.objects.get(user=ben).group.name == "Otters"
     assert not django_user_model.objects.filter(username="ben@example.com").exists()
+    ben.refresh_from_db()
+    assert ben.check_password(NEW_PASSWORD)
+
+
+def test_an_account_from_another_course_is_invited_by_mail_not_added(client, joinable, django_user_model, mailoutbox):
+    """The finding: a join code let anyone put an existing account into their group, without a word to its owner."""
+    other = Group.objects.create(course=Course.objects.create(code="OLD"), number=1)
+    ann = django_user_model.objects.create_user("ann@example.com", email="ann@example.com", password="pw-ann")
+    Membership.objects.create(user=ann, group=other)
+
+    sign_up(client)
+
+    assert list(Membership.objects.filter(user=ann).values_list("group__course__code", flat=True)) == ["OLD"]
+    assert [m.to for m in mailoutbox if m.to == ["ann@example.com"]] == [["ann@example.com"]]
 
 
 def test_a_failure_half_way_leaves_nothing_behind(client, joinable, monkeypatch, mailoutbox):
-    real_create = Membership.objects.create
+    real_create = Invitation.objects.create
 
     def failing_create(**kwargs):
-        if kwargs["user"].username == "cat@example.com":
+        if kwargs["email"] == "cat@example.com":
             raise RuntimeError("database went away")
         return real_create(**kwargs)
 
-    monkeypatch.setattr(Membership.objects, "create", failing_create)
+    monkeypatch.setattr(Invitation.objects, "create", failing_create)
 
     with pytest.raises(RuntimeError, match="database went away"):
         sign_up(client)
@@ -248,21 +315,61 @@ def test_a_group_larger_than_the_course_allows_is_refused(client, joinable):
     assert nothing_created()
 
 
-def test_a_member_already_in_a_group_of_the_course_is_named(client, joinable, group1, django_user_model):
+def test_the_answer_never_says_which_group_someone_is_in_or_whether_they_have_an_account(
+    client, joinable, group1, django_user_model
+):
+    """The finding: "alice@example.com is already in group 1" told anyone with the code where alice is."""
     django_user_model.objects.filter(username="alice").update(email="alice@example.com")
+    known = [("ann@example.com", "Ann"), ("alice@example.com", "Alice"), ("c@x.dk", "C")]
+    unknown = [("ann@example.com", "Ann"), ("zed@example.com", "Alice"), ("c@x.dk", "C")]
 
-    response = sign_up(client, members=[("ann@example.com", "Ann"), ("Alice@example.com", "Alice"), ("c@x.dk", "C")])
+    about_alice = sign_up(client, members=known)
+    about_nobody = sign_up(client, members=unknown, repo_url="https://github.com/otters/other")
 
-    assert response.context["form"].errors == {"email_2": ["alice@example.com is already in group 1."]}
-    assert nothing_created()
+    assertContains(about_alice, "An invitation was sent to ann@example.com, alice@example.com, c@x.dk.")
+    assertNotContains(about_alice, "already")
+    assertNotContains(about_alice, "group 1")
+    page = about_alice.content.decode().replace("alice@example.com", "zed@example.com")
+    page = page.replace("Group 2", "Group 3").replace("group 2", "group 3")
+    assert page.replace("otters/mlops", "otters/other") == about_nobody.content.decode()
+    assert not Membership.objects.filter(group__number=2).exists()  # alice is only invited
 
 
-def test_a_member_of_a_group_of_another_course_may_sign_up(client, joinable, django_user_model):
+def test_claiming_a_classmate_does_not_keep_them_from_their_real_group(client, joinable, mailoutbox):
+    """The finding: a sign-up naming someone without an account made it and put it in the claimer's group, so their
+    own group's sign-up then met "already in group 1". Now both invite them, and they choose by accepting."""
+    sign_up(client, members=[("mallory@x.dk", "Mallory"), ("dan@example.com", "Dan"), ("m2@x.dk", "M2")])
+
+    real = sign_up(
+        Client(),
+        members=[("dan@example.com", "Dan"), ("eva@example.com", "Eva"), ("fay@example.com", "Fay")],
+        name="Real",
+        repo_url="https://github.com/real/mlops",
+    )
+
+    assertContains(real, "Group 2 is signed up")
+    claimed, invited = (LINK.search(m.body).group(1) for m in mailoutbox if m.to == ["dan@example.com"])
+    dan_client = Client()
+    accept_with_password(dan_client, invited)
+    dan = get_user_model().objects.get(username="dan@example.com")
+    assert [m.group.name for m in dan.memberships.all()] == ["Real"]
+
+    refused = dan_client.post(claimed, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+
+    taken = INVITATION_TAKEN.format(number=2, course="C1", invited=1)
+    assertContains(refused, taken.replace("'", "&#x27;"), status_code=409)
+    assert [m.group.name for m in dan.memberships.all()] == ["Real"]
+
+
+def test_a_member_of_a_group_of_another_course_may_join(client, joinable, django_user_model, mailoutbox):
     other = Group.objects.create(course=Course.objects.create(code="OLD"), number=1)
-    ann = django_user_model.objects.create_user("ann@example.com", email="ann@example.com")
+    ann = django_user_model.objects.create_user("ann@example.com", email="ann@example.com", password="pw-ann")
     Membership.objects.create(user=ann, group=other)
-
     sign_up(client)
+    ann_client = Client()
+    ann_client.force_login(ann)
+
+    ann_client.post(link_to(mailoutbox, "ann@example.com"))
 
     assert Membership.objects.filter(user=ann, group__name="Otters").exists()
 
@@ -297,7 +404,7 @@ def test_a_repo_of_another_group_of_the_course_is_refused(client, joinable, grou
     assert nothing_created()
 
 
-def test_every_problem_is_shown_at_once(client, joinable, group1, django_user_model):
+def test_every_problem_is_shown_at_once_and_none_is_about_another_person(client, joinable, group1, django_user_model):
     django_user_model.objects.filter(username="bob").update(email="bob@example.com")
     group1.repo_url = "https://github.com/otters/mlops"
     group1.save()
@@ -306,7 +413,6 @@ def test_every_problem_is_shown_at_once(client, joinable, group1, django_user_mo
 
     assert response.context["form"].errors == {
         "__all__": ["A group has 3 to 5 members; you entered 2."],
-        "email_1": ["bob@example.com is already in group 1."],
         "repo_url": ["This repo is the repo of group 1 already."],
     }
 

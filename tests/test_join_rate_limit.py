@@ -1,4 +1,5 @@
-"""Wrong join codes on /join/ are limited per client address (reports_app/login_rate_limit.py, views.join)."""
+"""Sign-ups on /join/ are limited per client address, right code or wrong (reports_app/login_rate_limit.py,
+views.join)."""
 
 import threading
 from datetime import timedelta
@@ -18,7 +19,7 @@ from tests.test_settings import start
 
 CODE = "otter-42-river"
 WRONG = "otter-42-rivers"
-LOCKED = "Too many wrong join codes from your network. Try again in 15 minutes."
+LOCKED = "Too many sign-up attempts from your network. Try again in 15 minutes."
 SIGNED_UP = "is signed up"
 LOCKOUT = timedelta(minutes=15)
 THREE = (("ann@example.com", "Ann"), ("ben@example.com", "Ben"), ("cat@example.com", "Cat"))
@@ -54,9 +55,9 @@ def code_checks(monkeypatch):
     return checked
 
 
-def sign_up(client, code=CODE, address="10.0.0.1", members=THREE, **extra):
+def sign_up(client, code=CODE, address="10.0.0.1", members=THREE, repo_url="https://github.com/otters/mlops", **extra):
     """POST the join form from `address`: a valid form with `code`, a repo and three members."""
-    data = {"code": code, "repo_url": "https://github.com/otters/mlops"}
+    data = {"code": code, "repo_url": repo_url}
     for i, (email, name) in enumerate(members, start=1):
         data |= {f"email_{i}": email, f"name_{i}": name}
     return client.post(reverse("join"), data, REMOTE_ADDR=address, **extra)
@@ -111,7 +112,7 @@ def test_the_lockout_ends_after_the_lockout_seconds(client, joinable):
     counter.save()
 
     assertContains(sign_up(client, CODE), SIGNED_UP)
-    assert (join_counter().failures, join_counter().locked_until) == (0, None)
+    assert (join_counter().failures, join_counter().locked_until) == (1, None)  # a new window, with this attempt
 
 
 def test_failures_older_than_the_window_no_longer_count(client, joinable, settings):
@@ -129,28 +130,35 @@ def test_the_message_and_retry_after_count_the_time_left(client, joinable, setti
 
     response = sign_up(client, WRONG)
 
-    assertContains(response, "Too many wrong join codes from your network. Try again in 1 minute.", status_code=429)
+    assertContains(response, "Too many sign-up attempts from your network. Try again in 1 minute.", status_code=429)
     assert 1 <= int(response["Retry-After"]) <= 50
 
 
-# --- what counts as a guess --------------------------------------------------------------------------------------
+# --- what counts as an attempt ------------------------------------------------------------------------------------
 
 
-def test_a_right_code_takes_its_attempt_back_even_on_the_attempt_that_would_lock(client, joinable, settings):
+def test_a_right_code_counts_like_a_wrong_one(client, joinable):
+    """The finding: a right code took its attempt back, so whoever has it could probe the sign-up without limit."""
     guess(client, LIMIT - 1)
 
     assertContains(sign_up(client, CODE), SIGNED_UP)
 
-    assert (join_counter().failures, join_counter().locked_until) == (2, None)
-    guess(client, 1)
-    assert sign_up(client, WRONG).status_code == 429
+    assert join_counter().failures == LIMIT and join_counter().locked_until is not None
+    assert sign_up(client, CODE, repo_url="https://github.com/otters/other").status_code == 429
 
 
-def test_a_right_code_with_a_refused_sign_up_is_not_a_failed_guess(client, joinable):
+def test_probing_with_the_right_code_alone_is_limited(client, joinable, code_checks):
+    statuses = [sign_up(client, CODE, members=THREE[:2]).status_code for _ in range(LIMIT + 2)]
+
+    assert statuses == [200] * LIMIT + [429] * 2
+    assert code_checks == [CODE] * LIMIT
+
+
+def test_a_right_code_with_a_refused_sign_up_counts(client, joinable):
     response = sign_up(client, CODE, members=THREE[:2])
 
     assertContains(response, "A group has 3 to 5 members; you entered 2.")
-    assert join_counter().failures == 0
+    assert join_counter().failures == 1
 
 
 def test_a_form_invalid_before_the_code_is_looked_at_is_not_counted(client, joinable, code_checks):

@@ -277,6 +277,43 @@ def test_old_counters_are_pruned_on_the_next_attempt(client, group1):
     assert sorted(LoginCounter.objects.values_list("key", flat=True)) == ["10.0.0.2", "bob"]
 
 
+def test_a_locked_address_hammering_new_user_names_adds_no_rows(client, group1, settings):
+    """The finding: every refused attempt still made a counter for its user name, so a locked address could grow the
+    table without bound. A refused attempt now writes nothing."""
+    settings.LOGIN_MAX_FAILURES_PER_ADDRESS = 3
+    for i in range(3):
+        fail(client, f"guess{i}", 1)
+
+    statuses = {log_in(client, f"hammer{i}@example.com", "wrong").status_code for i in range(60)}
+
+    assert statuses == {429}
+    assert LoginCounter.objects.count() == 4  # the address and the three user names it tried before its lockout
+
+
+def test_pruning_deletes_a_bounded_number_of_stale_counters_per_attempt(client, db):
+    stale = timezone.now() - LOCKOUT - timedelta(seconds=1)
+    LoginCounter.objects.bulk_create(
+        LoginCounter(scope=LoginCounter.Scope.USERNAME, key=f"old{i}", failures=1, window_start=stale)
+        for i in range(login_rate_limit.PRUNE_BATCH + 50)
+    )
+
+    fail(client, "dora", 1)
+
+    assert LoginCounter.objects.filter(key__startswith="old").count() == 50
+    fail(client, "dora", 1)
+    assert sorted(LoginCounter.objects.values_list("key", flat=True)) == ["10.0.0.1", "dora"]
+
+
+def test_a_mail_counter_is_kept_for_its_own_window_not_the_logins(client, db, settings):
+    settings.MAIL_WINDOW_SECONDS = 3600
+    half_an_hour_ago = timezone.now() - timedelta(minutes=30)
+    LoginCounter.objects.create(scope=LoginCounter.Scope.MAIL_TO, key="ann@example.com", window_start=half_an_hour_ago)
+
+    fail(client, "dora", 1)
+
+    assert LoginCounter.objects.filter(scope=LoginCounter.Scope.MAIL_TO).exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_attempts_check_at_most_the_limit_of_passwords(group1, password_checks):
     statuses = [response.status_code for response in all_at_once([lambda: log_in(Client(), "alice", "wrong")] * 12)]

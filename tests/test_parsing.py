@@ -1,7 +1,10 @@
 """Template and report parsing on the demo template and the fixture reports. Pure: no database, no Django."""
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from reports_app import parsing
 from reports_app.parsing import (
     AnswerSlot,
     MarkSlot,
@@ -433,3 +436,85 @@ def test_closest_template_tie_goes_to_the_first_candidate():
 
 def test_closest_template_without_candidates_is_none():
     assert closest_template(read_fixture("filled.md"), []) is None
+
+
+# --- hostile text: identical results in linear time --------------------------------------------------------------
+
+
+def heading_pattern_groups(line: str) -> tuple[str, str] | None:
+    match = parsing.HEADING.match(line)
+    return match.groups() if match else None
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=" #\tab\n", max_size=24))
+@example("   ###### a ## ")
+@example("#\n")
+@example("# a\n\n")
+def test_heading_groups_are_the_heading_patterns(line):
+    assert parsing.heading_groups(line) == heading_pattern_groups(line)
+
+
+@pytest.mark.parametrize("line", ["#", "# a", "####### a", "    # a", "#a", "# a #", "#\t#", "## a ## b ##", "# a\nb"])
+def test_heading_groups_on_written_cases(line):
+    assert parsing.heading_groups(line) == heading_pattern_groups(line)
+
+
+def minimal_template(checklist: int = 0) -> str:
+    items = "".join(f"* [ ] item {k}\n" for k in range(checklist))
+    return f"# T\n\n### Week 1\n\n{items}\n## Part\n\n### Question 1\n\n> Answer:\n\nx\n"
+
+
+@pytest.mark.timeout(5)
+def test_a_200_kB_heading_line_is_read_in_linear_time(template):
+    line = "# a" + " " * 200_000 + "b"  # the heading pattern took 1 s per 20 kB, growing with the square
+    text = f"{line}\n{read_fixture('filled.md')}"
+    parsed = parse_report(text, template)
+    assert render_layout(parsed.layout, parsed.answers, parsed.marks) == text
+    assert outline_shingles(text) >= outline_shingles(template_text())
+
+
+@pytest.mark.timeout(5)
+def test_many_questions_between_many_sections_parse_in_linear_time():
+    repeated = "## Part\n### Question 1\n> Answer:\n" * 20_000  # was 20,000 x 20,000 comparisons
+    parsed = parse_report(repeated, parse_template(minimal_template()))
+    assert parsed.answers == {1: ""}
+    assert sum("appears twice" in p.message for p in parsed.problems) == 19_999
+
+
+@pytest.mark.timeout(5)
+def test_a_template_of_many_questions_and_sections_parses_in_linear_time():
+    text = "".join(f"## Part {n}\n### Question {n}\n> Answer:\nx\n" for n in range(1, 20_001))  # was 20,000 x 20,000
+    parsed = parse_template(text)
+    assert len(parsed.sections) == 20_000
+    assert parsed.questions[-1].section == "Part 20000"
+
+
+@pytest.mark.timeout(5)
+def test_many_checklist_items_pair_in_linear_time():
+    template = parse_template(minimal_template(checklist=2_000))
+    items = "".join(f"* [x] other {k}\n" for k in range(20_000))  # was 20,000 x 2,000 week comparisons
+    parsed = parse_report(f"### Week 9\n{items}### Question 1\n> Answer:\nx\n", template)
+    assert sum("not in the template" in p.message for p in parsed.problems) == 20_000
+    assert sum("checklist item missing" in p.message for p in parsed.problems) == 2_000
+
+
+def test_checklist_items_reworded_still_pair_in_template_order_within_a_week():
+    template = parse_template(minimal_template(checklist=3))
+    text = "### Week 1\n* [x] item 2\n* [x] changed\n* [ ] also changed\n### Question 1\n> Answer:\nx\n"
+    parsed = parse_report(text, template)
+    assert parsed.marks == {2: "x", 0: "x", 1: " "}
+    assert [p.message for p in parsed.problems] == [
+        "checklist item reworded: 'changed' (template: 'item 0')",
+        "checklist item reworded: 'also changed' (template: 'item 1')",
+    ]
+
+
+def test_a_question_number_of_5000_digits_is_not_in_the_template_instead_of_a_crash(template):
+    parsed = parse_report("### Question " + "9" * 5000 + "\n> Answer:\nx\n", template)
+    assert "Question 1000000000 is not in the template (it has 10 questions)" in [p.message for p in parsed.problems]
+
+
+def test_a_word_rule_of_5000_digits_reads_as_too_large_instead_of_a_crash():
+    assert read_constraints("> Answer length: 100-" + "9" * 5000 + " words") == ((100, parsing.TOO_LARGE), None)
+    assert read_constraints("> Add 0003 figures") == (None, (3, 3))

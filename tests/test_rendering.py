@@ -4,9 +4,11 @@ import base64
 import io
 
 import markdown
+import pytest
 from PIL import Image
 
-from reports_app.rendering import figure_name, grading_html, image_type, sanitize, standard_html
+from reports_app import rendering
+from reports_app.rendering import RenderError, figure_name, grading_html, image_type, sanitize, standard_html
 
 from .conftest import read_fixture
 
@@ -131,3 +133,53 @@ def test_grading_html_contains_no_script_from_the_report_or_the_title():
 def test_grading_html_forbids_fetching_anything():
     document = grading_html("# T\n", title="T", figures={})
     assert "default-src 'none'; img-src data:" in document
+
+
+# --- text that cannot be rendered ----------------------------------------------------------------------------------
+
+NESTED = "1. " * 500 + "deep"  # 1.5 kB: Python-Markdown recurses once per level and raises RecursionError
+BRACKETS = "[" * 30_000  # Python-Markdown's inline patterns take minutes on unbalanced brackets (30 kB: ~150 s)
+A_LIST = "Steps we took:\n\n1. load the data\n2. train\n    - twice\n\n> quoted *note*\n"
+
+
+def test_a_recursion_error_in_process_leaves_no_state_behind_for_the_next_text():
+    with pytest.raises(RecursionError):
+        rendering.markdown_html(NESTED)
+    assert rendering.markdown_html(A_LIST) == markdown.markdown(A_LIST)
+
+
+def test_a_recursion_error_in_the_worker_says_how_deep_and_the_next_render_is_whole(short_budget):
+    with pytest.raises(RenderError, match=r"^nested 500 levels deep$"):
+        rendering.render_markdown(NESTED)
+    assert rendering.render_markdown(A_LIST) == markdown.markdown(A_LIST)
+    assert rendering.markdown_html(A_LIST) == markdown.markdown(A_LIST)
+
+
+@pytest.mark.timeout(30)
+def test_a_render_past_the_budget_is_given_up_and_the_next_render_is_whole(short_budget):
+    with pytest.raises(RenderError, match=r"^the renderer took longer than 1 s$"):
+        rendering.render_markdown(BRACKETS)
+    assert rendering.render_markdown(A_LIST) == markdown.markdown(A_LIST)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("text", [NESTED, BRACKETS], ids=["nested", "brackets"])
+def test_the_hand_in_html_is_python_markdowns_output_or_an_error_never_a_substitute(short_budget, text):
+    with pytest.raises(RenderError):
+        standard_html("# Report\n\n" + text)
+    with pytest.raises(RenderError):
+        grading_html("# Report\n\n" + text, title="T", figures={})
+    with pytest.raises(RenderError):
+        rendering.answer_html(text, figure_url=lambda name: None)
+
+
+def test_unrendered_html_shows_why_and_the_text_escaped():
+    html = rendering.unrendered_html("<b>1. 1.</b> & more", "nested 2 levels deep", what="Question 6")
+    assert "Question 6 cannot be rendered: nested 2 levels deep. It is shown as typed." in html
+    assert "&lt;b&gt;1. 1.&lt;/b&gt; &amp; more" in html and "<b>" not in html
+
+
+def test_a_prompt_that_cannot_be_rendered_is_shown_as_typed(short_budget):
+    html = rendering.prompt_html("> **Which group?**\n>\n> " + "1. " * 500 + "\n>\n> Answer:")
+    assert "This prompt cannot be rendered: nested 501 levels deep." in html
+    assert "&gt; **Which group?**" in html and "Answer:" not in html

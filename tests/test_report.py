@@ -148,8 +148,9 @@ def count_queries(client, path: str) -> int:
 def test_report_page_queries_do_not_grow_with_questions_and_answers(django_user_model):
     small_group, small = big_template_course(django_user_model, 3)
     big_group, big = big_template_course(django_user_model, 31)
-    # session, user, group+course+template+report+membership, questions, answers, checklist, marks, figures
-    assert count_queries(small, url(small_group)) == count_queries(big, url(big_group)) == 8
+    # session, user, group+course+template+report+membership, questions, answers, checklist, marks, figures,
+    # members, invitations
+    assert count_queries(small, url(small_group)) == count_queries(big, url(big_group)) == 10
 
 
 def test_edit_page_queries_do_not_grow_with_questions_and_answers(django_user_model):

@@ -461,7 +461,7 @@ def test_export_then_import_changes_nothing(course, students):
 
     changes = services.roster_import(course=course, roster=services.roster_read(course=course, data=exported.encode()))
 
-    assert exported.startswith("group,study_number,name,email,repo\n1,s1001,Anna Maria Holm,anna@example.com,")
+    assert exported.startswith('"group","study_number","name","email","repo"\r\n"1","s1001","Anna Maria Holm",')
     assert changes.lines() == [] and not changes.changed
     assert site_state(course) == before
 
@@ -491,3 +491,64 @@ def test_export_reads_the_roster_in_two_queries_whatever_its_size(
         rows = services.roster_rows(course)
 
     assert len(rows) == 3 * n_groups
+
+
+# --- CSV cells Excel would run: written defused (csvfiles), read back as they were --------------------------------
+
+HOSTILE = [  # (study number, name, e-mail) as students may type them, each one a formula to Excel
+    ("=1+1", '=HYPERLINK("http://evil.example","x")', "eq@example.com"),
+    ("+45 1234", "@SUM(A1) Holm", "+1@example.com"),
+    ("-7", "-2+3", "-2@example.com"),
+    ("@3", "Otters;=1+1;", "=x@example.com"),
+]
+
+
+def test_a_hostile_roster_is_written_defused_and_reads_back_as_it_was():
+    rows = [["1", study, name, email, "https://github.com/one/mlops"] for study, name, email in HOSTILE]
+
+    exported = roster.roster_csv(rows)
+
+    assert exported.splitlines() == [
+        '"group","study_number","name","email","repo"',
+        '"1","\'=1+1","\'=HYPERLINK(""http://evil.example"",""x"")","eq@example.com","https://github.com/one/mlops"',
+        '"1","\'+45 1234","\'@SUM(A1) Holm","\'+1@example.com","https://github.com/one/mlops"',
+        '"1","\'-7","\'-2+3","\'-2@example.com","https://github.com/one/mlops"',
+        '"1","\'@3","Otters;=1+1;","\'=x@example.com","https://github.com/one/mlops"',
+    ]
+    (group,) = parse(exported, min_size=1).groups
+    assert [(m.study_number, m.name, m.email) for m in group.members] == HOSTILE
+
+
+def test_a_quote_is_taken_off_only_before_a_formula_start():
+    text = "group,study_number,name,email\n1,'s1,'Connor,'o@example.com\n1,'-1,'=x,'+o@example.com\n"
+
+    (group,) = parse(text, min_size=1).groups
+
+    assert [(m.study_number, m.name, m.email) for m in group.members] == [
+        ("'s1", "'Connor", "'o@example.com"),
+        ("-1", "=x", "+o@example.com"),
+    ]
+
+
+def test_a_hostile_roster_in_the_site_exports_and_imports_back_with_nothing_changed(course):
+    lines = [f'1,"{study}","{name.replace(chr(34), 2 * chr(34))}",{email},' for study, name, email in HOSTILE]
+    data = "\n".join(["group,study_number,name,email,repo", *lines]).encode()
+    services.roster_import(course=course, roster=services.roster_read(course=course, data=data))
+    before = site_state(course)
+    exported = roster.roster_csv(services.roster_rows(course))
+
+    changes = services.roster_import(course=course, roster=services.roster_read(course=course, data=exported.encode()))
+
+    assert '"\'=HYPERLINK(""http://evil.example"",""x"")"' in exported
+    assert changes.lines() == [] and not changes.changed
+    assert site_state(course) == before
+    assert sorted(before["members"]) == sorted((1, email, study) for study, _, email in HOSTILE)
+
+
+def test_a_group_number_of_thousands_of_digits_is_a_problem_not_a_crash():
+    data = ("group,study_number,name,email,repo\n" + "9" * 5000 + ",s1,A B,a@example.com,\n").encode()
+    with pytest.raises(RosterError) as raised:
+        parse_roster(data, min_size=1, max_size=5, allowed=["https://github.com/"])
+    assert raised.value.problems == [
+        (2, "the group number 999999999999999999999999999999999999999999999999999999999... is too large")
+    ]

@@ -384,7 +384,7 @@ def test_command_refuses_unknown_courses_and_groups(group1, group2):
         run("--course", "C9")
     with pytest.raises(CommandError, match=r"^course C1 has no group 7 \(its groups: 1, 2\)$"):
         run("--course", "C1", "--group", "1", "7")
-    with pytest.raises(CommandError, match=r"^--workers must be at least 1$"):
+    with pytest.raises(CommandError, match=r"^Error: argument --workers: '0' is not a number of workers \(1 to 256\)$"):
         run("--course", "C1", "--workers", "0")
     assert not Scrape.objects.exists()
 
@@ -468,3 +468,133 @@ def test_admin_lists_take_the_same_queries_for_few_and_many_rows(
     with django_assert_num_queries(8):
         response = viewer.get(reverse(url))
     assertContains(response, f"22 {plural}")
+
+
+# --- one group's trouble stays its own -----------------------------------------------------------------------------
+
+NESTED = "1. " * 500 + "deep"  # Python-Markdown recurses once a level: RecursionError past the stack
+BRACKETS = "[" * 30000  # Python-Markdown takes minutes over it
+
+
+def with_answer(text: str, number: int = 2) -> bytes:
+    """filled.md with the answer to question 2 (or 3: its first line) replaced by `text`."""
+    old = MEMBERS if number == 2 else b"We used the hourly readings of a public network of weather stations."
+    assert old in FILLED
+    return FILLED.replace(old, text.encode())
+
+
+def scrape_all(**kwargs) -> list[Scrape]:
+    groups = Group.objects.select_related("course").order_by("number")
+    return services.course_scrape(groups=groups, at_deadline=False, workers=2, **kwargs)
+
+
+def test_an_answer_that_cannot_be_rendered_is_stored_as_typed_and_the_other_groups_go_on(group1, group2, tmp_path):
+    with_repo(group1, make_repo(tmp_path, "nested", [(JAN_10, {"reports/README.md": with_answer(NESTED)})]))
+    with_repo(group2, make_repo(tmp_path, "fine", [(JAN_10, {"reports/README.md": FILLED})]))
+
+    output = run("--course", "C1")
+
+    first, second = (group.last_scrape for group in Group.objects.order_by("number"))
+    note = "question 2 cannot be rendered (nested 500 levels deep) and is stored as typed"
+    assert (first.status, first.message) == ("ok", note)
+    assert group1.report.answers.get(question__number=2).text == NESTED
+    assert (second.status, second.message, len(second.changed)) == ("ok", "", 10)
+    assert output.splitlines() == [
+        f"group 1: ok {first.commit_sha[:10]} 2025-01-10 13:00 (10 answers changed; {note})",
+        f"group 2: ok {second.commit_sha[:10]} 2025-01-10 13:00 (10 answers changed)",
+        "Scraped 2 groups: 2 ok",
+    ]
+
+
+BOOM = "this answer breaks the sanitizer"
+
+
+@pytest.fixture
+def sanitizer_breaks_on_boom(monkeypatch):
+    """nh3 (a library) raises on one text, as any library may on input nobody foresaw."""
+    import nh3
+
+    clean = nh3.clean
+
+    def breaks(html, *args, **kwargs):
+        if BOOM in html:
+            raise ValueError("the sanitizer gave up")
+        return clean(html, *args, **kwargs)
+
+    monkeypatch.setattr(nh3, "clean", breaks)
+
+
+def test_anything_that_fails_in_one_groups_import_is_its_status_and_nothing_of_it_is_kept(
+    group1, group2, tmp_path, sanitizer_breaks_on_boom
+):
+    with_repo(group1, make_repo(tmp_path, "boom", [(JAN_10, {"reports/README.md": with_answer(BOOM)})]))
+    with_repo(group2, make_repo(tmp_path, "fine", [(JAN_10, {"reports/README.md": FILLED})]))
+
+    first, second = scrape_all()
+    again = scrape_all()
+
+    message = "the report could not be imported: ValueError: the sanitizer gave up"
+    assert (first.status, first.get_status_display(), first.message) == ("failed", "cannot import", message)
+    assert first.commit_sha == sha_of(group1.repo_url)
+    assert not Report.objects.filter(group=group1).exists()  # the group's transaction was rolled back
+    assert (second.status, len(second.changed)) == ("ok", 10)
+    assert [(s.status, s.message, s.unchanged) for s in again] == [("failed", message, False), ("ok", "", True)]
+    group1.refresh_from_db()
+    assert group1.last_scrape == again[0]
+    assert run("--course", "C1", "--group", "1").splitlines() == [
+        f"group 1: cannot import {first.commit_sha[:10]} 2025-01-10 13:00 ({message})",
+        "Scraped 1 group: 1 cannot import",
+    ]
+
+
+@pytest.mark.timeout(120)
+def test_an_import_past_the_group_budget_is_rolled_back_as_too_long(group1, group2, tmp_path, settings, short_budget):
+    settings.JOB_GROUP_SECONDS = 1  # each of the two answers takes the whole render budget (1 s) before it is given up
+    slow = with_answer(BRACKETS).replace(b"We used the hourly readings", BRACKETS.encode())
+    with_repo(group1, make_repo(tmp_path, "slow", [(JAN_10, {"reports/README.md": slow})]))
+    with_repo(group2, make_repo(tmp_path, "fine", [(JAN_10, {"reports/README.md": FILLED})]))
+
+    first, second = scrape_all()
+
+    assert (first.status, first.get_status_display(), first.message) == (
+        "too_long",
+        "took too long",
+        "importing the report took longer than 1 s (setting JOB_GROUP_SECONDS); nothing of it was kept",
+    )
+    assert not Report.objects.filter(group=group1).exists()
+    assert (second.status, len(second.changed)) == ("ok", 10)
+
+
+@pytest.fixture
+def silent_server():
+    """An https:// address whose server takes connections and never answers, as a host that hangs."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield f"https://127.0.0.1:{server.getsockname()[1]}/"
+    server.close()  # the connections waiting on it are reset: git ends
+
+
+@pytest.mark.timeout(60)
+def test_a_repo_that_never_answers_is_given_up_and_the_other_groups_go_on(
+    group1, group2, tmp_path, settings, silent_server
+):
+    settings.SCRAPE_ALLOWED_URLS = [f"file://{tmp_path}/", silent_server]
+    settings.SCRAPE_TIMEOUT, settings.JOB_GROUP_SECONDS = 300, 1
+    with_repo(group1, f"{silent_server}acme/hangs.git")
+    with_repo(group2, make_repo(tmp_path, "fine", [(JAN_10, {"reports/README.md": FILLED})]))
+    seen = []
+
+    first, second = scrape_all(progress=seen.append)
+
+    assert (first.status, first.message, first.commit_sha) == (
+        "too_long",
+        "reading the repo took longer than 1 s (setting JOB_GROUP_SECONDS); it was given up",
+        "",
+    )
+    assert (second.status, len(second.changed)) == ("ok", 10)
+    assert sorted(s.group.number for s in seen) == [1, 2]
+    group1.refresh_from_db()
+    assert group1.last_scrape == first

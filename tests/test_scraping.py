@@ -1,5 +1,6 @@
 """scraping.fetch_reports against real git repos made in the test (file:// URLs, allowed only here)."""
 
+import hashlib
 import os
 import random
 import subprocess
@@ -9,8 +10,26 @@ from pathlib import Path
 
 import pytest
 
-from reports_app import scraping
-from reports_app.scraping import ODD_NAME, RepoEmpty, RepoRefused, RepoUnreachable, fetch_reports
+from reports_app import scraping, services
+from reports_app.models import Answer
+from reports_app.scraping import (
+    ODD_NAME,
+    URL_BACKSLASH,
+    URL_CREDENTIALS,
+    URL_DASH,
+    URL_DOTS,
+    URL_HIDDEN,
+    URL_MISSING,
+    URL_NOT_UTF8,
+    URL_QUERY,
+    URL_SPACES,
+    URL_TRANSPORT,
+    RepoEmpty,
+    RepoRefused,
+    RepoUnreachable,
+    check_url,
+    fetch_reports,
+)
 from tests.conftest import png_bytes, read_fixture
 
 JAN_10 = "2025-01-10T12:00:00+00:00"
@@ -95,7 +114,8 @@ def fetch(
     if workdir is None:
         workdir = tmp_path / f"work-{time.perf_counter_ns()}"
         workdir.mkdir()
-    options = {"max_bytes": 10_000_000, "max_report_bytes": 1_000_000, "max_figure_bytes": 1_000_000} | limits
+    options = {"max_bytes": 10_000_000, "max_report_bytes": 1_000_000, "max_figure_bytes": 1_000_000}
+    options = options | {"max_figures": 200} | limits
     allowed = [f"file://{tmp_path}/"] if allowed is None else allowed
     return fetch_reports(url, allowed=allowed, before=before, workdir=workdir, timeout=timeout, **options)
 
@@ -293,6 +313,71 @@ def test_only_png_and_jpeg_files_with_plain_names_directly_in_figures_are_read(t
     ]
 
 
+def test_names_a_checkout_on_windows_or_macos_cannot_hold_are_skipped(tmp_path):
+    """Names that differ only in case are one file there (the first by name is read), device names (CON, NUL, COM1,
+    with any extension) cannot be created, and a final dot or space is dropped."""
+    files = ["Plot.png", "plot.png", "CON.png", "nul.jpg", "com1.png", "Lpt9.old.png", "aux .png", "con.PNG"]
+    files += ["plot.png.", "plot.png ", "console.png", "conference.jpg"]
+    url = make_repo(tmp_path, "names", [(JAN_10, {f"reports/figures/{name}": name.encode() for name in files})])
+
+    fetched = fetch(url, tmp_path)
+
+    assert fetched.figures == {
+        "Plot.png": b"Plot.png",
+        "console.png": b"console.png",
+        "conference.jpg": b"conference.jpg",
+    }
+    clash = scraping.CASE_CLASH.format(other="Plot.png")
+    reserved, ends = scraping.RESERVED_NAME, scraping.ENDS_ODDLY
+    assert sorted(fetched.skipped) == [
+        ("reports/figures/CON.png", reserved),
+        ("reports/figures/Lpt9.old.png", reserved),
+        ("reports/figures/aux .png", reserved),
+        ("reports/figures/com1.png", reserved),
+        ("reports/figures/con.PNG", reserved),
+        ("reports/figures/nul.jpg", reserved),
+        ("reports/figures/plot.png", clash),
+        ("reports/figures/plot.png ", ends),
+        ("reports/figures/plot.png.", ends),
+    ]
+
+
+def test_at_most_max_figures_are_read_the_first_by_name_and_the_rest_never_fetched(tmp_path):
+    names = ["e.png", "a.png", "d.jpg", "c.png", "b.png"]
+    url = make_repo(tmp_path, "many", [(JAN_10, {f"reports/figures/{name}": name.encode() for name in names})])
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+
+    fetched = fetch(url, tmp_path, workdir=workdir, max_figures=3)
+
+    assert fetched.figures == {"a.png": b"a.png", "b.png": b"b.png", "c.png": b"c.png"}
+    too_many = "more than 3 figures; only the first 3 by name are read"
+    assert fetched.skipped == [("reports/figures/d.jpg", too_many), ("reports/figures/e.png", too_many)]
+    downloaded = {name for name in names if has_blob(workdir / "repo.git", name.encode())}
+    assert downloaded == {"a.png", "b.png", "c.png"}
+
+
+def has_blob(repo: Path, data: bytes) -> bool:
+    """Whether the clone holds the blob of `data` (without fetching it from its server)."""
+    blob_id = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    env = {**os.environ, "GIT_NO_LAZY_FETCH": "1"}
+    check = subprocess.run(["git", "--git-dir", str(repo), "cat-file", "-e", blob_id], env=env, capture_output=True)
+    return check.returncode == 0
+
+
+def test_a_long_list_of_skipped_files_is_cut_short_and_counted(tmp_path, report_text):
+    odd = {f"reports/figures/{n:03}%.png": b"x" for n in range(150)}
+    url = make_repo(tmp_path, "odd", [(JAN_10, {"reports/README.md": report_text, **odd})])
+
+    fetched = fetch(url, tmp_path)
+
+    assert fetched.readme == report_text
+    assert fetched.skipped == [
+        *((f"reports/figures/{n:03}%.png", ODD_NAME) for n in range(100)),
+        ("reports/figures/", "and 50 more files skipped, not listed here"),
+    ]
+
+
 def test_files_over_their_size_limit_are_skipped_unread(tmp_path):
     url = make_repo(
         tmp_path,
@@ -406,7 +491,7 @@ def no_git(monkeypatch):
         ("https://gitlab.com/acme/mlops", "the repo URL must start with https://github.com/"),
         ("https://user:token@github.com/acme/mlops", "the repo URL must not contain a user name or password"),
         ("file:///etc/passwd-repo.git", "the repo URL must start with https://github.com/"),
-        ("ext::sh", "the repo URL must start with https://github.com/"),
+        ("ext::sh", scraping.URL_TRANSPORT),
         ("", "the group has no repo URL"),
     ],
 )
@@ -469,3 +554,120 @@ def test_file_urls_need_the_allow_list_even_when_git_would_take_them(tmp_path, t
             max_report_bytes=1,
             max_figure_bytes=1,
         )
+
+
+# --- the URL rule (check_url): what git will see is what is checked -----------------------------------------------
+
+ALLOWED = ["https://github.com/", "file:///srv/repos/"]
+OFF_PREFIX = "the repo URL must start with https://github.com/ or file:///srv/repos/"
+
+
+@pytest.mark.parametrize(
+    ("url", "checked"),
+    [
+        (" https://github.com/acme/mlops ", "https://github.com/acme/mlops"),
+        ("https://github.com/acme/mlops.git", "https://github.com/acme/mlops.git"),
+        ("https://github.com/acme/ml%6Fps", "https://github.com/acme/mlops"),  # decoded, as git would
+        ("https://github.com/acme/my..repo.v2", "https://github.com/acme/my..repo.v2"),  # dots, not dot segments
+        ("https://github.com/acme/x@y", "https://github.com/acme/x@y"),  # an @ in the path is no user name
+        ("file:///srv/repos/g1.git", "file:///srv/repos/g1.git"),
+        ("file:///srv/repos/", "file:///srv/repos/"),
+    ],
+)
+def test_check_url_accepts_urls_under_an_allowed_prefix(url, checked):
+    assert check_url(url, ALLOWED) == checked
+    assert check_url(checked, ALLOWED) == checked  # what it gives is checked again unchanged
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("", URL_MISSING),
+        ("   ", URL_MISSING),
+        ("file:///srv/repos/%2e%2e/outside/x.git", URL_DOTS),  # git decodes it to /srv/outside/x.git
+        ("file:///srv/repos/%2E%2e/outside/x.git", URL_DOTS),
+        ("file:///srv/repos/g1/%2e%2e/%2e%2e/x.git", URL_DOTS),
+        ("file:///srv/repos/../outside/x.git", URL_DOTS),
+        ("file:///srv/repos/./x.git", URL_DOTS),
+        ("file:///srv/repos/x.git/..", URL_DOTS),
+        ("file:///srv/repos/..%2foutside/x.git", URL_HIDDEN),
+        ("file:///srv/repos/..%2Foutside/x.git", URL_HIDDEN),
+        ("file:///srv/repos/..%5coutside", URL_HIDDEN),
+        ("file:///srv/repos/x.git%00", URL_HIDDEN),
+        ("file:///srv/repos/%252e%252e/x.git", URL_HIDDEN),  # decoded twice it would be ..
+        ("file:///srv/repos/x%", URL_HIDDEN),
+        ("file:///srv/repos/x%zz", URL_HIDDEN),
+        ("file:///srv/repos/x%ff", URL_NOT_UTF8),
+        ("file:///srv/repos/a%0ab", URL_SPACES),
+        ("file:///srv/repos/a%20b", URL_SPACES),
+        ("https://github.com/acme/ml ops", URL_SPACES),
+        ("https://github.com/acme/ml\tops", URL_SPACES),
+        ("https://github.com/acme/\u200bmlops", URL_SPACES),
+        ("https://github.com/acme/\x7fmlops", URL_SPACES),
+        ("https://github.com/acme\\..\\x", URL_BACKSLASH),
+        ("ext::sh -c x", URL_SPACES),
+        ("ext::sh", URL_TRANSPORT),
+        ("https://github.com/acme/x::y", URL_TRANSPORT),
+        ("-uhttps://github.com/acme/x", URL_DASH),
+        ("--upload-pack=touch /tmp/x", URL_DASH),
+        ("https://user@github.com/acme/x", URL_CREDENTIALS),
+        ("https://user:pw@github.com/acme/x", URL_CREDENTIALS),
+        ("https://github.com%40evil.example/acme/x", URL_CREDENTIALS),
+        ("https://github.com/acme/x?ref=main", URL_QUERY),
+        ("https://github.com/acme/x#main", URL_QUERY),
+        ("https://github.com/acme/x%3Fref=main", URL_QUERY),
+        ("https://github.com/acme/x%23main", URL_QUERY),
+        ("file:///srv/repos-evil/x.git", OFF_PREFIX),
+        ("file:///srv/repos", OFF_PREFIX),
+        ("https://github.com.evil.example/acme/x", OFF_PREFIX),
+        ("http://github.com/acme/x", OFF_PREFIX),
+        ("/srv/repos/x.git", OFF_PREFIX),
+    ],
+)
+def test_check_url_refuses_with_the_reason(url, reason):
+    with pytest.raises(RepoRefused) as caught:
+        check_url(url, ALLOWED)
+    assert str(caught.value) == reason
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://github.com/acme/x", True),
+        ("https://github.com/acme", True),
+        ("https://github.com/acme-evil/x", False),
+        ("https://github.com/acmex", False),
+    ],
+)
+def test_a_prefix_without_a_slash_matches_on_a_path_segment_boundary(url, allowed):
+    prefix = ["https://github.com/acme"]
+    if allowed:
+        assert check_url(url, prefix) == url
+    else:
+        with pytest.raises(RepoRefused) as caught:
+            check_url(url, prefix)
+        assert str(caught.value) == "the repo URL must start with https://github.com/acme"
+
+
+def test_an_encoded_dot_url_escaping_the_allowed_folder_is_never_fetched(tmp_path, report_text):
+    (tmp_path / "allowed").mkdir()
+    outside = make_repo(tmp_path, "outside", [(JAN_10, {"reports/README.md": report_text})])
+    assert fetch(outside, tmp_path).readme == report_text  # a real repo, that git reads when it is allowed
+
+    with pytest.raises(RepoRefused) as caught:
+        fetch(f"file://{tmp_path}/allowed/%2e%2e/outside.git", tmp_path, allowed=[f"file://{tmp_path}/allowed/"])
+    assert str(caught.value) == URL_DOTS
+
+
+def test_a_scrape_of_a_repo_url_stored_raw_that_escapes_is_refused_by_policy(group1, tmp_path, settings, report_text):
+    (tmp_path / "allowed").mkdir()
+    make_repo(tmp_path, "outside", [(JAN_10, {"reports/README.md": report_text})])
+    settings.SCRAPE_ALLOWED_URLS = [f"file://{tmp_path}/allowed/"]
+    group1.repo_url = f"file://{tmp_path}/allowed/%2e%2e/outside.git"  # as an old row, or a raw update, may hold
+    group1.save(update_fields=["repo_url"])
+
+    scrape = services.group_scrape(group=group1, at_deadline=False)
+
+    assert (scrape.status, scrape.message, scrape.commit_sha) == ("refused", URL_DOTS, "")
+    assert scrape.get_status_display() == "refused by policy"
+    assert not Answer.objects.filter(report__group=group1).exclude(text="").exists()

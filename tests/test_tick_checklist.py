@@ -1,3 +1,4 @@
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -70,3 +71,15 @@ def test_ticks_after_the_deadline_are_refused_with_the_reason(alice, group1):
 
 def test_get_is_not_allowed(alice, group1):
     assert alice.get(url(group1)).status_code == 405
+
+
+@pytest.mark.parametrize("item", [str(10**25), "32768", "²", "two"])
+def test_an_item_no_checklist_can_have_is_refused_like_an_unknown_one(alice, group1, item):
+    """32768 is one more than the database stores as a position; 10**25 is more than it stores at all."""
+    response = alice.post(url(group1), {"item": item}, **JSON)
+    assert response.status_code == 400
+    assert response.json() == {"error": f"no checklist item at position {item}"}
+    for sent in ({"item": ["2", item]}, {"item": ["2"], "was": [item]}):
+        response = alice.post(url(group1), sent, follow=True)
+        assert f"Checklist not saved: no checklist item at position {item}." in response.content.decode()
+    assert ticked(group1) == []

@@ -1,12 +1,35 @@
-"""What the report commands share: reading a file safely and finding templates, groups and reports by name."""
+"""What the report commands share: reading a file safely, finding templates, groups and reports by name, and saying in
+one line (a CommandError, never a traceback) why a file cannot be read or rendered."""
 
+import argparse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from reports_app import parsing, services
+from reports_app import parsing, rendering, services
 from reports_app.models import Course, Report, ReportTemplate
+from reports_app.roster import MAX_GROUP_NUMBER
+
+
+def group_number(value: str) -> int:
+    """An argparse type: a group number as the database can hold it (1 to 2,147,483,647), else a clear error."""
+    if not value.isascii() or not value.isdigit() or len(value) > 10 or not 1 <= int(value) <= MAX_GROUP_NUMBER:
+        raise argparse.ArgumentTypeError(f"{value[:20]!r} is not a group number (1 to {MAX_GROUP_NUMBER})")
+    return int(value)
+
+
+def count_of(what: str, top: int, *, low: int = 1) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `top` (workers, minutes), else a clear error."""
+
+    def parse(value: str) -> int:
+        if not value.isascii() or not value.isdigit() or len(value) > 9 or not low <= int(value) <= top:
+            raise argparse.ArgumentTypeError(f"{value[:20]!r} is not a number of {what} ({low} to {top})")
+        return int(value)
+
+    return parse
 
 
 def read_markdown(path: str, *, what: str = "file") -> str:
@@ -28,6 +51,15 @@ def read_markdown(path: str, *, what: str = "file") -> str:
         return parsing.decode_text(data, what=what)
     except ValueError as e:
         raise CommandError(f"{path}: {e}") from None
+
+
+@contextmanager
+def rendering_of(what: str) -> Iterator[None]:
+    """A RenderError inside becomes CommandError("cannot render WHAT: why"), e.g. `nested 500 levels deep`."""
+    try:
+        yield
+    except rendering.RenderError as error:
+        raise CommandError(f"cannot render {what}: {error}") from None
 
 
 def template_named(name: str) -> ReportTemplate:

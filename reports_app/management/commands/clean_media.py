@@ -1,9 +1,11 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from reports_app import services
+
+from ._common import count_of
 
 
 class Command(BaseCommand):
@@ -15,12 +17,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--delete", action="store_true", help="Remove them (without it: only list them)")
         parser.add_argument(
-            "--older-than", type=int, default=60, metavar="MINUTES", help="Only files older than this (default: 60)"
+            "--older-than",
+            type=count_of("minutes", 10**7, low=0),
+            default=60,
+            metavar="MINUTES",
+            help="Only files older than this (default: 60)",
         )
 
     def handle(self, *args, delete, older_than, **options):
-        if older_than < 0:
-            raise CommandError("--older-than must be 0 or more minutes")
         orphans = services.figure_orphans(older_than=timedelta(minutes=older_than))
         for path in orphans:
             self.stdout.write(str(path.relative_to(settings.MEDIA_ROOT)))

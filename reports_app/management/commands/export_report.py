@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 
 from reports_app import rendering, services
 
-from ._common import report_of
+from ._common import group_number, rendering_of, report_of
 
 
 class Command(BaseCommand):
@@ -10,13 +10,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--course", required=True)
-        parser.add_argument("--group", required=True, type=int)
+        parser.add_argument("--group", required=True, type=group_number)
         parser.add_argument("--format", choices=["markdown", "html", "grading"], default="markdown")
 
     def handle(self, *args, course, group, format, **options):
         report = report_of(course, group)
-        if format == "grading":
-            self.stdout.write(services.report_grading_html(report), ending="")
-            return
         readme = services.report_markdown(report)
-        self.stdout.write(readme if format == "markdown" else rendering.standard_html(readme), ending="")
+        if format == "markdown":
+            self.stdout.write(readme, ending="")
+            return
+        with rendering_of(f"the report of group {group} of {course}"):
+            page = services.report_grading_html(report) if format == "grading" else rendering.standard_html(readme)
+        self.stdout.write(page, ending="")

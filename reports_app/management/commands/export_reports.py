@@ -2,9 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reports_app import exporting
+from reports_app import exporting, services
 
-from ._common import course_named
+from ._common import count_of, course_named
 
 
 class Command(BaseCommand):
@@ -18,9 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="the zip file to write (replaced when it exists)")
         parser.add_argument(
             "--workers",
-            type=int,
+            type=count_of("workers", 256),
             default=exporting.default_workers(),
-            help="processes that render the reports' HTML (default: one per core, here %(default)s)",
+            help="reports rendered at a time, each within the render budget (default: one per core, here %(default)s)",
         )
 
     def handle(self, *args, course, out, workers, verbosity, **options):
@@ -28,10 +28,10 @@ class Command(BaseCommand):
         target = Path(out)
         if target.is_dir():
             raise CommandError(f"{out}: is a folder; give the name of the zip file to write")
+        if target.exists() and not target.is_file():  # a device or a pipe: the zip would be renamed over it
+            raise CommandError(f"{out}: is not a regular file; give the name of the zip file to write")
         if not target.parent.is_dir():
             raise CommandError(f"{out}: the folder {target.parent} does not exist")
-        if workers < 1:
-            raise CommandError(f"--workers must be 1 or more, not {workers}")
 
         def progress(done: int, total: int) -> None:
             if verbosity >= 2 and done:
@@ -41,4 +41,6 @@ class Command(BaseCommand):
             summary = exporting.export_to_path(course=found, target=target, progress=progress, workers=workers)
         except OSError as error:
             raise CommandError(f"{out}: not written ({error.strerror or error})") from None
+        except Exception as error:  # each group's own problems are in the zip: this is the site's (its database)
+            raise CommandError(f"{out}: not written ({services.failure_reason(error)})") from None
         self.stdout.write(f"Wrote {target}: {summary}")

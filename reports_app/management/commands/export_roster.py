@@ -20,8 +20,11 @@ class Command(BaseCommand):
         if out is None:
             self.stdout.write(text, ending="")
             return
+        target = Path(out)
+        if target.exists() and not target.is_file() and not target.is_dir():  # a pipe would wait for a reader
+            raise CommandError(f"{out}: is not a regular file")
         try:
-            Path(out).write_text(text, encoding="utf-8")
+            target.write_text(text, encoding="utf-8")
         except OSError as e:
             raise CommandError(f"{out}: {e.strerror or e}") from None
         self.stderr.write(f"Wrote {len(rows)} row{'s' if len(rows) != 1 else ''} of {course} to {out}")

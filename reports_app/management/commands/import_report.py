@@ -1,10 +1,12 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from reports_app import services
+from reports_app.models import Course
 
-from ._common import read_markdown, template_for
+from ._common import group_number, read_markdown, template_for
 
 
 class Command(BaseCommand):
@@ -13,18 +15,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--course", required=True)
-        parser.add_argument("--group", required=True, type=int)
+        parser.add_argument("--group", required=True, type=group_number)
         parser.add_argument(
             "--template", help="Template name (default: the loaded template the file follows most closely)"
         )
 
     def handle(self, *args, file, course, group, template, **options):
+        if not Course.objects.filter(code=course).exists():
+            try:
+                Course._meta.get_field("code").clean(course, None)
+            except ValidationError as error:
+                raise CommandError(f"course code {course!r}: {' '.join(error.messages)}") from None
         text = read_markdown(file, what="report")
         chosen = template_for(text, template)
         target = services.group_get_or_create(course_code=course, number=group, template=chosen)
         result = services.report_import(group=target, text=text, template=chosen, label=f"import: {Path(file).name}")
         for problem in result.problems:
             self.stderr.write(f"{file}: {problem}")
+        for number, why in result.unrendered.items():
+            self.stderr.write(f"{file}: {services.UNRENDERED.format(number=number, why=why)}; stored as typed")
         self.stdout.write(
             f"Imported {file} as group {group} of {course} (template {chosen.name}): "
             f"{len(result.changed)} answers changed, {len(result.problems)} problems"

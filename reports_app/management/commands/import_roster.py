@@ -25,6 +25,8 @@ class Command(BaseCommand):
         path = Path(file)
         try:
             size = path.stat().st_size
+            if not path.is_file() and not path.is_dir():  # a pipe would wait for a writer, a device never end
+                raise CommandError(f"{file}: not a regular file")
             if size > roster.MAX_BYTES:
                 raise CommandError(
                     f"{file}: the file is {human_size(size)}; a roster may be at most {human_size(roster.MAX_BYTES)}"
@@ -44,6 +46,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"{file}: line {line}: {message}")
             count = len(error.problems)
             raise CommandError(f"{file}: {count} problem{'s' if count != 1 else ''}; nothing was imported") from None
+        except Exception as error:  # one transaction: nothing was imported
+            raise CommandError(f"{file}: {services.failure_reason(error)}; nothing was imported") from None
         if dry_run:
             self.stdout.write("Dry run: nothing was written.")
         for line in changes.lines():

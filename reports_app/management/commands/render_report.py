@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 
 from reports_app import rendering
 
-from ._common import read_markdown, template_named
+from ._common import read_markdown, rendering_of, template_named
 
 
 class Command(BaseCommand):
@@ -16,4 +16,6 @@ class Command(BaseCommand):
         text = read_markdown(file, what="report")
         if template:
             template_named(template)
-        self.stdout.write(rendering.standard_html(text))
+        with rendering_of(file):
+            html = rendering.standard_html(text)
+        self.stdout.write(html)

@@ -5,7 +5,7 @@ from django.utils import timezone
 from reports_app import services, tasks
 from reports_app.models import Scrape
 
-from ._common import course_named
+from ._common import count_of, course_named, group_number
 
 
 class Command(BaseCommand):
@@ -17,14 +17,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--course", required=True, help="Course code")
         parser.add_argument(
-            "--group", type=int, nargs="+", action="extend", dest="groups", help="Group numbers (default: all)"
+            "--group", type=group_number, nargs="+", action="extend", dest="groups", help="Group numbers (default: all)"
         )
         parser.add_argument(
             "--at-deadline", action="store_true", help="Read the last commit before each group's deadline"
         )
         parser.add_argument(
             "--workers",
-            type=int,
+            type=count_of("workers", 256),
             default=settings.SCRAPE_WORKERS,
             help="Repos fetched at once (setting SCRAPE_WORKERS)",
         )
@@ -40,12 +40,12 @@ class Command(BaseCommand):
             if missing:
                 known = ", ".join(str(n) for n in found.groups.values_list("number", flat=True)) or "none"
                 raise CommandError(f"course {course} has no group {missing[0]} (its groups: {known})")
-        if workers < 1:
-            raise CommandError("--workers must be at least 1")
         try:
             scrapes = services.course_scrape(groups=selected, at_deadline=at_deadline, workers=workers)
         except ValueError as e:
             raise CommandError(str(e)) from None
+        except Exception as error:  # each group's own problems are its status: this is the site's (its database)
+            raise CommandError(f"the scrape stopped: {services.failure_reason(error)}") from None
         for scrape in scrapes:
             self.stdout.write(line(scrape))
         self.stdout.write(f"Scraped {tasks.scrape_summary(scrapes)}")
@@ -61,6 +61,7 @@ def line(scrape: Scrape) -> str:
         detail = "unchanged" if scrape.unchanged else f"{len(scrape.changed)} answers changed"
         detail += f", {len(scrape.problems)} problems" if scrape.problems else ""
         detail += f", {len(scrape.skipped)} files skipped" if scrape.skipped else ""
+        detail += f"; {scrape.message}" if scrape.message and not scrape.problems else ""  # answers stored as typed
     else:
         detail = scrape.message
     return f"{head} ({detail})"

@@ -6,11 +6,16 @@
   // The characters Python's str.split() splits on (str.isspace), which are not JavaScript's \s:
   // Python adds \x1c-\x1f and \x85, JavaScript adds \ufeff.
   const WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
-  // The course checker's image pattern, \!\[.*?\]\(.*?\); Python's "." is any character but \n.
-  const IMAGE = /!\[[^\n]*?\]\([^\n]*?\)/g;
-  // An image whose markdown spans lines: markdown shows it, the course checker does not count it.
-  const ANY_IMAGE = /!\[[^\]]*\]\([^)]*\)/g;
   const MARKER = "Answer:";
+
+  // text.indexOf(needle, from) for `from`s that never decrease: all calls together read the text once.
+  function finder(text, needle) {
+    let found = -2;
+    return (from) => {
+      if (found !== -1 && found < from) found = text.indexOf(needle, from);
+      return found;
+    };
+  }
 
   // The answer as the course checker cuts it out of a well-formed README (checks.check_alone).
   function courseCut(text, isLast) {
@@ -24,8 +29,48 @@
     return text.split(WHITESPACE).filter((word) => word !== "").length;
   }
 
+  // The course checker's image count, len(re.findall(r"\!\[.*?\]\(.*?\)", text)), in one pass like
+  // checks.count_images: the pattern itself backtracks in cubic time on unclosed images ("![a](" repeated).
+  // An `![` starts a match when a `](` follows on its line and a `)` follows that; else no `![` on that line does.
   function countImages(text) {
-    return (text.match(IMAGE) || []).length;
+    const nextLine = finder(text, "\n");
+    const nextLink = finder(text, "](");
+    const nextClose = finder(text, ")");
+    let count = 0;
+    let start = text.indexOf("![");
+    while (start !== -1) {
+      const lineEnd = nextLine(start) === -1 ? text.length : nextLine(start);
+      const link = nextLink(start + 2);
+      const close = link !== -1 && link < lineEnd ? nextClose(link + 2) : -1;
+      if (close === -1 || close > lineEnd) {
+        start = text.indexOf("![", lineEnd + 1);
+        continue;
+      }
+      count += 1;
+      start = text.indexOf("![", close + 1);
+    }
+    return count;
+  }
+
+  // Images as markdown shows them, even across lines: /!\[[^\]]*\]\([^)]*\)/g counted in one pass (the pattern is
+  // quadratic on "![" repeated). From an `![`, the first `]` must be followed by `(`, and some `)` must follow.
+  function countShownImages(text) {
+    const nextBracket = finder(text, "]");
+    const nextClose = finder(text, ")");
+    let count = 0;
+    let start = text.indexOf("![");
+    while (start !== -1) {
+      const bracket = nextBracket(start + 2);
+      if (bracket === -1) break;
+      const close = text[bracket + 1] === "(" ? nextClose(bracket + 2) : -1;
+      if (close === -1) {
+        start = text.indexOf("![", bracket + 1);  // every `![` before the `]` fails the same way
+        continue;
+      }
+      count += 1;
+      start = text.indexOf("![", close + 1);
+    }
+    return count;
   }
 
   function range(value) {
@@ -66,7 +111,7 @@
       const notes = [];
       if (text.includes(MARKER)) notes.push("'Answer:' cannot be saved inside an answer: it breaks the course check of the whole report.");
       else if (!isLast && text.includes("##")) notes.push("The course checker stops counting at the first '##'; the text after it is not counted.");
-      const uncounted = (answer.match(ANY_IMAGE) || []).length - nImages;
+      const uncounted = countShownImages(answer) - nImages;
       if (uncounted > 0) notes.push(`${uncounted} image${uncounted > 1 ? "s are" : " is"} shown but not counted by the course checker: write each image's markdown on one line.`);
       warnings.replaceChildren(...notes.map((note) => Object.assign(document.createElement("li"), { textContent: note })));
     }
@@ -81,8 +126,9 @@
         body.append("text", textarea.value);
         const preview = document.getElementById("preview");
         fetch(form.dataset.previewUrl, { method: "POST", body, headers: { "X-CSRFToken": csrfToken(form) } })
-          .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
-          .then((html) => { preview.innerHTML = html; })  // sanitized by the server, like every answer we show
+          // 403: the hand-in closed (or this user may not write); the server's HTML says so
+          .then((response) => (response.ok || response.status === 403 ? response.text() : Promise.reject(response.status)))
+          .then((html) => { preview.innerHTML = html; })  // sanitized or escaped by the server, like every answer we show
           .catch(() => { preview.textContent = "The preview could not be loaded; your text is still in the editor."; });
         return;
       }
