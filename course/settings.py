@@ -238,5 +238,6 @@ if os.environ.get("EMAIL_HOST"):
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = 20  # seconds: a mail server that hangs must not hold a page for long
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

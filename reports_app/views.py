@@ -7,6 +7,8 @@ group, anyone else gets a 404 (we don't confirm that a group exists).
 from __future__ import annotations
 
 import functools
+import logging
+import smtplib
 import sys
 from dataclasses import dataclass
 
@@ -44,6 +46,8 @@ from .forms import (
     clean_answer_text,
 )
 from .models import Answer, AnswerRevision, Course, Figure, Group, Invitation, Job, Membership, Question, Report
+
+logger = logging.getLogger(__name__)
 
 UNRENDERED_SAVED = "Your text is saved as typed; the report shows it unformatted until it can be rendered."
 HAND_IN_UNRENDERABLE = "The hand-in HTML of group {number} cannot be made: {why}. The README itself downloads as usual."
@@ -555,18 +559,22 @@ def join(request: HttpRequest) -> HttpResponse:
                 for about, message in refused.problems:
                     form.add_error(form.member_fields.get(about or "", about), message)
             else:
-                for invitation, token in signup.invited:
-                    if login_rate_limit.mail_allowed(recipient=invitation.email, address=address, now=now):
-                        _mail_invitation(request, invitation, token)
+                unmailed = [
+                    invitation.email
+                    for invitation, token in signup.invited
+                    if login_rate_limit.mail_allowed(recipient=invitation.email, address=address, now=now)
+                    and not _mail_invitation(request, invitation, token)
+                ]
                 invited = [invitation.email for invitation, _ in signup.invited]
-                context = {"signup": signup, "group": signup.group, "invited": invited}
+                context = {"signup": signup, "group": signup.group, "invited": invited, "unmailed": unmailed}
                 context["days"] = settings.INVITATION_DAYS
                 return render(request, "reports_app/join.html", context)
     return render(request, "reports_app/join.html", {"form": form, "sizes": sizes})
 
 
-def _mail_invitation(request: HttpRequest, invitation: Invitation, token: str) -> None:
-    """Mail the invitation's link (the caller checked the mail limits)."""
+def _mail_invitation(request: HttpRequest, invitation: Invitation, token: str) -> bool:
+    """Mail the invitation's link (the caller checked the mail limits); False when the mail server refused or could
+    not be reached: the invitation stands, and "Forgot your password?" mails a new link later."""
     context = {
         "invitation": invitation,
         "group": invitation.group,
@@ -575,7 +583,12 @@ def _mail_invitation(request: HttpRequest, invitation: Invitation, token: str) -
     }
     subject = loader.render_to_string("reports_app/invitation_email_subject.txt", context)
     body = loader.render_to_string("reports_app/invitation_email.txt", context)
-    send_mail(" ".join(subject.split()), body, None, [invitation.email])
+    try:
+        send_mail(" ".join(subject.split()), body, None, [invitation.email])
+    except (OSError, smtplib.SMTPException) as error:  # SMTPException is an OSError; named for the reader
+        logger.warning("the invitation to %s could not be mailed: %s", invitation.email, error)
+        return False
+    return True
 
 
 def invitation(request: HttpRequest, token: str) -> HttpResponse:

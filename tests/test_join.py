@@ -434,3 +434,20 @@ def test_sign_up_is_closed_after_the_course_deadline(client, joinable, mailoutbo
 
     assertContains(response, "The hand-in closed on Jan. 2, 2024, noon; ask the course staff to add your group.")
     assert nothing_created() and not mailoutbox
+
+
+def test_a_mail_server_that_refuses_leaves_the_sign_up_and_says_so(client, joinable, settings):
+    """A real SMTP connection to a port nobody listens on: refused at once, as a mail server that is down."""
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 0, 5
+
+    response = sign_up(client)
+
+    assertContains(response, "Group 1 is signed up")
+    assertContains(response, "The mail to ann@example.com, ben@example.com, cat@example.com could not be sent just now")
+    assert Invitation.objects.filter(group__number=1).count() == 3
