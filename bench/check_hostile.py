@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reports_app import checks, diffing, parsing, rendering  # noqa: E402
+from reports_app.engine import checks, diffing, parsing, rendering  # noqa: E402
 
 DEMO_TEMPLATE = ROOT / "reports_app" / "demo" / "template.md"
 

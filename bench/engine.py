@@ -31,7 +31,7 @@ def default_template() -> Path:
 
 
 def make_report(parsed, rng: random.Random) -> str:
-    from reports_app.parsing import render_layout
+    from reports_app.engine.parsing import render_layout
 
     answers = {}
     for q in parsed.questions:
@@ -69,7 +69,8 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
-    from reports_app import rendering, services
+    from reports_app import services
+    from reports_app.engine import rendering
 
     call_command("migrate", "--noinput", verbosity=0)
     template_file = args.template or default_template()

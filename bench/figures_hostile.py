@@ -50,7 +50,7 @@ def pillow_decode(data: bytes) -> str:
 def hostile_jpeg(size: int, scans: int, max_scans: int) -> None:
     from django.conf import settings
 
-    from reports_app import figures
+    from reports_app.engine import figures
 
     for count in (scans, max_scans):
         data = progressive_jpeg(size, size, count)

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reports_app import bounded, parsing, rendering  # noqa: E402
+from reports_app.engine import bounded, parsing, rendering  # noqa: E402
 
 DEMO_TEMPLATE = ROOT / "reports_app" / "demo" / "template.md"
 WORDS = "data model pipeline training we used the a container cloud test our and to of for with deploy metrics".split()

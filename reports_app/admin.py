@@ -14,7 +14,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 
-from . import diffing, parsing, roster, services, tasks
+from . import services, tasks
+from .engine import diffing, parsing, roster
 from .forms import (
     AdminLoginForm,
     CourseAdminForm,

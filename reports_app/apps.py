@@ -9,7 +9,7 @@ class ReportsAppConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from . import bounded
+        from .engine import bounded
 
         bounded.configure(
             bounded.Budget(settings.BUDGET_SECONDS, settings.BUDGET_MEMORY_MB * 1024**2, settings.BUDGET_RECURSION)

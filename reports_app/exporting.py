@@ -33,8 +33,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import rendering, services
-from .csvfiles import write_csv
+from . import services
+from .engine import rendering
+from .engine.csvfiles import write_csv
 from .models import Course, Figure, Group
 
 logger = logging.getLogger(__name__)

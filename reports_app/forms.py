@@ -11,9 +11,10 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from . import figures, login_rate_limit, parsing, roster, services
+from . import login_rate_limit, services
+from .engine import figures, parsing, roster
+from .engine.repo_urls import RepoRefused, check_url
 from .models import Checker, Question, ReportTemplate, Scrape
-from .scraping import RepoRefused, check_url
 
 MAX_ANSWER_CHARS = 100_000
 MAX_VERSION = 2**31 - 1  # the largest Answer.version the database stores (PostgreSQL's integer)
@@ -32,7 +33,7 @@ ANSWER_MARKER_ERROR = (
 
 
 def clean_repo_url(value: str) -> str:
-    """A repo URL typed into a form, as scraping.check_url gives it (the one rule for repo URLs, also applied by the
+    """A repo URL typed into a form, as repo_urls.check_url gives it (the one rule for repo URLs, also applied by the
     roster import and the scrape); a ValidationError with check_url's reason as a sentence otherwise."""
     try:
         return check_url(value, settings.SCRAPE_ALLOWED_URLS)

@@ -10,7 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from . import checks, parsing, rendering
+from .engine import checks, parsing, rendering
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,6 +1,7 @@
 """Every byte that comes from a group's repo passes here: the URL policy, git, limits.
 
-Nothing in a repo is trusted: its URL must match the allow-list, and what we read from it is checked before use.
+Nothing in a repo is trusted: its URL must pass the one URL rule (engine/repo_urls.py), and what we read from it is
+checked before use.
 
 How a repo is read (`fetch_reports`), all inside a fresh work folder and without checking anything out:
 
@@ -29,9 +30,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
-from .figures import human_size, name_key, reserved_on_windows
+from .engine.figures import human_size, name_key, reserved_on_windows
+from .engine.repo_urls import RepoError, RepoRefused, check_url  # noqa: F401 - RepoRefused: an outcome of fetch_reports
 
 README = "reports/README.md"
 FIGURES = "reports/figures/"
@@ -56,14 +57,6 @@ _PRLIMIT = shutil.which("prlimit")  # util-linux; without it (not Linux) a blob 
 _PASSED_ENV = ("PATH", "http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "SSL_CERT_FILE")
 
 
-class RepoError(Exception):
-    """A repo we could not read; the message says why in a sentence a person can act on."""
-
-
-class RepoRefused(RepoError, ValueError):
-    """The repo URL breaks our policy (off the allow-list, credentials in it...): we never contact it."""
-
-
 class RepoUnreachable(RepoError):
     """git could not fetch the repo (it does not exist, is private, the network failed, it took too long)."""
 
@@ -84,74 +77,6 @@ class Fetched:
 
 
 # Why check_url refuses a URL, in words a person can act on; every place that takes a repo URL shows these.
-URL_MISSING = "the group has no repo URL"
-URL_SPACES = "the repo URL contains spaces or control characters"
-URL_DASH = "the repo URL must not start with -"
-URL_HIDDEN = "the repo URL must not contain %2F, %5C, %25, %00 or a lone %: an encoded /, \\, % or NUL"
-URL_NOT_UTF8 = "the repo URL has a %-escape that is not UTF-8 text"
-URL_BACKSLASH = "the repo URL must not contain a backslash"
-URL_TRANSPORT = "the repo URL must not use git's transport syntax (::)"
-URL_CREDENTIALS = "the repo URL must not contain a user name or password"
-URL_QUERY = "the repo URL must not have a query (?...) or fragment (#...)"
-URL_DOTS = "the repo URL must not contain . or .. path segments"
-URL_PREFIX = "the repo URL must start with {allowed}"
-_HIDING_ESCAPES = re.compile(r"%(2f|5c|25|00)", re.IGNORECASE)
-
-
-def check_url(url: str, allowed: Sequence[str]) -> str:
-    """The URL to fetch, percent-escapes decoded, when it is under one of the `allowed` prefixes; RepoRefused with the
-    reason otherwise. The one rule for repo URLs: the forms, the roster import and the scrape all call it.
-
-    git decodes percent-escapes itself (`file:///ok/%2e%2e/x` reads `/x`), so the URL is decoded first and every check
-    is made on what git will see; escapes that would hide a separator, a % or a NUL are refused outright, so decoding
-    the result again changes nothing. A prefix matches on a path segment boundary: `https://github.com/acme` allows
-    `https://github.com/acme/x`, not `https://github.com/acme-evil/x`.
-
-    >>> check_url(" https://github.com/acme/ml%6Fps ", ["https://github.com/"])
-    'https://github.com/acme/mlops'
-    >>> check_url("https://user:token@github.com/acme/mlops", ["https://github.com/"])
-    Traceback (most recent call last):
-    ...
-    reports_app.scraping.RepoRefused: the repo URL must not contain a user name or password
-    """
-    url = url.strip()
-    if not url:
-        raise RepoRefused(URL_MISSING)
-    if url.startswith("-"):
-        raise RepoRefused(URL_DASH)
-    if _HIDING_ESCAPES.search(url):
-        raise RepoRefused(URL_HIDDEN)
-    try:
-        url = unquote(url, errors="strict")
-    except UnicodeDecodeError:
-        raise RepoRefused(URL_NOT_UTF8) from None
-    if any(c.isspace() or not c.isprintable() for c in url):
-        raise RepoRefused(URL_SPACES)
-    if "%" in url:  # a % that starts no escape
-        raise RepoRefused(URL_HIDDEN)
-    if "\\" in url:
-        raise RepoRefused(URL_BACKSLASH)
-    if "::" in url:
-        raise RepoRefused(URL_TRANSPORT)
-    parts = urlsplit(url)
-    if "@" in parts.netloc:
-        raise RepoRefused(URL_CREDENTIALS)
-    if parts.query or parts.fragment or "?" in url or "#" in url:
-        raise RepoRefused(URL_QUERY)
-    if not any(_under(url, prefix) for prefix in allowed):
-        raise RepoRefused(URL_PREFIX.format(allowed=" or ".join(allowed) or "(nothing is allowed)"))
-    if any(segment in (".", "..") for segment in parts.path.split("/")):
-        raise RepoRefused(URL_DOTS)
-    return url
-
-
-def _under(url: str, prefix: str) -> bool:
-    """Whether `url` is `prefix` or below it, on a path segment boundary."""
-    if not prefix or not url.startswith(prefix):
-        return False
-    return len(url) == len(prefix) or prefix.endswith("/") or url[len(prefix)] == "/"
-
-
 def fetch_reports(
     url: str,
     *,

@@ -21,14 +21,18 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.validators import validate_email
 from django.db import DatabaseError, connection, models, transaction
 from django.db.models import F, Max, Min, Prefetch, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import formats, timezone
 
-from . import checks, figures, parsing, rendering, scraping
+from . import scraping
+from .engine import checks, figures, parsing, rendering
+from .engine.roster import Member, Roster, RosterChanges, RosterError, parse_roster, split_name
 from .models import (
     Answer,
     AnswerRevision,
@@ -46,7 +50,6 @@ from .models import (
     Scrape,
     Section,
 )
-from .roster import Member, Roster, RosterChanges, RosterError, parse_roster, split_name
 
 
 class TemplateConflict(ValueError):
@@ -649,8 +652,21 @@ def report_zip(report: Report) -> bytes:
 def roster_read(*, course: Course, data: bytes) -> Roster:
     """A roster file checked against the course's group sizes and the repo allow-list; RosterError otherwise."""
     return parse_roster(
-        data, min_size=course.min_group_size, max_size=course.max_group_size, allowed=settings.SCRAPE_ALLOWED_URLS
+        data,
+        min_size=course.min_group_size,
+        max_size=course.max_group_size,
+        allowed=settings.SCRAPE_ALLOWED_URLS,
+        email_ok=_is_email,
     )
+
+
+def _is_email(value: str) -> bool:
+    """Django's judgement of an e-mail address, the one every form of the site applies."""
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _users_by_email(emails: set[str]) -> tuple[dict[str, AbstractBaseUser], dict[str, list[str]]]:
@@ -870,7 +886,7 @@ def group_signup(
     joins by accepting (invitation_accept): a sign-up never makes anyone else a member, and nothing here depends on
     whether an address has an account or a group. Refused (SignupRefused, nothing written) when the hand-in is closed,
     the rows are outside the course's group sizes, the submitter is in a group of the course already, or another
-    group of the course has the repo. `repo_url` was checked by scraping.check_url.
+    group of the course has the repo. `repo_url` was checked by repo_urls.check_url.
     """
     with transaction.atomic():
         course = Course.objects.select_for_update().get(pk=course.pk)  # numbers are handed out one at a time

@@ -30,9 +30,10 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.views.decorators.http import require_POST
 
-from . import checks, exporting, login_rate_limit, rendering, services, tasks
-from .csvfiles import write_csv
-from .figures import FigureRejected
+from . import exporting, login_rate_limit, services, tasks
+from .engine import checks, rendering
+from .engine.csvfiles import write_csv
+from .engine.figures import FigureRejected
 from .forms import (
     MAX_ANSWER_CHARS,
     VERSION_REFUSED_RESTORE,

@@ -66,7 +66,7 @@ def _test_settings(settings, tmp_path):
 @pytest.fixture
 def short_budget(settings):
     """Renders get 1 s, not BUDGET_SECONDS' 5 (in settings and in `bounded`, as apps.py sets it); restored after."""
-    from reports_app import bounded
+    from reports_app.engine import bounded
 
     memory, recursion = settings.BUDGET_MEMORY_MB * 1024**2, settings.BUDGET_RECURSION
     old = bounded.Budget(settings.BUDGET_SECONDS, memory, recursion)

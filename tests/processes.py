@@ -86,16 +86,38 @@ def wait_for(
 
 
 @contextmanager
-def sqlite_reader() -> Iterator[None]:
-    """Hold a read lock on the SQLite test database: other connections may write, but none can commit."""
+def sqlite_reader(until: Callable[[sqlite3.Connection], object] | None = None, timeout: float = 60) -> Iterator[None]:
+    """Hold a read lock on the SQLite test database: other connections may write, but none can commit.
+
+    With `until`, the lock is held from the first snapshot in which `until(reader)` is true: what it saw and the lock
+    are one transaction, so nothing can have moved on between them (a worker racing through its last steps).
+    """
     reader = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None, timeout=20)  # past a commit
+    give_up = time.monotonic() + timeout
     try:
-        reader.execute("BEGIN")
-        reader.execute("SELECT count(*) FROM django_migrations").fetchone()
+        while True:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM django_migrations").fetchone()
+            if until is None or until(reader):
+                break
+            reader.execute("ROLLBACK")
+            if time.monotonic() > give_up:
+                raise AssertionError("gave up waiting for the database to reach the state asked for")
+            time.sleep(0.002)  # a poll interval, not a guess at how long something takes
         yield
     finally:
         reader.execute("ROLLBACK")
         reader.close()
+
+
+def job_done_at_least(job_id: int, count: int) -> Callable[[sqlite3.Connection], bool]:
+    """For `sqlite_reader(until=...)`: the job has recorded `count` groups done."""
+
+    def reached(reader: sqlite3.Connection) -> bool:
+        row = reader.execute("SELECT done FROM reports_app_job WHERE id = ?", (job_id,)).fetchone()
+        return row is not None and row[0] >= count
+
+    return reached
 
 
 def sqlite_writing() -> bool:

@@ -10,7 +10,8 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from reports_app import parsing, services
+from reports_app import services
+from reports_app.engine import parsing
 from reports_app.forms import RULE_TOO_LARGE, TEMPLATE_TOKEN_REFUSED
 from reports_app.models import Question, Report, ReportTemplate
 

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from reports_app import bounded, rendering
+from reports_app.engine import bounded, rendering
 
 
 def _allocate(megabytes: int) -> int:

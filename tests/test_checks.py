@@ -2,7 +2,7 @@
 
 import pytest
 
-from reports_app.checks import (
+from reports_app.engine.checks import (
     CHECKERS,
     NO_ANSWERS_ERROR,
     Rule,
@@ -13,7 +13,7 @@ from reports_app.checks import (
     course_answers,
     course_error,
 )
-from reports_app.parsing import parse_report, parse_template
+from reports_app.engine.parsing import parse_report, parse_template
 
 from .conftest import DEMO_TEMPLATE, read_fixture
 
@@ -292,7 +292,7 @@ def test_missing_question_heading_stops_the_course_checker(template, rules):
 
 
 def test_five_megabyte_report_is_checked(template, rules):
-    from reports_app.parsing import render_layout
+    from reports_app.engine.parsing import render_layout
 
     huge = "the pipeline moved another batch of rows\n" * 130_000
     answers = {q.number: q.placeholder for q in template.questions} | {5: huge}

@@ -332,7 +332,7 @@ def test_load_and_check_of_hostile_text_answer_without_rendering(mini, tmp_path,
 def test_an_answer_that_cannot_be_rendered_is_imported_as_typed_and_only_its_html_exports_fail(
     mini, tmp_path, short_budget, text, why
 ):
-    from reports_app import rendering
+    from reports_app.engine import rendering
 
     path = write(tmp_path, filled(q2=text))
     out, err = run("import_report", path, "--course", "C", "--group", "1")

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reports_app import csvfiles
-from reports_app.csvfiles import csv_text, defuse, undefuse
+from reports_app.engine import csvfiles
+from reports_app.engine.csvfiles import csv_text, defuse, undefuse
 
 
 def assert_all_quoted(text: str) -> list[list[str]]:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports_app import diffing, parsing
-from reports_app.checks import Rule
+from reports_app.engine import diffing, parsing
+from reports_app.engine.checks import Rule
 
 from .conftest import DEMO_TEMPLATE, SHARED
 

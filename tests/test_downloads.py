@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertRedirects
 
-from reports_app import rendering, services
+from reports_app import services
+from reports_app.engine import rendering
+from reports_app.engine.parsing import parse_report
 from reports_app.models import Question
-from reports_app.parsing import parse_report
 from tests.conftest import png_bytes
 from tests.test_rendering import BRACKETS, NESTED
 

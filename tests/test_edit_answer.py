@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains
 
-from reports_app import checks, forms, rendering
+from reports_app import forms
+from reports_app.engine import checks, rendering
 from reports_app.models import Answer, AnswerRevision
 
 from .test_rendering import A_LIST, BRACKETS, NESTED

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reports_app import exporting, rendering, services, tasks
+from reports_app import exporting, services, tasks
+from reports_app.engine import rendering
 from reports_app.models import Course, Group, Job, Membership, Question, Scrape
 
 from .conftest import png_bytes, read_fixture

@@ -18,7 +18,7 @@ from PIL import Image
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from reports_app import services
-from reports_app.figures import FigureRejected, jpeg_layout
+from reports_app.engine.figures import FigureRejected, jpeg_layout
 from reports_app.models import Figure, Question
 from tests.conftest import jpeg_bytes, png_bytes
 from tests.images import GPS, noise_image, photo_with_location, png_with_location, progressive_jpeg, srgb_profile

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reports_app.checks import CHECKERS, IMAGE_PATTERN, Rule, check_alone, check_text, count_images
+from reports_app.engine.checks import CHECKERS, IMAGE_PATTERN, Rule, check_alone, check_text, count_images
 
 # Every character the pattern looks at, and two it does not.
 ALPHABET = "![]()\n ab"

@@ -12,7 +12,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from reports_app import roster, services
+from reports_app import services
+from reports_app.engine import roster
 from reports_app.forms import ROSTER_SALT, ROSTER_TAMPERED, RosterApplyForm
 from reports_app.models import Course, Group, Membership
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from reports_app import services
+from reports_app.engine.roster import Member
 from reports_app.models import Group, Invitation, Membership
-from reports_app.roster import Member
 
 PASSWORD = "Quiet-otter-rows-42"
 CHOSEN = {"new_password1": PASSWORD, "new_password2": PASSWORD}

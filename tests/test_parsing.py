@@ -4,8 +4,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reports_app import parsing
-from reports_app.parsing import (
+from reports_app.engine import parsing
+from reports_app.engine.parsing import (
     AnswerSlot,
     MarkSlot,
     TemplateError,

@@ -7,8 +7,8 @@ import markdown
 import pytest
 from PIL import Image
 
-from reports_app import rendering
-from reports_app.rendering import RenderError, figure_name, grading_html, image_type, sanitize, standard_html
+from reports_app.engine import rendering
+from reports_app.engine.rendering import RenderError, figure_name, grading_html, image_type, sanitize, standard_html
 
 from .conftest import read_fixture
 

@@ -1,11 +1,11 @@
-"""One rule for repo URLs (scraping.check_url) wherever a URL comes in: the admin's group form and /join/ refuse the
+"""One rule for repo URLs (repo_urls.check_url) wherever a URL comes in: the admin's group form and /join/ refuse the
 same URLs with the same sentence. The roster import is in test_import_roster.py, the scrape in test_scraping.py."""
 
 import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
-from reports_app import scraping
+from reports_app.engine import repo_urls
 from reports_app.models import Group
 
 ESCAPING = "file:///srv/repos/%2e%2e/outside/x.git"  # git reads /srv/outside/x.git
@@ -40,11 +40,11 @@ def group_form(course, repo_url: str, number: int = 5) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("repo_url", "message"),
     [
-        ("ext::sh -c x", sentence(scraping.URL_SPACES)),
-        ("ext::sh", sentence(scraping.URL_TRANSPORT)),
+        ("ext::sh -c x", sentence(repo_urls.URL_SPACES)),
+        ("ext::sh", sentence(repo_urls.URL_TRANSPORT)),
         (ESCAPING, DOTS),
-        ("file:///srv/repos/..%2Foutside/x.git", sentence(scraping.URL_HIDDEN)),
-        ("https://me:token@github.com/otters/mlops", sentence(scraping.URL_CREDENTIALS)),
+        ("file:///srv/repos/..%2Foutside/x.git", sentence(repo_urls.URL_HIDDEN)),
+        ("https://me:token@github.com/otters/mlops", sentence(repo_urls.URL_CREDENTIALS)),
         ("file:///srv/repos-evil/x.git", "The repo URL must start with https://github.com/ or file:///srv/repos/."),
     ],
 )

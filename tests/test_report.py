@@ -118,7 +118,7 @@ def test_a_course_without_template_gives_404(django_user_model, client):
 
 def big_template_course(django_user_model, n_questions: int):
     """A course on a generated template with `n_questions` questions, each answered, and one student."""
-    from reports_app.parsing import ANSWER_MARKER
+    from reports_app.engine.parsing import ANSWER_MARKER
 
     checklist = "\n".join(f"* [ ] item {i}" for i in range(20))
     questions = "\n\n".join(

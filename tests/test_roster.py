@@ -6,9 +6,10 @@ import doctest
 import pytest
 from django.contrib.auth import get_user_model
 
-from reports_app import roster, services
+from reports_app import services
+from reports_app.engine import roster
+from reports_app.engine.roster import Member, RosterError, RosterGroup, parse_roster
 from reports_app.models import Group, Membership
-from reports_app.roster import Member, RosterError, RosterGroup, parse_roster
 
 ALLOWED = ["https://github.com/"]
 SAVE_AS = "in Excel, save it as 'CSV UTF-8'"

@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 
 from reports_app import scraping, services
-from reports_app.models import Answer
-from reports_app.scraping import (
-    ODD_NAME,
+from reports_app.engine.repo_urls import (
     URL_BACKSLASH,
     URL_CREDENTIALS,
     URL_DASH,
@@ -24,12 +22,11 @@ from reports_app.scraping import (
     URL_QUERY,
     URL_SPACES,
     URL_TRANSPORT,
-    RepoEmpty,
     RepoRefused,
-    RepoUnreachable,
     check_url,
-    fetch_reports,
 )
+from reports_app.models import Answer
+from reports_app.scraping import ODD_NAME, RepoEmpty, RepoUnreachable, fetch_reports
 from tests.conftest import png_bytes, read_fixture
 
 JAN_10 = "2025-01-10T12:00:00+00:00"
@@ -491,7 +488,7 @@ def no_git(monkeypatch):
         ("https://gitlab.com/acme/mlops", "the repo URL must start with https://github.com/"),
         ("https://user:token@github.com/acme/mlops", "the repo URL must not contain a user name or password"),
         ("file:///etc/passwd-repo.git", "the repo URL must start with https://github.com/"),
-        ("ext::sh", scraping.URL_TRANSPORT),
+        ("ext::sh", URL_TRANSPORT),
         ("", "the group has no repo URL"),
     ],
 )

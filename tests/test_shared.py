@@ -12,7 +12,7 @@ import markdown
 import pytest
 from django.core.management import call_command
 
-from reports_app import checks, parsing, rendering
+from reports_app.engine import checks, parsing, rendering
 
 from .conftest import SHARED
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports_app import rendering
+from reports_app.engine import rendering
 from reports_app.models import AnswerRevision
 
 from .test_report import save

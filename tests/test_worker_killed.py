@@ -22,6 +22,7 @@ from reports_app.models import Answer, AnswerRevision, Figure, Group, Job, Membe
 from tests.conftest import png_bytes, read_fixture
 from tests.processes import (
     is_sqlite,
+    job_done_at_least,
     kill_all,
     postgres_lock_waits,
     site_env,
@@ -108,8 +109,7 @@ def test_a_worker_killed_inside_an_import_leaves_that_group_untouched_and_the_jo
     job = tasks.job_start(kind=Job.Kind.SCRAPE, course=course, user=instructor)  # queued at once: autocommit
     if is_sqlite():
         worker, log = start_worker()
-        wait_for(lambda: Job.objects.get(pk=job.pk).done >= 2, "two groups imported", log=log, process=worker)
-        with sqlite_reader():
+        with sqlite_reader(until=job_done_at_least(job.pk, 2)):  # two groups imported
             wait_for(sqlite_writing, "the worker to write in a transaction", log=log, process=worker)
             kill_all(worker)
     else:
@@ -171,16 +171,23 @@ def test_a_worker_killed_during_an_export_leaves_no_zip_and_the_job_runs_again(
     job = tasks.job_start(kind=Job.Kind.EXPORT, course=course, user=instructor)
     exports = Path(settings.MEDIA_ROOT) / "exports"
     worker, log = start_worker()
-    wait_for(lambda: Job.objects.get(pk=job.pk).done > 0, "the export to be under way", log=log, process=worker)
     if is_sqlite():
-        with sqlite_reader():
+        with sqlite_reader(until=job_done_at_least(job.pk, 1)):  # the export under way
             wait_for(sqlite_writing, "the worker to write in a transaction", log=log, process=worker)
             kill_all(worker)
     else:
-        with transaction.atomic():
-            Job.objects.select_for_update().get(pk=job.pk)  # its next progress report waits for this lock
-            wait_for(postgres_lock_waits, "the export's next progress report", log=log, process=worker)
-            kill_all(worker)
+
+        def under_way_and_locked() -> bool:
+            """Lock the job's row once it shows progress: what was seen and the lock are one transaction, so the
+            worker cannot have raced on to its end meanwhile. Its next progress report waits for the lock: killed."""
+            with transaction.atomic():
+                if Job.objects.select_for_update().get(pk=job.pk).done == 0:
+                    return False
+                wait_for(postgres_lock_waits, "the export's next progress report", log=log, process=worker)
+                kill_all(worker)
+                return True
+
+        wait_for(under_way_and_locked, "the export to be under way", log=log, process=worker)
 
     job.refresh_from_db()
     assert job.status == Job.Status.RUNNING and 0 < job.done < 30 and not job.file

@@ -19,7 +19,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from reports_app import exporting, rendering, services
+from reports_app import exporting, services
+from reports_app.engine import rendering
 from reports_app.models import AnswerRevision, Course, Group, Job, Question, Report, ReportTemplate, Scrape
 
 from .conftest import DEMO_TEMPLATE, png_bytes

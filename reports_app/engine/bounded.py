@@ -11,7 +11,7 @@ next call; the parent, and every other group's work, goes on.
 >>> run(_spin, 0.2, seconds=0.1)
 Traceback (most recent call last):
   ...
-reports_app.bounded.OverBudget: took longer than 0.1 s
+reports_app.engine.bounded.OverBudget: took longer than 0.1 s
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class Failed(Exception):
 
 
 _default = Budget()
-_ROOT = str(Path(__file__).resolve().parents[1])  # the folder holding reports_app, for the workers' imports
+_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding reports_app, for the workers' imports
 _lock = threading.Lock()
 _idle: list[_Worker] = []
 _owner = os.getpid()
@@ -91,7 +91,7 @@ class _Worker:
         ours_r, theirs_w = os.pipe()
         theirs_r, ours_w = os.pipe()
         serve = f"_serve({theirs_r}, {theirs_w}, {budget.memory}, {budget.recursion})"
-        code = f"from reports_app.bounded import _serve; {serve}"
+        code = f"from reports_app.engine.bounded import _serve; {serve}"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")]))}
         self.process = subprocess.Popen(
             [sys.executable, "-c", code], pass_fds=(theirs_r, theirs_w), env=env, stdin=subprocess.DEVNULL

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from reports_app import checks
+from reports_app.engine import checks
 
 from .test_report_pages import open_editor
 

@@ -10,7 +10,8 @@ from datetime import timedelta
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from reports_app import checks, services
+from reports_app import services
+from reports_app.engine import checks
 from reports_app.models import Answer, AnswerRevision, ChecklistMark, Question
 
 from ..conftest import png_bytes

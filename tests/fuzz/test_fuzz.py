@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from reports_app import bounded, checks, figures, parsing, rendering, roster
+from reports_app.engine import bounded, checks, figures, parsing, rendering, roster
 
 from ..images import progressive_jpeg
 from .corpus import HOSTILE_TEXTS

@@ -9,9 +9,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from reports_app import parsing, rendering, services
+from reports_app import services
+from reports_app.engine import parsing, rendering
+from reports_app.engine.roster import MAX_GROUP_NUMBER
 from reports_app.models import Course, Report, ReportTemplate
-from reports_app.roster import MAX_GROUP_NUMBER
 
 
 def group_number(value: str) -> int:

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from reports_app import rendering, services
+from reports_app import services
+from reports_app.engine import rendering
 
 from ._common import group_number, rendering_of, report_of
 

@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reports_app import roster, services
+from reports_app import services
+from reports_app.engine import roster
 
 from ._common import course_named
 

@@ -2,8 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reports_app import roster, services
-from reports_app.figures import human_size
+from reports_app import services
+from reports_app.engine import roster
+from reports_app.engine.figures import human_size
 
 from ._common import course_named
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from reports_app import parsing, services
+from reports_app import services
+from reports_app.engine import parsing
 from reports_app.models import Checker
 
 from ._common import read_markdown

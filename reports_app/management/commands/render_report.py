@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from reports_app import rendering
+from reports_app.engine import rendering
 
 from ._common import read_markdown, rendering_of, template_named
 
