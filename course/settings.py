@@ -158,7 +158,8 @@ FIGURE_MAX_PIXELS = env_int("FIGURE_MAX_PIXELS", 40_000_000)
 # Most scans (passes over every pixel) a JPEG figure may be saved in: a progressive JPEG has about 10.
 FIGURE_MAX_SCANS = env_int("FIGURE_MAX_SCANS", 100)
 # The budget of one render of markdown or one decode of an image, run in a worker process that is killed past it
-# (reports_app/engine/bounded.py): seconds, megabytes of memory, Python stack depth. A real report needs a fraction of each.
+# (reports_app/engine/bounded.py): seconds, megabytes of memory, Python stack depth. A real report needs a fraction
+# of each.
 BUDGET_SECONDS = env_int("BUDGET_SECONDS", 5)
 BUDGET_MEMORY_MB = env_int("BUDGET_MEMORY_MB", 2048)
 BUDGET_RECURSION = env_int("BUDGET_RECURSION", 1000)
