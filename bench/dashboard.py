@@ -9,7 +9,7 @@ most, a last scrape whose commit is dated around the deadline. Every page is che
 is rebuilt from its answers and checked the way the course does.
 
 Measured with Django's test client in this process (DEBUG off): the whole request (session, queries, the checks,
-the template) for the page and for its CSV, and `services.course_overview` alone. Median and max over `--runs`,
+the template) for the page and for its CSV, and `course_overview` alone. Median and max over `--runs`,
 after one warm-up; the median CPU time too, which a machine busy with other work changes less than wall time.
 Target from the issue: 150 groups x 31 questions under 300 ms.
 """
@@ -88,12 +88,14 @@ def make_course(n_groups: int, template_path: Path | None, *, figures: list[byte
     from django.utils import timezone
     from engine import make_report
 
-    from reports_app import services
     from reports_app.models import Course, Group, Membership, Scrape
+    from reports_app.services.figures import figure_add
+    from reports_app.services.reports import report_import
+    from reports_app.services.templates import template_load
 
     call_command("migrate", "--noinput", verbosity=0)
     template_name, source = template_source(template_path)
-    template, _ = services.template_load(name="bench", source=source)
+    template, _ = template_load(name="bench", source=source)
     deadline = timezone.now() + timedelta(days=30)  # open, so that figures can be added
     course = Course.objects.create(code="BENCH", title="Benchmark", template=template)
     rng = random.Random(2476)
@@ -107,9 +109,9 @@ def make_course(n_groups: int, template_path: Path | None, *, figures: list[byte
     for n in range(1, n_groups + 1):
         group = Group.objects.create(course=course, number=n, name=f"Team {n}", repo_url=f"https://github.com/g{n}/r")
         Membership.objects.bulk_create(Membership(user=u, group=group) for u in users[(n - 1) * 3 : n * 3])
-        result = services.report_import(group=group, text=make_report(parsed, rng), template=template, label="bench")
+        result = report_import(group=group, text=make_report(parsed, rng), template=template, label="bench")
         for data in rng.sample(figures, rng.choice([2, 3])) if figures else []:
-            services.figure_add(report=result.report, data=data, wanted_name=f"fig{n}.png", user=None)
+            figure_add(report=result.report, data=data, wanted_name=f"fig{n}.png", user=None)
         if n % 10 != 0:  # every tenth group has never been scraped
             status = Scrape.Status.OK if n % 7 else Scrape.Status.EMPTY
             scrape = Scrape.objects.create(
@@ -152,7 +154,7 @@ def main() -> int:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from reports_app import services
+    from reports_app.selectors.overview import course_overview
 
     start = time.perf_counter()
     course, template_name, n_questions = make_course(args.groups, args.template)
@@ -177,7 +179,7 @@ def main() -> int:
     print(f"page: {size / 1000:.0f} kB of HTML, {len(queries)} queries")
     print(f"first view (every README checked; later views reuse the results): {cold:.0f} ms")
     for name, fn in (
-        ("course_overview", lambda: services.course_overview(course)),
+        ("course_overview", lambda: course_overview(course)),
         ("page GET", lambda: get(page)),
         ("page GET sorted+filtered", lambda: get(page + "?sort=-passed&failing=7&q=team")),
         ("CSV GET", lambda: get(csv)),

@@ -69,23 +69,25 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
-    from reports_app import services
     from reports_app.engine import rendering
+    from reports_app.services.checking import check_markdown
+    from reports_app.services.reports import group_get_or_create, report_import, report_markdown
+    from reports_app.services.templates import template_load
 
     call_command("migrate", "--noinput", verbosity=0)
     template_file = args.template or default_template()
-    template, _ = services.template_load(name="bench", source=template_file.read_text(encoding="utf-8"))
+    template, _ = template_load(name="bench", source=template_file.read_text(encoding="utf-8"))
     parsed = template.parsed()
     rng = random.Random(2476)
     reports = [make_report(parsed, rng) for _ in range(args.reports)]
     rules = template.rules()
 
-    check = timed(lambda text: services.check_markdown(text, template, rules), reports)
+    check = timed(lambda text: check_markdown(text, template, rules), reports)
     html = timed(rendering.standard_html, reports)
-    groups = [services.group_get_or_create(course_code="BENCH", number=n) for n in range(len(reports))]
+    groups = [group_get_or_create(course_code="BENCH", number=n) for n in range(len(reports))]
     pairs = list(zip(groups, reports, strict=True))
-    imports = timed(lambda p: services.report_import(group=p[0], text=p[1], template=template, label="bench"), pairs)
-    exports = timed(lambda g: services.report_markdown(g.report), groups)
+    imports = timed(lambda p: report_import(group=p[0], text=p[1], template=template, label="bench"), pairs)
+    exports = timed(lambda g: report_markdown(g.report), groups)
 
     size = statistics.mean(len(r) for r in reports) / 1000
     print(

@@ -7,7 +7,7 @@
     scrape did before the bound, then how long `figures.inspect_image` (the check uploads and scrapes go through now)
     takes to refuse it; then the same for one of FIGURE_MAX_SCANS scans, which is decoded within the budget.
 (b) A repo (made with `git fast-import`) whose reports/figures/ holds `--figures` distinct 1 x 1 PNGs, scraped by
-    `services.group_scrape` into a fresh SQLite database: seconds, figure rows, bytes of media on disk, skipped files
+    `group_scrape` into a fresh SQLite database: seconds, figure rows, bytes of media on disk, skipped files
     listed. With `--uncapped` it is scraped once more with SCRAPE_MAX_FIGURES above `--figures`, as before the cap.
 No asserts: it prints the numbers (the machine's load skews them; it is printed too).
 """
@@ -90,11 +90,12 @@ def many_figures_repo(folder: Path, count: int, readme: bytes) -> str:
 def many_figures(tmp: Path, count: int, uncapped: bool) -> None:
     from django.conf import settings
 
-    from reports_app import services
     from reports_app.models import Course, Figure, Group
+    from reports_app.services.scrapes import group_scrape
+    from reports_app.services.templates import template_load
 
     source = (ROOT / "reports_app" / "demo" / "template.md").read_text(encoding="utf-8")
-    template, _ = services.template_load(name="bench", source=source)
+    template, _ = template_load(name="bench", source=source)
     folder = tmp / "repos"
     folder.mkdir()
     settings.SCRAPE_ALLOWED_URLS = [f"file://{folder}/"]
@@ -107,7 +108,7 @@ def many_figures(tmp: Path, count: int, uncapped: bool) -> None:
     for number, (label, cap) in enumerate(runs, 1):
         settings.SCRAPE_MAX_FIGURES = cap
         group = Group.objects.create(course=course, number=number, repo_url=url)
-        seconds, scrape = timed(lambda group=group: services.group_scrape(group=group, at_deadline=False))
+        seconds, scrape = timed(lambda group=group: group_scrape(group=group, at_deadline=False))
         rows = Figure.objects.filter(report__group=group)
         folder = Path(settings.MEDIA_ROOT) / "figures" / str(rows.first().report_id)
         files = [p for p in folder.rglob("*") if p.is_file()]

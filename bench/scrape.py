@@ -11,7 +11,7 @@ days, bring the filled report (made like bench/engine.py's, against the newest c
 present, else our demo template) and 2-4 PNG figures of 50-300 kB.
 
 Measures, on a fresh SQLite database in a temporary folder:
-  (a) the fetches alone (`services.repo_fetch` in a thread pool), then `services.course_scrape` of the whole course
+  (a) the fetches alone (`repo_fetch` in a thread pool), then `course_scrape` of the whole course
       at the branch heads (fetch + import; --workers, default the setting SCRAPE_WORKERS), then again (every
       commit imported already), then at a deadline that falls among the last commits;
   (b) a plain sequential `git clone file://...` of each repo (with checkout), the baseline.
@@ -146,14 +146,15 @@ def main() -> int:
     from django.conf import settings
     from django.core.management import call_command
 
-    from reports_app import services
     from reports_app.models import Course, Figure, Group
+    from reports_app.services.scrapes import course_scrape, repo_fetch
+    from reports_app.services.templates import template_load
 
     try:
         call_command("migrate", "--noinput", verbosity=0)
         settings.MEDIA_ROOT = tmp / "media"
         template_file = args.template or default_template()
-        template, _ = services.template_load(name="bench", source=template_file.read_text(encoding="utf-8"))
+        template, _ = template_load(name="bench", source=template_file.read_text(encoding="utf-8"))
         folder = tmp / "repos"
         folder.mkdir()
         settings.SCRAPE_ALLOWED_URLS = [f"file://{folder}/"]
@@ -177,11 +178,11 @@ def main() -> int:
 
         def fetch_all() -> str:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                fetched = list(pool.map(lambda g: services.repo_fetch(url=g.repo_url, before=None), groups))
+                fetched = list(pool.map(lambda g: repo_fetch(url=g.repo_url, before=None), groups))
             return f"{sum(isinstance(f, Exception) for f in fetched)} failed"
 
         def scrape_all(at_deadline: bool) -> str:
-            scrapes = services.course_scrape(groups=groups, at_deadline=at_deadline, workers=workers)
+            scrapes = course_scrape(groups=groups, at_deadline=at_deadline, workers=workers)
             statuses = Counter(s.status + (" unchanged" if s.unchanged else "") for s in scrapes)
             figures = Figure.objects.filter(report__group__course=course).count()
             return f"{', '.join(f'{n} {s}' for s, n in statuses.most_common())}; {figures} figures stored"

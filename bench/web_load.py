@@ -103,11 +103,12 @@ def setup(clients: int, rng: random.Random) -> list[Student]:
     from django.test import Client
     from django.utils import timezone
 
-    from reports_app import services
     from reports_app.models import Course, Group, Membership, Report
+    from reports_app.services.answers import answer_save
+    from reports_app.services.templates import template_load
 
     run = secrets.token_hex(3)
-    template, _ = services.template_load(name="demo-v1", source=DEMO_TEMPLATE.read_text(encoding="utf-8"))
+    template, _ = template_load(name="demo-v1", source=DEMO_TEMPLATE.read_text(encoding="utf-8"))
     questions = list(template.questions.all())
     words = {q.number: (q.min_words, q.max_words) if q.min_words is not None else (5, 60) for q in questions}
     positions = list(template.checklist.values_list("position", flat=True))
@@ -126,7 +127,7 @@ def setup(clients: int, rng: random.Random) -> list[Student]:
             report = Report.objects.create(group=group, template=template)
             for question in questions:
                 text = answer_text(words[question.number], rng, f"Filled before the run, question {question.number}.")
-                services.answer_save(report=report, question=question, text=text, base_version=0, user=user)
+                answer_save(report=report, question=question, text=text, base_version=0, user=user)
             browser = Client()
             browser.force_login(user)
             session = browser.cookies[settings.SESSION_COOKIE_NAME].value

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 
-from . import services, tasks
+from . import tasks
 from .engine import diffing, parsing, roster
 from .forms import (
     AdminLoginForm,
@@ -44,6 +44,8 @@ from .models import (
     ReportTemplate,
     Scrape,
 )
+from .services.roster import roster_import, roster_read, roster_rows
+from .services.templates import TemplateConflict, template_load
 
 # --- templates: loaded from their file with a preview, rules editable, any two versions compared --------------------
 
@@ -151,10 +153,10 @@ class ReportTemplateAdmin(admin.ModelAdmin):
             data = form.cleaned_data
             if "save" in request.POST:
                 try:
-                    template, created = services.template_load(
+                    template, created = template_load(
                         name=data["name"], source=data["text"], checker=data["checker"] or None
                     )
-                except (services.TemplateConflict, parsing.TemplateError) as e:
+                except (TemplateConflict, parsing.TemplateError) as e:
                     context["save_error"] = f"Not saved: {e}."
                 else:
                     if created:
@@ -367,17 +369,17 @@ class CourseAdmin(admin.ModelAdmin):
         try:
             if apply.is_valid():
                 payload = apply.cleaned_data["roster"]
-                changes = services.roster_import(
+                changes = roster_import(
                     course=course,
-                    roster=services.roster_read(course=course, data=payload["text"].encode()),
+                    roster=roster_read(course=course, data=payload["text"].encode()),
                     remove_missing=payload["remove_missing"],
                 )
                 self.message_user(request, f"Roster of {course} imported. {changes.summary()}", messages.SUCCESS)
                 return redirect("admin:reports_app_course_change", course.pk)
             if upload.is_valid():
                 data, remove = upload.cleaned_data["file"], upload.cleaned_data["remove_missing"]
-                read = services.roster_read(course=course, data=data)
-                changes = services.roster_import(course=course, roster=read, dry_run=True, remove_missing=remove)
+                read = roster_read(course=course, data=data)
+                changes = roster_import(course=course, roster=read, dry_run=True, remove_missing=remove)
                 context["changes"] = changes
                 token = RosterApplyForm.sign(course_id=course.pk, text=roster.decode(data), remove_missing=remove)
                 context["apply"] = RosterApplyForm(initial={"roster": token}, course_id=course.pk)
@@ -389,7 +391,7 @@ class CourseAdmin(admin.ModelAdmin):
         """The roster as a student list; with a byte order mark, so that Excel reads names as UTF-8."""
         course = self._roster_course(request, object_id)
         response = HttpResponse(
-            roster.roster_csv(services.roster_rows(course), bom=True), content_type="text/csv; charset=utf-8"
+            roster.roster_csv(roster_rows(course), bom=True), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="{slugify(course.code) or "course"}-roster.csv"'
         return response

@@ -4,7 +4,7 @@
     grades.csv                  one row per group, one verdict column per question (opens in Excel)
     group-007/README.md         the group's README as it stands now
     group-007/report.html       ... as the course renders it (rendering.standard_html, byte for byte)
-    group-007/grading.html      ... sanitized, figures inside (the bytes services.report_grading_html gives)
+    group-007/grading.html      ... sanitized, figures inside (the bytes report_grading_html gives)
     group-007/figures/<name>
     group-008/CANNOT-RENDER.txt why group 8 has README.md and figures only: its HTML could not be made in the budget
 
@@ -33,10 +33,12 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import services
 from .engine import rendering
 from .engine.csvfiles import write_csv
 from .models import Course, Figure, Group
+from .selectors.overview import GroupOverview, course_overview
+from .services.reports import grading_title
+from .services.scrapes import failure_reason
 
 logger = logging.getLogger(__name__)
 CHUNK_GROUPS = 20  # groups read per round of queries: ~20 x 50 kB of answers at a time
@@ -117,7 +119,7 @@ def _header(numbers: tuple[int, ...]) -> list[str]:
     ]
 
 
-def _cells(numbers: tuple[int, ...], row: services.GroupOverview) -> list:
+def _cells(numbers: tuple[int, ...], row: GroupOverview) -> list:
     return [
         row.group.number,
         row.group.name,
@@ -132,7 +134,7 @@ def _cells(numbers: tuple[int, ...], row: services.GroupOverview) -> list:
 
 
 def grades_rows(
-    numbers: tuple[int, ...], rows: Iterable[services.GroupOverview], notes: dict[int, str] | None = None
+    numbers: tuple[int, ...], rows: Iterable[GroupOverview], notes: dict[int, str] | None = None
 ) -> Iterator[list]:
     """grades.csv: a header, then per group its members' e-mails, pass count and a pass/fail/missing per question,
     and `notes` by group id (e.g. that its HTML could not be made)."""
@@ -142,7 +144,7 @@ def grades_rows(
         yield [*_cells(numbers, row), notes.get(row.group.pk, "")]
 
 
-def dashboard_rows(numbers: tuple[int, ...], rows: Iterable[services.GroupOverview]) -> Iterator[list]:
+def dashboard_rows(numbers: tuple[int, ...], rows: Iterable[GroupOverview]) -> Iterator[list]:
     """The dashboard's table as CSV: the grades columns, then the scrape status and the flags."""
     yield [*_header(numbers), "scrape status", "flags"]
     for row in rows:
@@ -177,7 +179,7 @@ def course_export(
     """
     ids = list(course.groups.order_by("number").values_list("pk", flat=True))
     workers = default_workers() if workers is None else workers
-    listed: list[tuple[services.GroupOverview, str | None, str]] = []  # rows without README, folder, why no HTML
+    listed: list[tuple[GroupOverview, str | None, str]] = []  # rows without README, folder, why no HTML
     numbers: set[int] = set()
     figure_count, problems = 0, []
     if progress:
@@ -248,21 +250,21 @@ Pages = Callable[[], tuple[str, str]]  # gives a group's report.html and grading
 
 def _read(
     course: Course, ids: list[int], pool: ThreadPoolExecutor | None, problems: list[str]
-) -> Iterator[tuple[tuple[int, ...], list[tuple[services.GroupOverview, dict[str, bytes], Pages | None]]]]:
+) -> Iterator[tuple[tuple[int, ...], list[tuple[GroupOverview, dict[str, bytes], Pages | None]]]]:
     """Chunk by chunk: the question numbers, then each group's row, figure files and pages (None: no report).
 
     With a pool, a chunk's pages are being rendered from the moment it is read.
     """
     for start in range(0, len(ids), CHUNK_GROUPS):
-        overview = services.course_overview(course, group_ids=ids[start : start + CHUNK_GROUPS])
+        overview = course_overview(course, group_ids=ids[start : start + CHUNK_GROUPS])
         figures = _figures([row.report.pk for row in overview.rows if row.report is not None])
-        groups: list[tuple[services.GroupOverview, dict[str, bytes], Pages | None]] = []
+        groups: list[tuple[GroupOverview, dict[str, bytes], Pages | None]] = []
         for row in overview.rows:
             if row.report is None or row.readme is None:
                 groups.append((row, {}, None))
                 continue
             files = _figure_files(row.group.number, figures.get(row.report.pk, []), problems)
-            groups.append((row, files, _pages(pool, row.readme, services.grading_title(row.group), files)))
+            groups.append((row, files, _pages(pool, row.readme, grading_title(row.group), files)))
         yield overview.numbers, groups
 
 
@@ -279,7 +281,7 @@ def _why(group: Group, error: Exception) -> str:
     if isinstance(error, rendering.RenderError):
         return str(error)
     logger.error("export: the pages of group %s failed", group.pk, exc_info=error)
-    return services.failure_reason(error)
+    return failure_reason(error)
 
 
 def _figures(report_ids: list[int]) -> dict[int, list[Figure]]:

@@ -11,10 +11,11 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from . import login_rate_limit, services
+from . import login_rate_limit
 from .engine import figures, parsing, roster
 from .engine.repo_urls import RepoRefused, check_url
 from .models import Checker, Question, ReportTemplate, Scrape
+from .services.templates import template_check_sizes
 
 MAX_ANSWER_CHARS = 100_000
 MAX_VERSION = 2**31 - 1  # the largest Answer.version the database stores (PostgreSQL's integer)
@@ -118,7 +119,7 @@ class FigureForm(forms.Form):
                 f"The file is {figures.human_size(upload.size)}; "
                 f"a figure may be at most {figures.human_size(settings.FIGURE_MAX_BYTES)}."
             )
-        return upload  # its content is judged by services.figure_add
+        return upload  # its content is judged by figure_add
 
     def wanted_name(self) -> str:
         return self.cleaned_data["name"] or self.cleaned_data["file"].name
@@ -187,7 +188,7 @@ class TemplateLoadForm(forms.Form):
             raise forms.ValidationError({"file": "Choose the template's markdown file."})
         try:
             cleaned["parsed"] = parsing.parse_template(text)
-            services.template_check_sizes(cleaned["parsed"], text)
+            template_check_sizes(cleaned["parsed"], text)
         except parsing.TemplateError as e:
             raise forms.ValidationError(f"{filename} is not a usable report template: {e}") from None
         cleaned["text"], cleaned["filename"] = text, filename
@@ -343,7 +344,7 @@ class RosterApplyForm(forms.Form):
 
 class JoinForm(forms.Form):
     """A group signs itself up. Members are rows of `email_<i>` and `name_<i>`, as many as the largest group may
-    have; empty rows are skipped. The course, found by the code, decides how many it needs (services.group_signup)."""
+    have; empty rows are skipped. The course, found by the code, decides how many it needs (group_signup)."""
 
     code = forms.CharField(label="Join code", max_length=100, help_text="Your course's teachers give it to you.")
     name = forms.CharField(label="Group name (optional)", required=False, max_length=200)

@@ -449,7 +449,7 @@ class InvitationQuerySet(models.QuerySet):
 
 class Invitation(models.Model):
     """Someone named on a group's sign-up, who joins the group only by accepting with the link mailed to them
-    (services.invitation_accept). The link's token is stored as its sha256 only."""
+    (services.signup.invitation_accept). The link's token is stored as its sha256 only."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(max_length=150, help_text="In lower case")

@@ -20,8 +20,9 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
-from . import exporting, services
+from . import exporting
 from .models import Course, Group, Job, Scrape
+from .services.scrapes import course_scrape
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ def _scrape(job: Job) -> tuple[str, str, bool]:
     """The scrape job: its summary, no file, and whether some group could not be done."""
     groups = job_groups(job)
     Job.objects.filter(pk=job.pk).update(total=len(groups))
-    scrapes = services.course_scrape(
+    scrapes = course_scrape(
         groups=groups,
         at_deadline=bool(job.options.get("at_deadline")),
         workers=settings.SCRAPE_WORKERS,

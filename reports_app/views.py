@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.views.decorators.http import require_POST
 
-from . import exporting, login_rate_limit, services, tasks
+from . import exporting, login_rate_limit, tasks
 from .engine import checks, rendering
 from .engine.csvfiles import write_csv
 from .engine.figures import FigureRejected
@@ -47,6 +47,36 @@ from .forms import (
     clean_answer_text,
 )
 from .models import Answer, AnswerRevision, Course, Figure, Group, Invitation, Job, Membership, Question, Report
+from .selectors.overview import course_overview
+from .selectors.report_page import report_page
+from .services.answers import (
+    UNRENDERED,
+    AnswerConflict,
+    DeadlinePassed,
+    answer_restore,
+    answer_save,
+    checklist_set,
+    closed_message,
+    stored_answer_html,
+)
+from .services.figures import figure_add, figure_delete, figure_users
+from .services.reports import report_for_group, report_grading_html, report_markdown, report_zip
+from .services.signup import (
+    INVITATION_GONE,
+    InvitationRefused,
+    SignupRefused,
+    course_for_join_code,
+    group_people,
+    group_signup,
+    invitation_accept,
+    invitation_account,
+    invitation_find,
+    invitation_new_account,
+    invitation_renew,
+    invitations_for,
+    join_sizes,
+)
+from .services.templates import MAX_POSITION
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +102,7 @@ def _get_access(request: HttpRequest, group_id: int) -> Access:
     )
     if not (group.is_member or request.user.is_staff):
         raise Http404("No such group")
-    report = services.report_for_group(group)
+    report = report_for_group(group)
     if report is None:
         raise Http404("This course has no report template yet")
     return Access(group, report, group.is_member, group.is_member and group.is_open())
@@ -87,9 +117,7 @@ def _why_not_writable(access: Access) -> str | None:
     """Why this user may not change the report now, or None when they may."""
     if access.can_edit:
         return None
-    return (
-        services.closed_message(access.group) if access.is_member else "Only the group's members can change its report."
-    )
+    return closed_message(access.group) if access.is_member else "Only the group's members can change its report."
 
 
 def _refusal(request: HttpRequest, group_id: int, reason: str) -> HttpResponse:
@@ -112,7 +140,7 @@ def _closes_cleanly(view):
     def wrapper(request: HttpRequest, group_id: int, **kwargs) -> HttpResponse:
         try:
             return view(request, group_id, **kwargs)
-        except services.DeadlinePassed as error:
+        except DeadlinePassed as error:
             return _refusal(request, group_id, str(error))
 
     return wrapper
@@ -151,8 +179,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def report(request: HttpRequest, group_id: int) -> HttpResponse:
     access = _get_access(request, group_id)
-    page = services.report_page(access.report)
-    members, invited = services.group_people(access.group)
+    page = report_page(access.report)
+    members, invited = group_people(access.group)
     context = {"access": access, "page": page, "group": access.group, "members": members, "invited": invited}
     return render(request, "reports_app/report.html", context)
 
@@ -182,17 +210,17 @@ def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpRespons
         elif form.is_valid():
             text = form.cleaned_data["text"]
             if "preview" in request.POST:
-                preview, _ = services.stored_answer_html(text, access.group.pk, number)
+                preview, _ = stored_answer_html(text, access.group.pk, number)
             else:
                 try:
-                    saved = services.answer_save(
+                    saved = answer_save(
                         report=access.report,
                         question=question,
                         text=text,
                         base_version=form.cleaned_data["version"],
                         user=request.user,
                     )
-                except services.AnswerConflict as error:
+                except AnswerConflict as error:
                     conflict, answer = error, error.answer
                     form = AnswerForm(initial={"text": text, "version": answer.version})
                 else:
@@ -218,9 +246,9 @@ def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpRespons
 
 
 def _warn_if_unrendered(request: HttpRequest, saved: Answer, number: int) -> None:
-    """Say so when the text just saved could not be rendered (services.answer_save sets `render_problem`)."""
+    """Say so when the text just saved could not be rendered (answer_save sets `render_problem`)."""
     if saved.render_problem:
-        why = services.UNRENDERED.format(number=number, why=saved.render_problem)
+        why = UNRENDERED.format(number=number, why=saved.render_problem)
         messages.warning(request, f"{why}. {UNRENDERED_SAVED}")
 
 
@@ -235,7 +263,7 @@ def preview_answer(request: HttpRequest, group_id: int, number: int) -> HttpResp
         page = f'<div class="alert alert-warning mb-0" role="alert">{escape(reason)}</div>'
         return HttpResponse(page, status=403, content_type="text/html; charset=utf-8")
     text = clean_answer_text(request.POST.get("text", ""))[:MAX_ANSWER_CHARS]
-    html, _ = services.stored_answer_html(text, access.group.pk, number)
+    html, _ = stored_answer_html(text, access.group.pk, number)
     return HttpResponse(html, content_type="text/html; charset=utf-8")
 
 
@@ -288,13 +316,13 @@ def restore_answer(request: HttpRequest, group_id: int, number: int, revision_id
         messages.error(request, VERSION_REFUSED_RESTORE)
         return redirect(history)
     try:
-        saved = services.answer_restore(
+        saved = answer_restore(
             report=access.report,
             revision=revision,
             base_version=form.cleaned_data["version"],
             user=request.user,
         )
-    except services.AnswerConflict as error:
+    except AnswerConflict as error:
         messages.error(
             request,
             f"Not restored: version {error.answer.version} was saved in the meantime. "
@@ -311,7 +339,7 @@ def _positions(values: list[str]) -> set[int]:
     positions = set()
     for value in values:
         position = _int(value)
-        if position is None or position > services.MAX_POSITION:
+        if position is None or position > MAX_POSITION:
             raise ValueError(f"no checklist item at position {value[:40]}")
         positions.add(position)
     return positions
@@ -330,7 +358,7 @@ def tick_checklist(request: HttpRequest, group_id: int) -> HttpResponse:
     try:
         now, was = _positions(request.POST.getlist("item")), _positions(request.POST.getlist("was"))
         changes = {p: True for p in now - was} | {p: False for p in was - now}
-        services.checklist_set(report=access.report, changes=changes, user=request.user)
+        checklist_set(report=access.report, changes=changes, user=request.user)
     except ValueError as error:
         if _wants_json(request):
             return JsonResponse({"error": str(error)}, status=400)
@@ -352,7 +380,7 @@ def figures(request: HttpRequest, group_id: int) -> HttpResponse:
             return refused
         if form.is_valid():
             try:
-                figure, created = services.figure_add(
+                figure, created = figure_add(
                     report=access.report,
                     data=form.cleaned_data["file"].read(),
                     wanted_name=form.wanted_name(),
@@ -369,7 +397,7 @@ def figures(request: HttpRequest, group_id: int) -> HttpResponse:
                     messages.info(request, f"This image is uploaded already, as {figure.name}.")
                 return redirect("figures", group_id)
     figure_list = list(access.report.figures.select_related("uploaded_by"))
-    used = services.figure_users(access.report.answers.select_related("question"))
+    used = figure_users(access.report.answers.select_related("question"))
     context = {
         "access": access,
         "group": access.group,
@@ -398,12 +426,12 @@ def figure(request: HttpRequest, group_id: int, name: str) -> FileResponse:
 def delete_figure(request: HttpRequest, group_id: int, name: str) -> HttpResponse:
     access = _get_access(request, group_id)
     found = _figure(access, name)
-    used_by = services.figure_users(access.report.answers.select_related("question")).get(name, [])
+    used_by = figure_users(access.report.answers.select_related("question")).get(name, [])
     if request.method == "POST":
         if refused := _refuse_write(request, access):
             return refused
         if not used_by or request.POST.get("confirm") == "yes":
-            services.figure_delete(figure=found)
+            figure_delete(figure=found)
             messages.success(request, f"Deleted {name}.")
             return redirect("figures", group_id)
     context = {"access": access, "group": access.group, "figure": found, "used_by": used_by}
@@ -424,9 +452,7 @@ def _download_name(group: Group, suffix: str) -> str:
 @login_required
 def download_zip(request: HttpRequest, group_id: int) -> HttpResponse:
     access = _get_access(request, group_id)
-    return _attachment(
-        services.report_zip(access.report), _download_name(access.group, "reports.zip"), "application/zip"
-    )
+    return _attachment(report_zip(access.report), _download_name(access.group, "reports.zip"), "application/zip")
 
 
 def _cannot_make(request: HttpRequest, access: Access, error: rendering.RenderError) -> HttpResponse:
@@ -444,7 +470,7 @@ def download_html(request: HttpRequest, group_id: int) -> HttpResponse:
     """The hand-in exactly as the course renders it; raw student HTML included, so never shown as one of our pages."""
     access = _get_access(request, group_id)
     try:
-        html = rendering.standard_html(services.report_markdown(access.report))
+        html = rendering.standard_html(report_markdown(access.report))
     except rendering.RenderError as error:
         return _cannot_make(request, access, error)
     response = _attachment(html, _download_name(access.group, "report.html"), "text/html; charset=utf-8")
@@ -456,7 +482,7 @@ def download_html(request: HttpRequest, group_id: int) -> HttpResponse:
 def download_grading(request: HttpRequest, group_id: int) -> HttpResponse:
     access = _get_access(request, group_id)
     try:
-        html = services.report_grading_html(access.report)
+        html = report_grading_html(access.report)
     except rendering.RenderError as error:
         return _cannot_make(request, access, error)
     response = _attachment(html, _download_name(access.group, "grading.html"), "text/html; charset=utf-8")
@@ -532,7 +558,7 @@ def join(request: HttpRequest) -> HttpResponse:
     """Open to anyone (the code is the key); a logged-in user is filled in as the first member, and is the only one who
     becomes a member at once. Every sign-up counts per client address, right code or wrong (login_rate_limit.py):
     past the limit the page answers 429 without checking the code."""
-    sizes = services.join_sizes()
+    sizes = join_sizes()
     me = request.user
     initial = {"email_1": me.email, "name_1": me.get_full_name()} if me.is_authenticated else {}
     form = JoinForm(request.POST or None, max_members=sizes[1], initial=initial)
@@ -544,19 +570,19 @@ def join(request: HttpRequest) -> HttpResponse:
             response = render(request, "reports_app/join.html", {"form": form, "sizes": sizes}, status=429)
             response["Retry-After"] = str(refusal.seconds_left(now))
             return response
-        course = services.course_for_join_code(form.cleaned_data["code"])
+        course = course_for_join_code(form.cleaned_data["code"])
         if course is None:
             form.add_error("code", JOIN_CODE_WRONG)
         else:
             try:
-                signup = services.group_signup(
+                signup = group_signup(
                     course=course,
                     name=form.cleaned_data["name"],
                     repo_url=form.cleaned_data["repo_url"],
                     members=form.members(),
                     submitter=me if me.is_authenticated else None,
                 )
-            except services.SignupRefused as refused:
+            except SignupRefused as refused:
                 for about, message in refused.problems:
                     form.add_error(form.member_fields.get(about or "", about), message)
             else:
@@ -596,27 +622,25 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """An invitation's link: GET shows what accepting does, POST accepts. The invited address's account accepts
     logged in; an address without an account, or whose account has no password yet, chooses its password here (the
     link reached its mailbox) and is logged in. Whatever refuses it is said here only, to whoever has the link."""
-    found = services.invitation_find(token)
+    found = invitation_find(token)
     if found is None:
-        return render(request, "reports_app/invitation.html", {"refused": services.INVITATION_GONE}, status=404)
+        return render(request, "reports_app/invitation.html", {"refused": INVITATION_GONE}, status=404)
     context = {"invitation": found, "group": found.group}
     try:
-        account = services.invitation_account(found)
-    except services.InvitationRefused as refused:
+        account = invitation_account(found)
+    except InvitationRefused as refused:
         return render(request, "reports_app/invitation.html", context | {"refused": str(refused)}, status=409)
     logged_in = account is not None and account.pk == request.user.pk
     form = None
     if account is None or not (logged_in or account.has_usable_password()):
-        form = SetPasswordForm(account or services.invitation_new_account(found), request.POST or None)
+        form = SetPasswordForm(account or invitation_new_account(found), request.POST or None)
     elif not logged_in:
         return render(request, "reports_app/invitation.html", context | {"log_in": True})
     if request.method == "POST" and (form is None or form.is_valid()):
         password = form.cleaned_data["new_password1"] if form else None
         try:
-            user = services.invitation_accept(
-                invitation=found, user=request.user if logged_in else None, password=password
-            )
-        except services.InvitationRefused as refused:
+            user = invitation_accept(invitation=found, user=request.user if logged_in else None, password=password)
+        except InvitationRefused as refused:
             return render(request, "reports_app/invitation.html", context | {"refused": str(refused)}, status=409)
         if form is not None:
             auth_login(request, user)
@@ -638,7 +662,7 @@ def _get_course_for_staff(request: HttpRequest, course_id: int) -> Course:
 
 def _dashboard(request: HttpRequest, course: Course):
     """(overview, filter form, the rows the form selects): the page and its CSV show the same rows."""
-    overview = services.course_overview(course)
+    overview = course_overview(course)
     form = DashboardForm(request.GET, numbers=overview.numbers)
     return overview, form, overview.select(**form.selection())
 
@@ -685,9 +709,9 @@ class PasswordResetView(auth_views.PasswordResetView):
         email, address = form.cleaned_data["email"], login_rate_limit.client_address(self.request)
         if not login_rate_limit.mail_allowed(recipient=email, address=address):
             return redirect(self.get_success_url())
-        for invitation in services.invitations_for(email=email):
+        for invitation in invitations_for(email=email):
             if login_rate_limit.mail_allowed(recipient=email, address=address):
-                _mail_invitation(self.request, invitation, services.invitation_renew(invitation=invitation))
+                _mail_invitation(self.request, invitation, invitation_renew(invitation=invitation))
         return super().form_valid(form)
 
 

@@ -17,9 +17,9 @@ def read_fixture(name: str) -> str:
 
 @pytest.fixture
 def demo_template(db):
-    from reports_app import services
+    from reports_app.services.templates import template_load
 
-    template, _ = services.template_load(name="demo", source=DEMO_TEMPLATE.read_text(encoding="utf-8"))
+    template, _ = template_load(name="demo", source=DEMO_TEMPLATE.read_text(encoding="utf-8"))
     return template
 
 

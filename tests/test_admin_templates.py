@@ -10,10 +10,10 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from reports_app import services
 from reports_app.engine import parsing
 from reports_app.forms import RULE_TOO_LARGE, TEMPLATE_TOKEN_REFUSED
 from reports_app.models import Question, Report, ReportTemplate
+from reports_app.services.templates import MAX_POSITION, template_check_sizes, template_load
 
 from .conftest import DEMO_TEMPLATE
 
@@ -154,7 +154,7 @@ def test_the_preview_diffs_against_the_latest_loaded_template(editor, demo_templ
 
 
 def test_the_preview_can_compare_with_another_template_or_none(editor, demo_template):
-    other, _ = services.template_load(name="demo-v2", source=MODIFIED)
+    other, _ = template_load(name="demo-v2", source=MODIFIED)
     response = preview(editor, MODIFIED, compare_to=other.pk)
     assert response.context["diff_lines"] == []
     assert "This exact text is loaded already, as" in flat(response)
@@ -318,14 +318,14 @@ def test_the_changelist_shows_how_many_reports_and_courses_use_each_template(
 ):
     Report.objects.create(group=group1, template=demo_template)
     Report.objects.create(group=group2, template=demo_template)
-    services.template_load(name="demo-v2", source=MODIFIED)
+    template_load(name="demo-v2", source=MODIFIED)
     # session, user, permissions (user, groups), count, count all, templates with their usage
     with django_assert_num_queries(7):
         page = flat(editor.get(reverse(CHANGELIST)))
     assert '<td class="field-used_by">2 reports, 1 course</td>' in page
     assert '<td class="field-used_by">0 reports, 0 courses</td>' in page
     for n in range(3, 8):
-        services.template_load(name=f"demo-v{n}", source=MODIFIED + "\n" * n)
+        template_load(name=f"demo-v{n}", source=MODIFIED + "\n" * n)
     with django_assert_num_queries(7):
         editor.get(reverse(CHANGELIST))
 
@@ -390,7 +390,7 @@ def make_template(questions: int, items: int) -> ReportTemplate:
         f"> Answer:\n\n--- question {n} fill here ---\n\n"
         for n in range(1, questions + 1)
     )
-    template, _ = services.template_load(
+    template, _ = template_load(
         name=f"made {questions}", source=f"# Made\n\n## Checklist\n\n### Week 1\n\n{checklist}\n{body}"
     )
     return template
@@ -424,7 +424,7 @@ def test_checklist_items_are_listed_read_only_in_constant_queries(editor, demo_t
 
 
 def test_compare_lists_the_differences_of_the_stored_rules(editor, demo_template):
-    new, _ = services.template_load(name="demo-v2", source=MODIFIED)
+    new, _ = template_load(name="demo-v2", source=MODIFIED)
     Question.objects.filter(template=new, number=6).update(min_images=2, max_images=3)  # edited after loading
     response = editor.get(reverse(COMPARE), {"old": demo_template.pk, "new": new.pk})
     assert response.context["diff_lines"] == [
@@ -452,7 +452,7 @@ def test_compare_without_a_choice_shows_the_form_preselected(editor, demo_templa
 
 
 def test_the_compare_action_needs_exactly_two_templates(editor, demo_template):
-    new, _ = services.template_load(name="demo-v2", source=MODIFIED)
+    new, _ = template_load(name="demo-v2", source=MODIFIED)
     action = {"action": "compare_selected", "_selected_action": [new.pk, demo_template.pk]}
     response = editor.post(reverse(CHANGELIST), action)
     assert response["Location"] == f"{reverse(COMPARE)}?old={demo_template.pk}&new={new.pk}"
@@ -507,7 +507,7 @@ def test_a_template_the_database_cannot_hold_is_refused_in_the_preview_naming_th
     assert f"big.md is not a usable report template: {message}" in flat(response)
     assert "Not saved yet" not in flat(response)
     with pytest.raises(parsing.TemplateError, match=re.escape(message)):
-        services.template_load(name="big", source=text)
+        template_load(name="big", source=text)
     assert ReportTemplate.objects.count() == 0
 
 
@@ -521,7 +521,7 @@ def test_a_template_within_the_limits_loads(editor):
         .replace("(M17)\n", f"({tags})\n", 1)
     )
     assert "big.md is not" not in flat(preview(editor, text, name="big.md"))
-    template, created = services.template_load(name="at the limits", source=text)
+    template, created = template_load(name="at the limits", source=text)
     assert created and template.sections.filter(title="d" * 200).exists()
     assert Question.objects.get(template=template, number=9).rule().words == (200, 100000)
     assert template.checklist.filter(week="w" * 100).count() == 4
@@ -544,8 +544,8 @@ def test_a_rule_edited_above_the_largest_is_a_form_error_and_nothing_changes(edi
 
 
 def test_more_checklist_items_than_the_database_numbers_are_refused_naming_the_first_too_many():
-    items = "".join(f"* [ ] Item {i}\n" for i in range(services.MAX_POSITION + 1))
+    items = "".join(f"* [ ] Item {i}\n" for i in range(MAX_POSITION + 1))
     text = f"# Many\n\n### Week 1\n\n{items}\n### Question 1\n\n> Answer:\n\nx\n"
     with pytest.raises(parsing.TemplateError) as refused:
-        services.template_check_sizes(parsing.parse_template(text), text)
-    assert str(refused.value) == f"line {5 + services.MAX_POSITION}: a template may have at most 32767 checklist items"
+        template_check_sizes(parsing.parse_template(text), text)
+    assert str(refused.value) == f"line {5 + MAX_POSITION}: a template may have at most 32767 checklist items"

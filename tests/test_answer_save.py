@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from reports_app import services
 from reports_app.models import Answer, AnswerRevision, Question
+from reports_app.services.answers import AnswerConflict, DeadlinePassed, answer_save
+from reports_app.services.reports import report_for_group
 
 
 def run_at_once(*functions):
@@ -34,21 +35,19 @@ def run_at_once(*functions):
 
 @pytest.fixture
 def report(transactional_db, group1):
-    return services.report_for_group(group1)
+    return report_for_group(group1)
 
 
 def saver(report, text, base_version, username):
     question = Question.objects.get(template=report.template, number=3)
     user = get_user_model().objects.get(username=username)
-    return lambda: services.answer_save(
-        report=report, question=question, text=text, base_version=base_version, user=user
-    )
+    return lambda: answer_save(report=report, question=question, text=text, base_version=base_version, user=user)
 
 
 def test_two_saves_on_the_same_version_one_wins_and_the_other_is_kept_as_a_conflict(report):
     results = run_at_once(saver(report, "alice's", 0, "alice"), saver(report, "bob's", 0, "bob"))
     winners = [r for r in results if isinstance(r, Answer)]
-    losers = [r for r in results if isinstance(r, services.AnswerConflict)]
+    losers = [r for r in results if isinstance(r, AnswerConflict)]
     assert len(winners) == 1 and len(losers) == 1, results
     answer = Answer.objects.get()
     assert answer.version == 1 and answer.text == winners[0].text
@@ -73,7 +72,7 @@ def test_many_writers_who_merge_on_conflict_lose_nothing(report):
                 line = f"{name}-{i}"
                 while True:
                     try:
-                        services.answer_save(
+                        answer_save(
                             report=report,
                             question=question,
                             text=f"{text}\n{line}".strip(),
@@ -82,7 +81,7 @@ def test_many_writers_who_merge_on_conflict_lose_nothing(report):
                         )
                         acknowledged.append(line)
                         break
-                    except services.AnswerConflict as conflict:
+                    except AnswerConflict as conflict:
                         text, version = conflict.answer.text, conflict.answer.version
             return acknowledged
 
@@ -105,6 +104,6 @@ def test_the_service_itself_refuses_a_closed_hand_in(report):
     course.deadline = timezone.now()
     course.save()
     report.group.refresh_from_db()
-    with pytest.raises(services.DeadlinePassed, match="The hand-in closed on"):
+    with pytest.raises(DeadlinePassed, match="The hand-in closed on"):
         saver(report, "late", 0, "alice")()
     assert not Answer.objects.exists()

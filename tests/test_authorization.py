@@ -28,8 +28,10 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 from django_tasks_db.models import DBTaskResult
 
-from reports_app import services
 from reports_app.models import AnswerRevision, Course, Figure, Group, Job, ReportTemplate
+from reports_app.services.answers import answer_save
+from reports_app.services.figures import figure_add
+from reports_app.services.reports import report_for_group
 
 from .conftest import DEMO_TEMPLATE, png_bytes
 
@@ -70,12 +72,12 @@ def make_world(group1: Group, group2: Group, instructor) -> World:
     course = group1.course
     course.join_code = JOIN_CODE
     course.save()
-    report = services.report_for_group(group1)
-    services.report_for_group(group2)
+    report = report_for_group(group1)
+    report_for_group(group2)
     question = course.template.questions.get(number=1)
-    services.answer_save(report=report, question=question, text="Our first answer.", base_version=0, user=alice)
-    services.answer_save(report=report, question=question, text="Our second answer.", base_version=1, user=alice)
-    figure, _ = services.figure_add(report=report, data=png_bytes(), wanted_name="plot.png", user=alice)
+    answer_save(report=report, question=question, text="Our first answer.", base_version=0, user=alice)
+    answer_save(report=report, question=question, text="Our second answer.", base_version=1, user=alice)
+    figure, _ = figure_add(report=report, data=png_bytes(), wanted_name="plot.png", user=alice)
     job = Job.objects.create(
         kind=Job.Kind.EXPORT,
         course=course,

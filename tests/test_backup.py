@@ -21,8 +21,11 @@ from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
-from reports_app import backups, services
+from reports_app import backups
 from reports_app.models import Answer, AnswerRevision, Figure, Job, Report, ReportTemplate, Scrape
+from reports_app.services.answers import AnswerConflict, answer_save, checklist_set
+from reports_app.services.figures import figure_add
+from reports_app.services.reports import report_for_group, report_markdown
 
 from .conftest import DEMO_TEMPLATE, jpeg_bytes, png_bytes
 from .processes import ROOT, database_url, is_sqlite, site_env
@@ -36,18 +39,18 @@ def site(group1, group2, instructor):
     beside the figures, an export zip, a partial upload and a symbolic link that a backup leaves out."""
     alice, charlie = get_user_model().objects.get(username="alice"), get_user_model().objects.get(username="charlie")
     questions = list(group1.course.template.questions.order_by("number"))
-    one, two = services.report_for_group(group1), services.report_for_group(group2)
+    one, two = report_for_group(group1), report_for_group(group2)
     for version, text in enumerate(["First try.", "Second try, longer.", "Third try ![plot](figures/plot.png)"]):
-        services.answer_save(report=one, question=questions[0], text=text, base_version=version, user=alice)
-    services.answer_save(report=one, question=questions[1], text="We used *DVC*.", base_version=0, user=alice)
-    with pytest.raises(services.AnswerConflict):
-        services.answer_save(report=one, question=questions[1], text="A stale edit.", base_version=0, user=alice)
-    services.answer_save(report=two, question=questions[2], text="Group two's answer.", base_version=0, user=charlie)
-    services.checklist_set(report=one, changes={1: True, 3: True}, user=alice)
-    services.checklist_set(report=two, changes={2: True}, user=charlie)
-    services.figure_add(report=one, data=png_bytes(4, 3, "red"), wanted_name="plot.png", user=alice)
-    services.figure_add(report=one, data=png_bytes(6, 5, "green"), wanted_name="loss.png", user=alice)
-    services.figure_add(report=two, data=jpeg_bytes(8, 8, "blue"), wanted_name="arch.jpg", user=charlie)
+        answer_save(report=one, question=questions[0], text=text, base_version=version, user=alice)
+    answer_save(report=one, question=questions[1], text="We used *DVC*.", base_version=0, user=alice)
+    with pytest.raises(AnswerConflict):
+        answer_save(report=one, question=questions[1], text="A stale edit.", base_version=0, user=alice)
+    answer_save(report=two, question=questions[2], text="Group two's answer.", base_version=0, user=charlie)
+    checklist_set(report=one, changes={1: True, 3: True}, user=alice)
+    checklist_set(report=two, changes={2: True}, user=charlie)
+    figure_add(report=one, data=png_bytes(4, 3, "red"), wanted_name="plot.png", user=alice)
+    figure_add(report=one, data=png_bytes(6, 5, "green"), wanted_name="loss.png", user=alice)
+    figure_add(report=two, data=jpeg_bytes(8, 8, "blue"), wanted_name="arch.jpg", user=charlie)
     job = Job.objects.create(
         kind=Job.Kind.EXPORT, course=group1.course, status=Job.Status.DONE, file="exports/c1.zip", created_by=instructor
     )
@@ -111,8 +114,8 @@ def dumpdata_of(database: str, media: Path, tmp_path: Path) -> list[dict]:
 
 
 MARKDOWN_OF_EVERY_REPORT = (
-    "import json; from reports_app import services; from reports_app.models import Report; "
-    "print(json.dumps({r.group.number: services.report_markdown(r) for r in Report.objects.all()}))"
+    "import json; from reports_app.services.reports import report_markdown; from reports_app.models import Report; "
+    "print(json.dumps({r.group.number: report_markdown(r) for r in Report.objects.all()}))"
 )
 
 
@@ -153,7 +156,7 @@ def test_a_restored_backup_is_the_same_site(site, tmp_path, fresh_database):
         "shell", "--no-imports", "-c", MARKDOWN_OF_EVERY_REPORT, database=fresh_database, media=restored_media
     )
     assert shell.returncode == 0, shell.stderr
-    markdown = {str(r.group.number): services.report_markdown(r) for r in Report.objects.select_related("group")}
+    markdown = {str(r.group.number): report_markdown(r) for r in Report.objects.select_related("group")}
     assert json.loads(shell.stdout) == markdown and "Third try ![plot](figures/plot.png)" in markdown["1"]
     original = backed_up_media(site)
     assert len(original) == 3 and {f.file.name for f in Figure.objects.all()} == set(original)

@@ -11,8 +11,9 @@ from django.contrib.auth.models import UserManager
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError
 
-from reports_app import services
 from reports_app.models import Group, Membership
+from reports_app.services.answers import answer_save
+from reports_app.services.reports import report_for_group
 
 ROSTER = (
     "group,study_number,name,email,repo\n"
@@ -75,9 +76,9 @@ def test_export_reports_of_a_group_that_cannot_be_rendered_writes_the_rest_and_s
     course, group1, group2, tmp_path
 ):
     for group, text in ((group1, "1. " * 500 + "deep"), (group2, "Fine words.")):
-        report = services.report_for_group(group)
+        report = report_for_group(group)
         question = report.template.questions.get(number=3)
-        services.answer_save(report=report, question=question, text=text, base_version=0, user=None)
+        answer_save(report=report, question=question, text=text, base_version=0, user=None)
     target = tmp_path / "c1.zip"
 
     out, err = run("export_reports", "--course", "C1", "--out", str(target))

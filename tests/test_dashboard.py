@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from reports_app import services
 from reports_app.models import Course, Group, Membership, Question, Scrape
+from reports_app.services.answers import answer_save, checklist_set
+from reports_app.services.checking import report_check
+from reports_app.services.reports import report_for_group, report_import
 
 from .conftest import read_fixture
 from .test_csvfiles import assert_all_quoted, assert_nothing_runs
@@ -28,9 +30,9 @@ def csv_url(course, **params) -> str:
 
 
 def save(group, number: int, text: str, base_version: int = 0):
-    report = services.report_for_group(group)
+    report = report_for_group(group)
     question = Question.objects.get(template=report.template, number=number)
-    return services.answer_save(report=report, question=question, text=text, base_version=base_version, user=None)
+    return answer_save(report=report, question=question, text=text, base_version=base_version, user=None)
 
 
 def scrape(group, status=Scrape.Status.OK, *, commit_at=None, sha="a1b2c3d4e5f6a7b8c9d0", message=""):
@@ -131,7 +133,7 @@ def test_each_question_cell_says_its_verdict_in_class_letter_and_title(staff, co
 
 def test_verdicts_and_pass_count_are_the_course_checkers(staff, course, answered):
     response = staff.get(url(course))
-    result = services.report_check(answered.report)
+    result = report_check(answered.report)
     (row,) = response.context["rows"]
 
     assert [v.verdict for v in row.verdicts] == [
@@ -172,10 +174,8 @@ def test_a_group_without_a_report_shows_every_question_missing(staff, course, gr
 
 
 def test_a_report_the_course_checker_stops_on_fails_every_question_with_the_reason(staff, course, group2):
-    services.report_import(
-        group=group2, text=read_fixture("missing_answer_line.md"), template=course.template, label="test"
-    )
-    result = services.report_check(group2.report)
+    report_import(group=group2, text=read_fixture("missing_answer_line.md"), template=course.template, label="test")
+    result = report_check(group2.report)
     assert result.course_error and result.passed > 0  # by its headings most questions would pass
 
     response = staff.get(url(course))
@@ -228,7 +228,7 @@ def test_never_scraped_flag_needs_a_repo_url_and_no_scrape(staff, course, group1
 
 
 def test_a_report_with_nothing_written_is_flagged_no_report(staff, course, group1):
-    services.report_for_group(group1)  # opened, never written in
+    report_for_group(group1)  # opened, never written in
     (row,) = staff.get(url(course)).context["rows"]
     assert row.flags == ["no report"]
     assert row.passed == 3  # questions 1, 2 and 8 have no word rule: the course passes them empty
@@ -403,7 +403,7 @@ def add_groups(course, n: int, django_user_model):
         Membership.objects.create(user=user, group=group)
         save(group, 3, words(60))
         save(group, 4, words(10))
-        services.checklist_set(report=group.report, changes={1: True}, user=None)
+        checklist_set(report=group.report, changes={1: True}, user=None)
         scrape(group, commit_at=DEADLINE)
 
 

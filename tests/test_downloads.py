@@ -11,10 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertRedirects
 
-from reports_app import services
 from reports_app.engine import rendering
 from reports_app.engine.parsing import parse_report
 from reports_app.models import Question
+from reports_app.selectors.report_page import report_page
+from reports_app.services.answers import answer_save, checklist_set
+from reports_app.services.checking import check_markdown
+from reports_app.services.figures import figure_add
+from reports_app.services.reports import report_for_group, report_grading_html, report_markdown
 from tests.conftest import png_bytes
 from tests.test_rendering import BRACKETS, NESTED
 
@@ -24,16 +28,16 @@ DOWNLOADS = ["download-zip", "download-html", "download-grading"]
 
 @pytest.fixture
 def report(group1):
-    return services.report_for_group(group1)
+    return report_for_group(group1)
 
 
 def save(report, number: int, text: str, user=None):
     question = Question.objects.get(template=report.template, number=number)
-    return services.answer_save(report=report, question=question, text=text, base_version=0, user=user)
+    return answer_save(report=report, question=question, text=text, base_version=0, user=user)
 
 
 def add_figure(report, data: bytes, name: str):
-    figure, _ = services.figure_add(report=report, data=data, wanted_name=name, user=None)
+    figure, _ = figure_add(report=report, data=data, wanted_name=name, user=None)
     return figure
 
 
@@ -57,7 +61,7 @@ def filled(report, django_user_model):
     }
     for number, text in answers.items():
         save(report, number, text, user=alice)
-    services.checklist_set(report=report, changes={1: True, 5: True}, user=alice)
+    checklist_set(report=report, changes={1: True, 5: True}, user=alice)
     return answers
 
 
@@ -79,7 +83,7 @@ def test_the_zip_holds_the_readme_and_every_figure_intact(alice, group1, report,
     assert sorted(files) == ["reports/README.md", "reports/figures/pipeline.png", "reports/figures/runs.png"]
     assert files["reports/figures/pipeline.png"] == png_bytes(color="red")
     assert files["reports/figures/runs.png"] == png_bytes(color="green")
-    assert files["reports/README.md"].decode("utf-8") == services.report_markdown(report)
+    assert files["reports/README.md"].decode("utf-8") == report_markdown(report)
 
 
 def test_the_zips_readme_parses_back_to_the_saved_answers_and_ticks(alice, group1, report, filled, demo_template):
@@ -97,9 +101,9 @@ def test_the_zips_readme_parses_back_to_the_saved_answers_and_ticks(alice, group
 def test_the_course_checks_the_zips_readme_as_the_report_page_shows(alice, group1, report, filled, demo_template):
     readme = zip_contents(alice.get(reverse("download-zip", args=[group1.pk])))["reports/README.md"].decode()
 
-    result = services.check_markdown(readme, demo_template)
+    result = check_markdown(readme, demo_template)
 
-    page = services.report_page(report).result
+    page = report_page(report).result
     assert result.course_error is None
     assert result.lines() == page.lines()
     assert 0 < result.passed < result.total  # the report has passing and failing answers
@@ -115,7 +119,7 @@ def test_the_hand_in_html_is_the_courses_rendering_of_the_readme(alice, group1, 
     response = alice.get(reverse("download-html", args=[group1.pk]))
 
     assert response.status_code == 200
-    assert response.content.decode("utf-8") == rendering.standard_html(services.report_markdown(report))
+    assert response.content.decode("utf-8") == rendering.standard_html(report_markdown(report))
     disposition = response["Content-Disposition"]
     assert disposition.startswith("attachment;")
     assert re.fullmatch(r'attachment; filename="[^"]*report\.html"', disposition)
@@ -210,9 +214,9 @@ def test_html_downloads_that_cannot_be_made_say_why_and_the_zip_still_downloads(
         assertContains(response, message, status_code=422)
         assertContains(response, 'href="/static/vendor/bootstrap/bootstrap.min.css"', status_code=422)  # our page
     with pytest.raises(rendering.RenderError, match=f"^{why}$"):
-        services.report_grading_html(report)
+        report_grading_html(report)
 
     response = alice.get(reverse("download-zip", args=[group1.pk]))
     assert response.status_code == 200
     readme = zip_contents(response)["reports/README.md"].decode()
-    assert readme == services.report_markdown(report) and text in readme
+    assert readme == report_markdown(report) and text in readme

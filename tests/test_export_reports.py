@@ -8,8 +8,9 @@ import zipfile
 import pytest
 from django.core.management import CommandError, call_command
 
-from reports_app import services
 from reports_app.models import Group, Question
+from reports_app.services.answers import answer_save
+from reports_app.services.reports import report_for_group
 
 
 def run(*args) -> tuple[str, str]:
@@ -21,9 +22,9 @@ def run(*args) -> tuple[str, str]:
 @pytest.fixture
 def two_reports(course, group1, group2):
     for group in (group1, group2):
-        report = services.report_for_group(group)
+        report = report_for_group(group)
         question = Question.objects.get(template=report.template, number=3)
-        services.answer_save(report=report, question=question, text="some words", base_version=0, user=None)
+        answer_save(report=report, question=question, text="some words", base_version=0, user=None)
     Group.objects.create(course=course, number=3)
     return course
 

@@ -7,9 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reports_app import exporting, services, tasks
+from reports_app import exporting, tasks
 from reports_app.engine import rendering
 from reports_app.models import Course, Group, Job, Membership, Question, Scrape
+from reports_app.services.answers import answer_save
+from reports_app.services.checking import report_check
+from reports_app.services.figures import figure_add
+from reports_app.services.reports import report_for_group, report_grading_html, report_import, report_markdown
 
 from .conftest import png_bytes, read_fixture
 from .test_csvfiles import assert_all_quoted, assert_nothing_runs
@@ -19,7 +23,7 @@ DEADLINE = datetime(2026, 1, 20, 23, 59, tzinfo=UTC)
 
 def save(report, number: int, text: str):
     question = Question.objects.get(template=report.template, number=number)
-    return services.answer_save(report=report, question=question, text=text, base_version=0, user=None)
+    return answer_save(report=report, question=question, text=text, base_version=0, user=None)
 
 
 def words(n: int) -> str:
@@ -43,9 +47,9 @@ def grades(files) -> list[list[str]]:
 @pytest.fixture
 def course_with_reports(course, group1, group2, django_user_model):
     """Group 1: answers, two figures, a late commit. Group 2: no report. Group 3: a file the checker stops on."""
-    report = services.report_for_group(group1)
-    services.figure_add(report=report, data=png_bytes(color="red"), wanted_name="pipeline.png", user=None)
-    services.figure_add(report=report, data=png_bytes(color="green"), wanted_name="runs.png", user=None)
+    report = report_for_group(group1)
+    figure_add(report=report, data=png_bytes(color="red"), wanted_name="pipeline.png", user=None)
+    figure_add(report=report, data=png_bytes(color="green"), wanted_name="runs.png", user=None)
     save(report, 1, "7")
     save(report, 3, words(60))
     save(report, 4, "too short <script>alert(1)</script>")
@@ -56,9 +60,7 @@ def course_with_reports(course, group1, group2, django_user_model):
     Membership.objects.create(
         user=django_user_model.objects.create_user("erik", email="-erik@example.org"), group=group3
     )
-    services.report_import(
-        group=group3, text=read_fixture("missing_answer_line.md"), template=course.template, label="t"
-    )
+    report_import(group=group3, text=read_fixture("missing_answer_line.md"), template=course.template, label="t")
     scrape = Scrape.objects.create(
         group=group1,
         repo_url="https://github.com/acme/one",
@@ -92,12 +94,12 @@ def test_the_zip_has_a_folder_per_group_with_a_report_and_an_index_and_grades(co
 def test_each_groups_files_are_what_the_site_gives_byte_for_byte(course_with_reports, group1):
     files, _ = export(course_with_reports)
     report = group1.report
-    readme = services.report_markdown(report)
+    readme = report_markdown(report)
 
     assert files["group-001/README.md"].decode("utf-8") == readme
     assert files["group-001/report.html"].decode("utf-8") == rendering.standard_html(readme)
     assert "<script>alert(1)</script>" in files["group-001/report.html"].decode()  # as the course renders it
-    assert files["group-001/grading.html"].decode("utf-8") == services.report_grading_html(report)
+    assert files["group-001/grading.html"].decode("utf-8") == report_grading_html(report)
     assert "<script>" not in files["group-001/grading.html"].decode()
     assert files["group-001/figures/pipeline.png"] == png_bytes(color="red")
     assert files["group-001/figures/runs.png"] == png_bytes(color="green")
@@ -121,7 +123,7 @@ def test_an_imported_file_comes_out_as_it_went_in(course_with_reports):
 def test_grades_csv_has_a_verdict_per_question_and_neutralises_formulas(course_with_reports, group1):
     files, _ = export(course_with_reports)
     header, one, two, three = grades(files)
-    assert services.report_check(group1.report).passed == 6
+    assert report_check(group1.report).passed == 6
 
     assert header == [
         "group", "name", "members", "passed", "questions", *(f"Q{n}" for n in range(1, 11)),
@@ -279,7 +281,7 @@ def save_late(group, number: int, text: str) -> None:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_group_whose_html_cannot_be_made_gets_its_readme_figures_and_why(course_with_reports, group1, workers):
     save_late(group1, 2, NESTED)
-    readme = services.report_markdown(group1.report)
+    readme = report_markdown(group1.report)
 
     files, summary = export(course_with_reports, workers=workers)
 

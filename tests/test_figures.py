@@ -17,9 +17,11 @@ from django.utils import timezone
 from PIL import Image
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from reports_app import services
 from reports_app.engine.figures import FigureRejected, jpeg_layout
 from reports_app.models import Figure, Question
+from reports_app.services.answers import answer_save
+from reports_app.services.figures import figure_add
+from reports_app.services.reports import report_for_group
 from tests.conftest import jpeg_bytes, png_bytes
 from tests.images import GPS, noise_image, photo_with_location, png_with_location, progressive_jpeg, srgb_profile
 
@@ -33,7 +35,7 @@ MEMBERS_ONLY = "Only the group's members can change its report."
 
 @pytest.fixture
 def report(group1):
-    return services.report_for_group(group1)
+    return report_for_group(group1)
 
 
 def upload(client, group, data: bytes, filename: str = "plot.png", name: str = "", content_type: str = "image/png"):
@@ -43,7 +45,7 @@ def upload(client, group, data: bytes, filename: str = "plot.png", name: str = "
 
 
 def add_figure(report, data: bytes, name: str = "plot.png") -> Figure:
-    figure, _ = services.figure_add(report=report, data=data, wanted_name=name, user=None)
+    figure, _ = figure_add(report=report, data=data, wanted_name=name, user=None)
     return figure
 
 
@@ -458,9 +460,9 @@ def test_a_figure_that_does_not_exist_gives_404(alice, group1, report):
 
 
 def test_a_figure_of_another_group_is_not_served_under_this_group(alice, group1, group2):
-    other = services.report_for_group(group2)
+    other = report_for_group(group2)
     add_figure(other, png_bytes(), "theirs.png")
-    services.report_for_group(group1)
+    report_for_group(group1)
 
     assert alice.get(figure_url(group1, "theirs.png")).status_code == 404
 
@@ -514,9 +516,7 @@ def test_a_used_figure_asks_for_confirmation_naming_the_question(
 ):
     figure = add_figure(report, png_bytes(), "plot.png")
     question = Question.objects.get(template=report.template, number=6)
-    services.answer_save(
-        report=report, question=question, text="See ![plot](figures/plot.png).", base_version=0, user=None
-    )
+    answer_save(report=report, question=question, text="See ![plot](figures/plot.png).", base_version=0, user=None)
     url = reverse("delete-figure", args=[group1.pk, "plot.png"])
 
     response = alice.post(url)
@@ -536,7 +536,7 @@ def test_a_used_figure_asks_for_confirmation_naming_the_question(
 def test_the_figures_page_says_which_questions_use_a_figure(alice, group1, report):
     add_figure(report, png_bytes(), "plot.png")
     question = Question.objects.get(template=report.template, number=9)
-    services.answer_save(report=report, question=question, text="![a](figures/plot.png)", base_version=0, user=None)
+    answer_save(report=report, question=question, text="![a](figures/plot.png)", base_version=0, user=None)
 
     response = alice.get(reverse("figures", args=[group1.pk]))
 

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
-from reports_app import services
 from reports_app.models import Course, Group, Membership
+from reports_app.services.templates import template_load
 
 from .conftest import DEMO_TEMPLATE, client_for
 from .test_rendering import NESTED
@@ -18,7 +18,7 @@ def hostile_group(db, django_user_model):
     """A group on the demo template with 500 nested list levels under question 3's prompt."""
     source = DEMO_TEMPLATE.read_text(encoding="utf-8")
     assert source.count(PROMPT) == 1
-    template, _ = services.template_load(name="hostile", source=source.replace(PROMPT, f"{PROMPT}>\n> {NESTED}\n"))
+    template, _ = template_load(name="hostile", source=source.replace(PROMPT, f"{PROMPT}>\n> {NESTED}\n"))
     course = Course.objects.create(code="H1", title="Hostile", template=template)
     group = Group.objects.create(course=course, number=1)
     Membership.objects.create(user=django_user_model.objects.create_user("dana", password="pw-dana"), group=group)

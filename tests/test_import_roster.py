@@ -12,10 +12,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from reports_app import services
 from reports_app.engine import roster
 from reports_app.forms import ROSTER_SALT, ROSTER_TAMPERED, RosterApplyForm
 from reports_app.models import Course, Group, Membership
+from reports_app.services.roster import roster_import, roster_read, roster_rows
 
 SHEET = (
     "Group nb,Student 1,Student 2,Student 3,Student 4,Student 5,github_repo\n"
@@ -132,7 +132,7 @@ def test_apply_imports_what_the_preview_showed_and_says_what_changed(manager, co
 
 
 def test_the_same_file_again_previews_nothing_to_change_and_offers_no_apply(manager, course):
-    services.roster_import(course=course, roster=services.roster_read(course=course, data=SHEET.encode()))
+    roster_import(course=course, roster=roster_read(course=course, data=SHEET.encode()))
 
     response = upload(manager, course, SHEET)
 
@@ -206,7 +206,7 @@ def test_the_signed_roster_uses_its_own_salt(manager, course):
 
 
 def test_export_downloads_the_student_list_for_excel(manager, course):
-    services.roster_import(course=course, roster=services.roster_read(course=course, data=SHEET.encode()))
+    roster_import(course=course, roster=roster_read(course=course, data=SHEET.encode()))
 
     response = manager.get(export_url(course))
 
@@ -220,7 +220,7 @@ def test_export_downloads_the_student_list_for_excel(manager, course):
 
 
 def test_exported_file_uploaded_again_changes_nothing(manager, course):
-    services.roster_import(course=course, roster=services.roster_read(course=course, data=SHEET.encode()))
+    roster_import(course=course, roster=roster_read(course=course, data=SHEET.encode()))
     exported = manager.get(export_url(course)).content
 
     response = upload(manager, course, exported)
@@ -347,7 +347,7 @@ def test_export_roster_writes_the_student_list_to_stdout(course, sheet_file):
 
     out, err = run("export_roster", "--course", "C1")
 
-    assert out == roster.roster_csv(services.roster_rows(course))
+    assert out == roster.roster_csv(roster_rows(course))
     assert out.splitlines()[:2] == [
         '"group","study_number","name","email","repo"',
         '"1","","","anna@example.com","https://github.com/one/mlops"',
@@ -390,7 +390,7 @@ HOSTILE_EXPORT = [  # by group, then e-mail; every cell quoted, every formula st
 
 @pytest.fixture
 def hostile(course):
-    services.roster_import(course=course, roster=services.roster_read(course=course, data=HOSTILE_LIST.encode()))
+    roster_import(course=course, roster=roster_read(course=course, data=HOSTILE_LIST.encode()))
     return course
 
 

@@ -1,4 +1,4 @@
-"""Accepting an invitation (views.invitation, services.invitation_accept): GET shows it, POST accepts it; whatever
+"""Accepting an invitation (views.invitation, invitation_accept): GET shows it, POST accepts it; whatever
 refuses it is said only to whoever has the link, and changes nothing."""
 
 import re
@@ -11,9 +11,16 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
-from reports_app import services
 from reports_app.engine.roster import Member
 from reports_app.models import Group, Invitation, Membership
+from reports_app.services.reports import report_for_group
+from reports_app.services.signup import (
+    INVITATION_FULL,
+    INVITATION_GONE,
+    INVITATION_SEVERAL,
+    INVITATION_TAKEN,
+    group_signup,
+)
 
 PASSWORD = "Quiet-otter-rows-42"
 CHOSEN = {"new_password1": PASSWORD, "new_password2": PASSWORD}
@@ -27,7 +34,7 @@ def escaped(text: str) -> str:
 def invited(course, group1, group2):
     """Group 3 of the course, signed up anonymously: ann, ben and cat invited (no accounts). (group, {email: link})"""
     people = [Member("ann@example.com", "Ann Holm"), Member("ben@example.com", "Ben"), Member("cat@example.com", "Cat")]
-    signup = services.group_signup(course=course, name="Otters", repo_url="https://github.com/o/m", members=people)
+    signup = group_signup(course=course, name="Otters", repo_url="https://github.com/o/m", members=people)
     return signup.group, {i.email: reverse("invitation", args=[token]) for i, token in signup.invited}
 
 
@@ -62,7 +69,7 @@ def test_the_token_is_stored_only_as_its_hash(invited):
 def test_an_unknown_link_says_it_is_not_valid(client, invited, path):
     response = client.get(reverse("invitation", args=[path]))
 
-    assertContains(response, escaped(services.INVITATION_GONE), status_code=404)
+    assertContains(response, escaped(INVITATION_GONE), status_code=404)
 
 
 def test_an_invitation_expires_after_the_setting_days(client, invited, settings):
@@ -72,7 +79,7 @@ def test_an_invitation_expires_after_the_setting_days(client, invited, settings)
 
     response = client.post(links["ann@example.com"], CHOSEN)
 
-    assertContains(response, escaped(services.INVITATION_GONE), status_code=404)
+    assertContains(response, escaped(INVITATION_GONE), status_code=404)
     assert not Membership.objects.filter(group=group).exists()
 
 
@@ -118,7 +125,7 @@ def test_someone_in_another_group_of_the_course_by_then_is_told_so_and_nothing_c
 
     response = logged_in(alice).post(links["ann@example.com"])
 
-    refused = services.INVITATION_TAKEN.format(number=1, course="C1", invited=3)
+    refused = INVITATION_TAKEN.format(number=1, course="C1", invited=3)
     assertContains(response, escaped(refused), status_code=409)
     assert list(Membership.objects.filter(user=alice).values_list("group__number", flat=True)) == [1]
     assert Invitation.objects.get(email="alice@example.com").accepted_at is None
@@ -147,7 +154,7 @@ def test_a_full_group_takes_no_one_more(client, invited, django_user_model):
 
     response = client.post(links["ann@example.com"], CHOSEN)
 
-    assertContains(response, services.INVITATION_FULL.format(number=3, size=3, course="C1"), status_code=409)
+    assertContains(response, INVITATION_FULL.format(number=3, size=3, course="C1"), status_code=409)
     assert not get_user_model().objects.filter(username="ann@example.com").exists()
 
 
@@ -158,7 +165,7 @@ def test_several_accounts_with_the_address_are_not_guessed_between(client, invit
 
     response = client.post(links["ann@example.com"], CHOSEN)
 
-    assertContains(response, escaped(services.INVITATION_SEVERAL.format(email="ann@example.com")), status_code=409)
+    assertContains(response, escaped(INVITATION_SEVERAL.format(email="ann@example.com")), status_code=409)
     assert not Membership.objects.filter(group=group).exists()
 
 
@@ -166,7 +173,7 @@ def test_the_groups_page_shows_the_invited_as_invited_until_they_accept(invited,
     group, links = invited
     dave = django_user_model.objects.create_user("dave", first_name="Dave")
     Membership.objects.create(user=dave, group=group)
-    services.report_for_group(group)
+    report_for_group(group)
     dave_client = logged_in(dave)
 
     before = dave_client.get(reverse("report", args=[group.pk]))

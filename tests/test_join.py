@@ -16,7 +16,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertTempl
 
 from reports_app.forms import JOIN_EMAIL_MISSING, JOIN_NAME_MISSING
 from reports_app.models import Course, Group, Invitation, Membership
-from reports_app.services import INVITATION_TAKEN, SIGNUP_YOU_TAKEN
+from reports_app.services.signup import INVITATION_TAKEN, SIGNUP_YOU_TAKEN
 from reports_app.views import JOIN_CODE_WRONG
 
 CODE = "otter-42-river"

@@ -11,8 +11,9 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from course import settings as course_settings
-from reports_app import services
+from reports_app import views
 from reports_app.models import Group, LoginCounter
+from reports_app.services.signup import course_for_join_code
 from reports_app.views import JOIN_CODE_WRONG
 from tests.processes import all_at_once
 from tests.test_settings import start
@@ -44,14 +45,14 @@ def code_checks(monkeypatch):
     """The join codes the view looked up (the real lookup runs; this only writes them down)."""
     checked = []
     lock = threading.Lock()
-    lookup = services.course_for_join_code
+    lookup = course_for_join_code
 
     def counting(code):
         with lock:
             checked.append(code)
         return lookup(code)
 
-    monkeypatch.setattr(services, "course_for_join_code", counting)
+    monkeypatch.setattr(views, "course_for_join_code", counting)  # where the join view looks it up
     return checked
 
 

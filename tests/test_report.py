@@ -3,8 +3,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reports_app import services
 from reports_app.models import Course, Group, Membership, Question, Report
+from reports_app.selectors.report_page import report_page
+from reports_app.services.answers import answer_save, checklist_set
+from reports_app.services.reports import report_for_group, report_import
+from reports_app.services.templates import template_load
 
 from .conftest import client_for
 
@@ -16,10 +19,10 @@ def url(group) -> str:
 def save(group, number: int, text: str, username: str = "alice"):
     from django.contrib.auth import get_user_model
 
-    report = services.report_for_group(group)
+    report = report_for_group(group)
     question = Question.objects.get(template=report.template, number=number)
     answer = report.answers.filter(question=question).first()
-    return services.answer_save(
+    return answer_save(
         report=report,
         question=question,
         text=text,
@@ -50,7 +53,7 @@ def test_member_sees_every_question_in_template_order_with_the_course_verdicts(a
     html = response.content.decode()
     positions = [html.index(f'id="question-{n}-heading"') for n in range(1, 11)]
     assert positions == sorted(positions)
-    page = services.report_page(group1.report)
+    page = report_page(group1.report)
     assert f"passed {page.result.passed}/10" in html
     assert "words 60 of 50-100" in html
     assert "Question 4 failed check. Expected number of words to be between" in html
@@ -127,15 +130,15 @@ def big_template_course(django_user_model, n_questions: int):
         for n in range(1, n_questions + 1)
     )
     source = f"# Big\n\n## Overall project checklist\n\n### Week 1\n\n{checklist}\n\n## Answers\n\n{questions}\n"
-    template, _ = services.template_load(name=f"big-{n_questions}", source=source)
+    template, _ = template_load(name=f"big-{n_questions}", source=source)
     course = Course.objects.create(code=f"BIG{n_questions}", template=template)
     group = Group.objects.create(course=course, number=1)
     user = django_user_model.objects.create_user(f"big{n_questions}", password="x")
     Membership.objects.create(user=user, group=group)
-    report = services.report_for_group(group)
+    report = report_for_group(group)
     for question in template.questions.all():
-        services.answer_save(report=report, question=question, text="a b c", base_version=0, user=user)
-    services.checklist_set(report=report, changes={1: True, 2: True}, user=user)
+        answer_save(report=report, question=question, text="a b c", base_version=0, user=user)
+    checklist_set(report=report, changes={1: True, 2: True}, user=user)
     return group, client_for(user.username)
 
 
@@ -168,7 +171,7 @@ def test_edit_page_queries_do_not_grow_with_questions_and_answers(django_user_mo
 def test_deviations_of_an_imported_file_are_listed(alice, group1):
     from .conftest import read_fixture
 
-    services.report_import(
+    report_import(
         group=group1, text=read_fixture("edited_prompt.md"), template=group1.course.template, label="import: x.md"
     )
     html = alice.get(url(group1)).content.decode()

@@ -1,4 +1,4 @@
-"""services.report_import keeps what it stores within its columns (PostgreSQL refuses longer text with a 500)."""
+"""services.reports.report_import keeps what it stores within its columns (PostgreSQL refuses longer text: 500)."""
 
 from io import StringIO
 

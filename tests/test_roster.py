@@ -1,15 +1,15 @@
-"""The roster: reading both CSV layouts (roster.py, no database), importing them (services.roster_import) and
-exporting them back (services.roster_rows)."""
+"""The roster: reading both CSV layouts (roster.py, no database), importing them (roster_import) and
+exporting them back (roster_rows)."""
 
 import doctest
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from reports_app import services
 from reports_app.engine import roster
 from reports_app.engine.roster import Member, RosterError, RosterGroup, parse_roster
 from reports_app.models import Group, Membership
+from reports_app.services.roster import roster_import, roster_read, roster_rows
 
 ALLOWED = ["https://github.com/"]
 SAVE_AS = "in Excel, save it as 'CSV UTF-8'"
@@ -249,7 +249,7 @@ def test_docstring_examples_hold():
 @pytest.fixture
 def students(course):
     """The STUDENTS file read for the course (groups of 3 to 5)."""
-    return services.roster_read(course=course, data=STUDENTS.encode())
+    return roster_read(course=course, data=STUDENTS.encode())
 
 
 def site_state(course) -> dict:
@@ -267,7 +267,7 @@ def site_state(course) -> dict:
 
 
 def test_import_creates_groups_accounts_and_memberships_and_says_so(course, students):
-    changes = services.roster_import(course=course, roster=students)
+    changes = roster_import(course=course, roster=students)
 
     assert changes.lines() == [
         "new group 1",
@@ -293,10 +293,10 @@ def test_import_creates_groups_accounts_and_memberships_and_says_so(course, stud
 
 
 def test_importing_the_same_file_again_changes_nothing_and_says_so(course, students):
-    services.roster_import(course=course, roster=students)
+    roster_import(course=course, roster=students)
     before = site_state(course)
 
-    changes = services.roster_import(course=course, roster=students)
+    changes = roster_import(course=course, roster=students)
 
     assert not changes.changed
     assert changes.lines() == []
@@ -307,10 +307,10 @@ def test_importing_the_same_file_again_changes_nothing_and_says_so(course, stude
 def test_dry_run_reports_the_same_changes_and_writes_nothing(course, students):
     before = site_state(course)
 
-    dry = services.roster_import(course=course, roster=students, dry_run=True)
+    dry = roster_import(course=course, roster=students, dry_run=True)
 
     assert site_state(course) == before
-    assert dry == services.roster_import(course=course, roster=students)
+    assert dry == roster_import(course=course, roster=students)
     assert site_state(course) != before
 
 
@@ -319,7 +319,7 @@ def test_existing_accounts_are_found_by_user_name_or_by_e_mail_in_any_case(cours
     bo = django_user_model.objects.create_user("bo", email="BO@example.com", password="pw")
     data = b"group nb,student 1,student 2,student 3,github_repo\n1,anna@example.com,bo@example.com,cy@example.com,\n"
 
-    changes = services.roster_import(course=course, roster=services.roster_read(course=course, data=data))
+    changes = roster_import(course=course, roster=roster_read(course=course, data=data))
 
     assert changes.users_created == ["cy@example.com"]
     assert set(Group.objects.get(course=course, number=1).memberships.values_list("user", flat=True)) == {
@@ -337,7 +337,7 @@ def test_two_accounts_with_one_e_mail_refuse_the_import_and_write_nothing(course
     before = site_state(course)
 
     with pytest.raises(RosterError) as caught:
-        services.roster_import(course=course, roster=students)
+        roster_import(course=course, roster=students)
 
     assert caught.value.problems == [
         (3, "the accounts bo1, bo2 all have the e-mail bo@example.com; merge them in the admin first")
@@ -359,21 +359,21 @@ def test_a_failure_half_way_leaves_nothing_behind(course, students, monkeypatch)
     monkeypatch.setattr(Membership.objects, "create", failing_create)
 
     with pytest.raises(RuntimeError, match="database went away"):
-        services.roster_import(course=course, roster=students)
+        roster_import(course=course, roster=students)
 
     assert len(calls) == 4
     assert site_state(course) == before
 
 
 def test_repo_and_study_number_changes_are_reported_and_empty_cells_keep_what_is_stored(course, students):
-    services.roster_import(course=course, roster=students)
+    roster_import(course=course, roster=students)
     changed = STUDENTS.replace("https://github.com/one/mlops", "https://github.com/one/renamed").replace(
         "s2001", "s2999"
     )
     changed = changed.replace("3,,,,https://github.com/three/mlops", "3,,,,")
     changed = changed.replace("1,s1002,Bo Berg", "1,,Bo Berg")
 
-    changes = services.roster_import(course=course, roster=services.roster_read(course=course, data=changed.encode()))
+    changes = roster_import(course=course, roster=roster_read(course=course, data=changed.encode()))
 
     assert changes.lines() == [
         "group 1: repo https://github.com/one/mlops -> https://github.com/one/renamed",
@@ -386,14 +386,12 @@ def test_repo_and_study_number_changes_are_reported_and_empty_cells_keep_what_is
 
 
 def test_members_missing_from_the_file_are_listed_and_kept_unless_asked_to_remove(course, students, group1):
-    services.roster_import(course=course, roster=students)
+    roster_import(course=course, roster=students)
     course.min_group_size = 2
     course.save()
-    smaller = services.roster_read(
-        course=course, data=STUDENTS.replace("2,s2003,Fay Fisk,fay@example.com,\n", "").encode()
-    )
+    smaller = roster_read(course=course, data=STUDENTS.replace("2,s2003,Fay Fisk,fay@example.com,\n", "").encode())
 
-    kept = services.roster_import(course=course, roster=smaller)
+    kept = roster_import(course=course, roster=smaller)
 
     assert kept.lines() == [
         "group 1: alice is not in the file (kept)",
@@ -404,7 +402,7 @@ def test_members_missing_from_the_file_are_listed_and_kept_unless_asked_to_remov
     assert kept.summary() == "Nothing to change; 3 members in the site are not in the file (kept)."
     assert Membership.objects.filter(group__course=course).count() == 8
 
-    removed = services.roster_import(course=course, roster=smaller, remove_missing=True)
+    removed = roster_import(course=course, roster=smaller, remove_missing=True)
 
     assert removed.changed
     assert removed.lines()[-1] == "group 2: fay@example.com is not in the file (removed)"
@@ -420,14 +418,12 @@ def test_members_missing_from_the_file_are_listed_and_kept_unless_asked_to_remov
 
 
 def test_a_student_moved_to_another_group_joins_it_and_is_listed_in_the_old_one(course, students):
-    services.roster_import(course=course, roster=students)
+    roster_import(course=course, roster=students)
     course.min_group_size = 2
     course.save()
     moved = STUDENTS.replace("1,s1003,Cy,cy@example.com,", "2,s1003,Cy,cy@example.com,")
 
-    changes = services.roster_import(
-        course=course, roster=services.roster_read(course=course, data=moved.encode()), remove_missing=True
-    )
+    changes = roster_import(course=course, roster=roster_read(course=course, data=moved.encode()), remove_missing=True)
 
     assert changes.lines() == ["group 2: add cy@example.com", "group 1: cy@example.com is not in the file (removed)"]
     assert list(Membership.objects.filter(user__username="cy@example.com").values_list("group__number", flat=True)) == [
@@ -439,10 +435,10 @@ def test_a_student_moved_to_another_group_joins_it_and_is_listed_in_the_old_one(
 
 
 def test_export_is_one_row_per_member_by_group_then_e_mail_with_empty_groups_as_a_row(course, students):
-    services.roster_import(course=course, roster=students)
+    roster_import(course=course, roster=students)
     Group.objects.create(course=course, number=9)
 
-    assert services.roster_rows(course) == [
+    assert roster_rows(course) == [
         ["1", "s1001", "Anna Maria Holm", "anna@example.com", "https://github.com/one/mlops"],
         ["1", "s1002", "Bo Berg", "bo@example.com", "https://github.com/one/mlops"],
         ["1", "s1003", "Cy", "cy@example.com", "https://github.com/one/mlops"],
@@ -455,12 +451,12 @@ def test_export_is_one_row_per_member_by_group_then_e_mail_with_empty_groups_as_
 
 
 def test_export_then_import_changes_nothing(course, students):
-    services.roster_import(course=course, roster=students)
-    services.roster_import(course=course, roster=services.roster_read(course=course, data=SHEET.encode()))
+    roster_import(course=course, roster=students)
+    roster_import(course=course, roster=roster_read(course=course, data=SHEET.encode()))
     before = site_state(course)
-    exported = roster.roster_csv(services.roster_rows(course))
+    exported = roster.roster_csv(roster_rows(course))
 
-    changes = services.roster_import(course=course, roster=services.roster_read(course=course, data=exported.encode()))
+    changes = roster_import(course=course, roster=roster_read(course=course, data=exported.encode()))
 
     assert exported.startswith('"group","study_number","name","email","repo"\r\n"1","s1001","Anna Maria Holm",')
     assert changes.lines() == [] and not changes.changed
@@ -470,10 +466,10 @@ def test_export_then_import_changes_nothing(course, students):
 def test_members_without_an_e_mail_export_their_user_name_and_the_reimport_names_them(course, group1):
     course.min_group_size = 1
     course.save()
-    exported = roster.roster_csv(services.roster_rows(course)).encode()
+    exported = roster.roster_csv(roster_rows(course)).encode()
 
     with pytest.raises(RosterError) as caught:
-        services.roster_read(course=course, data=exported)
+        roster_read(course=course, data=exported)
 
     assert caught.value.problems == [(2, "'alice' is not an e-mail address"), (3, "'bob' is not an e-mail address")]
 
@@ -489,7 +485,7 @@ def test_export_reads_the_roster_in_two_queries_whatever_its_size(
             Membership.objects.create(user=user, group=group)
 
     with django_assert_num_queries(2):  # the groups; their memberships with users
-        rows = services.roster_rows(course)
+        rows = roster_rows(course)
 
     assert len(rows) == 3 * n_groups
 
@@ -534,11 +530,11 @@ def test_a_quote_is_taken_off_only_before_a_formula_start():
 def test_a_hostile_roster_in_the_site_exports_and_imports_back_with_nothing_changed(course):
     lines = [f'1,"{study}","{name.replace(chr(34), 2 * chr(34))}",{email},' for study, name, email in HOSTILE]
     data = "\n".join(["group,study_number,name,email,repo", *lines]).encode()
-    services.roster_import(course=course, roster=services.roster_read(course=course, data=data))
+    roster_import(course=course, roster=roster_read(course=course, data=data))
     before = site_state(course)
-    exported = roster.roster_csv(services.roster_rows(course))
+    exported = roster.roster_csv(roster_rows(course))
 
-    changes = services.roster_import(course=course, roster=services.roster_read(course=course, data=exported.encode()))
+    changes = roster_import(course=course, roster=roster_read(course=course, data=exported.encode()))
 
     assert '"\'=HYPERLINK(""http://evil.example"",""x"")"' in exported
     assert changes.lines() == [] and not changes.changed

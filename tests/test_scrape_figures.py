@@ -1,10 +1,12 @@
-"""The figures of a scrape (services.group_scrape against real git repos made in the test): each is bounded and
+"""The figures of a scrape (group_scrape against real git repos made in the test): each is bounded and
 validated as an upload is, but kept byte for byte; a report gets at most SCRAPE_MAX_FIGURES of them."""
 
 import pytest
 
-from reports_app import services
 from reports_app.models import Figure, Group
+from reports_app.services.figures import figure_add
+from reports_app.services.reports import report_for_group
+from reports_app.services.scrapes import group_scrape
 from tests.conftest import png_bytes, read_fixture
 from tests.images import photo_with_location, progressive_jpeg
 from tests.test_scraping import JAN_10, JAN_20, make_repo
@@ -24,7 +26,7 @@ def _file_urls(settings, tmp_path):
 def scrape(group: Group, tmp_path, commits: list[tuple[str, dict]], name: str = "repo"):
     group.repo_url = make_repo(tmp_path, name, commits)
     group.save(update_fields=["repo_url"])
-    return services.group_scrape(group=group, at_deadline=False)
+    return group_scrape(group=group, at_deadline=False)
 
 
 def stored(group: Group) -> dict[str, bytes]:
@@ -86,8 +88,8 @@ def test_a_report_gets_at_most_max_figures_from_scrapes_however_many_commits_bri
 
 
 def test_a_scraped_figure_whose_name_differs_only_in_case_from_an_uploaded_one_is_skipped(group1, tmp_path):
-    report = services.report_for_group(group1)
-    services.figure_add(report=report, data=png_bytes(color="red"), wanted_name="plot.png", user=None)
+    report = report_for_group(group1)
+    figure_add(report=report, data=png_bytes(color="red"), wanted_name="plot.png", user=None)
 
     result = scrape(
         group1, tmp_path, [(JAN_10, {"reports/README.md": FILLED, "reports/figures/Plot.png": png_bytes()})]

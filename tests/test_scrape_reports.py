@@ -1,4 +1,4 @@
-"""Scraping group repos into the site: services.group_scrape, services.course_scrape and `manage.py scrape_reports`,
+"""Scraping group repos into the site: group_scrape, course_scrape and `manage.py scrape_reports`,
 against real git repos made in the test."""
 
 from datetime import UTC, datetime
@@ -13,8 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
-from reports_app import scraping, services
+from reports_app import scraping
 from reports_app.models import AnswerRevision, Figure, Group, Report, Scrape
+from reports_app.services.answers import answer_save
+from reports_app.services.scrapes import course_scrape, group_scrape
 from tests.conftest import jpeg_bytes, png_bytes, read_fixture
 from tests.test_scraping import JAN_10, JAN_20, Symlink, empty_repo, make_repo, noise, sha_of
 
@@ -68,7 +70,7 @@ def repo(tmp_path):
 
 
 def test_scrape_imports_the_report_and_figures_of_the_head(group1, repo):
-    scrape = services.group_scrape(group=with_repo(group1, repo), at_deadline=False)
+    scrape = group_scrape(group=with_repo(group1, repo), at_deadline=False)
 
     sha = sha_of(repo)
     assert (scrape.status, scrape.message, scrape.commit_sha, scrape.unchanged) == ("ok", "", sha, False)
@@ -92,8 +94,8 @@ def test_scrape_at_the_deadline_reads_the_commit_before_it_and_an_extension_move
     group2.extension = datetime(2025, 1, 25, tzinfo=UTC)
     group2.save()
 
-    first = services.group_scrape(group=with_repo(group1, repo), at_deadline=True)
-    extended = services.group_scrape(group=with_repo(group2, repo), at_deadline=True)
+    first = group_scrape(group=with_repo(group1, repo), at_deadline=True)
+    extended = group_scrape(group=with_repo(group2, repo), at_deadline=True)
 
     assert (first.commit_sha, first.at_deadline, first.is_late) == (sha_of(repo, "HEAD~1"), True, False)
     assert group1.report.source == DRAFT.decode()
@@ -105,7 +107,7 @@ def test_head_scrape_after_the_deadline_is_late(course, group1, repo):
     course.deadline = datetime(2025, 1, 15, tzinfo=UTC)
     course.save()
 
-    scrape = services.group_scrape(group=with_repo(group1, repo), at_deadline=False)
+    scrape = group_scrape(group=with_repo(group1, repo), at_deadline=False)
 
     assert scrape.is_late
 
@@ -113,7 +115,7 @@ def test_head_scrape_after_the_deadline_is_late(course, group1, repo):
 def test_a_repo_without_reports_is_no_report(group1, tmp_path):
     url = make_repo(tmp_path, "bare", [(JAN_10, {"src/main.py": b"print(1)\n"})])
 
-    scrape = services.group_scrape(group=with_repo(group1, url), at_deadline=False)
+    scrape = group_scrape(group=with_repo(group1, url), at_deadline=False)
 
     assert (scrape.status, scrape.message) == ("no_report", "the commit has no reports/README.md")
     assert scrape.commit_sha == sha_of(url)
@@ -123,7 +125,7 @@ def test_a_repo_without_reports_is_no_report(group1, tmp_path):
 def test_a_report_that_is_not_utf8_is_no_report(group1, tmp_path):
     url = make_repo(tmp_path, "latin", [(JAN_10, {"reports/README.md": "Grüße\n".encode("latin-1")})])
 
-    scrape = services.group_scrape(group=with_repo(group1, url), at_deadline=False)
+    scrape = group_scrape(group=with_repo(group1, url), at_deadline=False)
 
     assert scrape.status == "no_report"
     assert scrape.message == (
@@ -132,7 +134,7 @@ def test_a_report_that_is_not_utf8_is_no_report(group1, tmp_path):
 
 
 def test_an_empty_repo_is_empty(group1, tmp_path):
-    scrape = services.group_scrape(group=with_repo(group1, empty_repo(tmp_path)), at_deadline=False)
+    scrape = group_scrape(group=with_repo(group1, empty_repo(tmp_path)), at_deadline=False)
 
     assert (scrape.status, scrape.message, scrape.commit_sha) == ("empty", "the repo has no commits", "")
     group1.refresh_from_db()
@@ -140,7 +142,7 @@ def test_an_empty_repo_is_empty(group1, tmp_path):
 
 
 def test_a_missing_repo_is_unreachable(group1, tmp_path):
-    scrape = services.group_scrape(group=with_repo(group1, f"file://{tmp_path}/gone.git"), at_deadline=False)
+    scrape = group_scrape(group=with_repo(group1, f"file://{tmp_path}/gone.git"), at_deadline=False)
 
     assert (scrape.status, scrape.message) == ("unreachable", "there is no git repo at that URL")
 
@@ -159,7 +161,7 @@ def test_urls_off_the_policy_are_refused_and_git_never_runs(group1, tmp_path, mo
 
     monkeypatch.setattr(scraping.subprocess, "Popen", refuse)
 
-    scrape = services.group_scrape(group=with_repo(group1, url.format(tmp=tmp_path)), at_deadline=False)
+    scrape = group_scrape(group=with_repo(group1, url.format(tmp=tmp_path)), at_deadline=False)
 
     assert (scrape.status, scrape.message) == ("refused", message.format(tmp=tmp_path))
     assert Scrape.objects.get() == scrape
@@ -187,7 +189,7 @@ def test_files_we_do_not_take_are_listed_and_nothing_else_is_stored(group1, tmp_
         ],
     )
 
-    scrape = services.group_scrape(group=with_repo(group1, url), at_deadline=False)
+    scrape = group_scrape(group=with_repo(group1, url), at_deadline=False)
 
     assert scrape.status == "ok"
     assert scrape.skipped == [
@@ -203,7 +205,7 @@ def test_files_we_do_not_take_are_listed_and_nothing_else_is_stored(group1, tmp_
 def test_parse_problems_are_listed_and_the_report_imported(group1, tmp_path):
     url = make_repo(tmp_path, "dup", [(JAN_10, {"reports/README.md": read_fixture("duplicate_question.md").encode()})])
 
-    scrape = services.group_scrape(group=with_repo(group1, url), at_deadline=False)
+    scrape = group_scrape(group=with_repo(group1, url), at_deadline=False)
 
     assert scrape.status == "problems"
     assert scrape.message == "the report deviates from its template in 1 place"
@@ -223,10 +225,10 @@ def test_scraping_the_same_commit_again_creates_nothing_new(group1, tmp_path):
             )
         ],
     )
-    first = services.group_scrape(group=with_repo(group1, url), at_deadline=False)
+    first = group_scrape(group=with_repo(group1, url), at_deadline=False)
     counts = (AnswerRevision.objects.count(), Figure.objects.count(), stored_files())
 
-    again = services.group_scrape(group=group1, at_deadline=False)
+    again = group_scrape(group=group1, at_deadline=False)
 
     assert (AnswerRevision.objects.count(), Figure.objects.count(), stored_files()) == counts
     assert (again.status, again.unchanged, again.changed, again.commit_sha) == ("ok", True, [], first.commit_sha)
@@ -238,14 +240,14 @@ def test_scraping_the_same_commit_again_creates_nothing_new(group1, tmp_path):
 
 def test_a_web_edit_stays_in_history_after_a_scrape(group1, tmp_path, django_user_model):
     first_url = make_repo(tmp_path, "v1", [(JAN_10, {"reports/README.md": FILLED})])
-    services.group_scrape(group=with_repo(group1, first_url), at_deadline=False)
+    group_scrape(group=with_repo(group1, first_url), at_deadline=False)
     report, alice = group1.report, django_user_model.objects.get(username="alice")
     question = report.template.questions.get(number=2)
-    services.answer_save(report=report, question=question, text="Edited on the web.", base_version=1, user=alice)
+    answer_save(report=report, question=question, text="Edited on the web.", base_version=1, user=alice)
     newer = FILLED.replace(MEMBERS, MEMBERS + b", s456789")
     url = make_repo(tmp_path, "v2", [(JAN_10, {"reports/README.md": FILLED}), (JAN_20, {"reports/README.md": newer})])
 
-    scrape = services.group_scrape(group=with_repo(group1, url), at_deadline=False)
+    scrape = group_scrape(group=with_repo(group1, url), at_deadline=False)
 
     history = revisions(group1, 2)
     assert [(v, source) for v, source, _ in history] == [
@@ -278,12 +280,12 @@ def test_figures_change_with_the_repo_and_those_gone_from_it_are_kept(
     with_repo(group1, url)
     group1.extension = datetime(2025, 1, 15, tzinfo=UTC)
     group1.save()
-    services.group_scrape(group=group1, at_deadline=True)
+    group_scrape(group=group1, at_deadline=True)
     old_a = Figure.objects.get(name="a.png")
     old_file = Path(old_a.file.path)
 
     with django_capture_on_commit_callbacks(execute=True):
-        scrape = services.group_scrape(group=group1, at_deadline=False)
+        scrape = group_scrape(group=group1, at_deadline=False)
 
     assert scrape.status == "ok"
     a, b = Figure.objects.order_by("name")
@@ -297,7 +299,7 @@ def test_a_scrape_stores_figures_after_the_deadline(course, group1, repo):
     course.deadline = datetime(2025, 1, 25, tzinfo=UTC)
     course.save()
 
-    scrape = services.group_scrape(group=with_repo(group1, repo), at_deadline=True)
+    scrape = group_scrape(group=with_repo(group1, repo), at_deadline=True)
 
     assert not group1.is_open()
     assert scrape.status == "ok"
@@ -306,7 +308,7 @@ def test_a_scrape_stores_figures_after_the_deadline(course, group1, repo):
 
 def test_at_the_deadline_without_any_deadline_is_refused_before_fetching(group1, repo):
     with pytest.raises(ValueError, match=r"^group 1 has no deadline \(neither the course nor the group has one\)$"):
-        services.group_scrape(group=with_repo(group1, repo), at_deadline=True)
+        group_scrape(group=with_repo(group1, repo), at_deadline=True)
     assert not Scrape.objects.exists()
 
 
@@ -320,7 +322,7 @@ def test_course_scrape_records_each_groups_status_in_group_order(course, group1,
     with_repo(group1, repo)
     seen = []
 
-    scrapes = services.course_scrape(
+    scrapes = course_scrape(
         groups=Group.objects.select_related("course").order_by("number"),
         at_deadline=False,
         workers=1,  # two fetches at a time wait for their import, the next starts as one is imported
@@ -485,7 +487,7 @@ def with_answer(text: str, number: int = 2) -> bytes:
 
 def scrape_all(**kwargs) -> list[Scrape]:
     groups = Group.objects.select_related("course").order_by("number")
-    return services.course_scrape(groups=groups, at_deadline=False, workers=2, **kwargs)
+    return course_scrape(groups=groups, at_deadline=False, workers=2, **kwargs)
 
 
 def test_an_answer_that_cannot_be_rendered_is_stored_as_typed_and_the_other_groups_go_on(group1, group2, tmp_path):

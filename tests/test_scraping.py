@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reports_app import scraping, services
+from reports_app import scraping
 from reports_app.engine.repo_urls import (
     URL_BACKSLASH,
     URL_CREDENTIALS,
@@ -27,6 +27,7 @@ from reports_app.engine.repo_urls import (
 )
 from reports_app.models import Answer
 from reports_app.scraping import ODD_NAME, RepoEmpty, RepoUnreachable, fetch_reports
+from reports_app.services.scrapes import group_scrape
 from tests.conftest import png_bytes, read_fixture
 
 JAN_10 = "2025-01-10T12:00:00+00:00"
@@ -663,7 +664,7 @@ def test_a_scrape_of_a_repo_url_stored_raw_that_escapes_is_refused_by_policy(gro
     group1.repo_url = f"file://{tmp_path}/allowed/%2e%2e/outside.git"  # as an old row, or a raw update, may hold
     group1.save(update_fields=["repo_url"])
 
-    scrape = services.group_scrape(group=group1, at_deadline=False)
+    scrape = group_scrape(group=group1, at_deadline=False)
 
     assert (scrape.status, scrape.message, scrape.commit_sha) == ("refused", URL_DOTS, "")
     assert scrape.get_status_display() == "refused by policy"

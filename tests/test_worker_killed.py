@@ -6,6 +6,7 @@ import of group 3 needs for its last statement, and kills the worker while that 
 read lock, which lets the worker write but not commit, and kills the worker while it waits to commit.
 """
 
+import os
 import sys
 import time
 from datetime import timedelta
@@ -17,8 +18,11 @@ from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
-from reports_app import services, tasks
+from reports_app import tasks
 from reports_app.models import Answer, AnswerRevision, Figure, Group, Job, Membership, Report, Scrape
+from reports_app.services.answers import answer_save
+from reports_app.services.figures import figure_add, figure_orphans
+from reports_app.services.reports import report_for_group, report_import, report_markdown
 from tests.conftest import png_bytes, read_fixture
 from tests.processes import (
     is_sqlite,
@@ -81,7 +85,7 @@ def assert_whole(group: Group) -> None:
     """The group's scrape went through: the report is the repo's, its figure stored and readable."""
     report = Report.objects.get(group=group)
     assert group.last_scrape.status == Scrape.Status.OK
-    assert services.report_markdown(report) == FILLED
+    assert report_markdown(report) == FILLED
     [figure] = report.figures.all()
     assert figure.file.read() == png_bytes(color=f"#0000{group.number:02x}")
 
@@ -96,9 +100,9 @@ def groups(course, instructor, tmp_path, django_user_model):
         made.append(Group.objects.create(course=course, number=number, repo_url=url))
     student = django_user_model.objects.create_user("dana")
     Membership.objects.create(user=student, group=made[2])
-    report = services.report_for_group(made[2])
+    report = report_for_group(made[2])
     question = course.template.questions.get(number=1)
-    services.answer_save(report=report, question=question, text="Typed on the web.", base_version=0, user=student)
+    answer_save(report=report, question=question, text="Typed on the web.", base_version=0, user=student)
     return made
 
 
@@ -133,12 +137,12 @@ def test_a_worker_killed_inside_an_import_leaves_that_group_untouched_and_the_jo
     assert all(figure.file.storage.exists(figure.file.name) for figure in Figure.objects.all())
     # The killed import had written its figure's file: no figure refers to it. The clean-up lists only files older
     # than it is told (a save in progress may be writing the newest), and removes them with --delete.
-    orphans = services.figure_orphans(older_than=timedelta(0))
+    orphans = figure_orphans(older_than=timedelta(0))
     if not is_sqlite():
         assert [path.parent.name for path in orphans] == [str(Report.objects.get(group=groups[2]).pk)]
-    assert services.figure_orphans(older_than=timedelta(minutes=60)) == []
+    assert figure_orphans(older_than=timedelta(minutes=60)) == []
     call_command("clean_media", "--delete", "--older-than", "0", stdout=StringIO(), stderr=StringIO())
-    assert services.figure_orphans(older_than=timedelta(0)) == [] and not any(path.exists() for path in orphans)
+    assert figure_orphans(older_than=timedelta(0)) == [] and not any(path.exists() for path in orphans)
 
     # The job page tells what happened once the heartbeat is missed, and offers to run it again.
     wait_for(lambda: Job.objects.get(pk=job.pk).stalled(), "the job to count as stopped")
@@ -165,32 +169,34 @@ def test_a_worker_killed_inside_an_import_leaves_that_group_untouched_and_the_jo
 def test_a_worker_killed_during_an_export_leaves_no_zip_and_the_job_runs_again(
     course, instructor, staff, settings, start_worker
 ):
-    for number in range(1, 31):
+    """The export is held half-way on purpose: group 45's figure file is a named pipe, whose read waits for a writer.
+    Groups are read 20 at a time, one chunk ahead of the one written, so it writes groups 1-20 and then waits,
+    while its heartbeat goes on; the worker is killed in one of those heartbeat writes."""
+    for number in range(1, 51):
         group = Group.objects.create(course=course, number=number)
-        services.report_import(group=group, text=FILLED, template=course.template, label="seed")
+        report_import(group=group, text=FILLED, template=course.template, label="seed")
+    held, _ = figure_add(report=Report.objects.get(group__number=45), data=png_bytes(), wanted_name="held", user=None)
+    held_path = Path(held.file.path)
+    held_path.unlink()
+    os.mkfifo(held_path)
     job = tasks.job_start(kind=Job.Kind.EXPORT, course=course, user=instructor)
     exports = Path(settings.MEDIA_ROOT) / "exports"
     worker, log = start_worker()
+    wait_for(lambda: Job.objects.get(pk=job.pk).done == 20, "the export to wait at group 45", log=log, process=worker)
     if is_sqlite():
-        with sqlite_reader(until=job_done_at_least(job.pk, 1)):  # the export under way
+        with sqlite_reader():
             wait_for(sqlite_writing, "the worker to write in a transaction", log=log, process=worker)
             kill_all(worker)
     else:
-
-        def under_way_and_locked() -> bool:
-            """Lock the job's row once it shows progress: what was seen and the lock are one transaction, so the
-            worker cannot have raced on to its end meanwhile. Its next progress report waits for the lock: killed."""
-            with transaction.atomic():
-                if Job.objects.select_for_update().get(pk=job.pk).done == 0:
-                    return False
-                wait_for(postgres_lock_waits, "the export's next progress report", log=log, process=worker)
-                kill_all(worker)
-                return True
-
-        wait_for(under_way_and_locked, "the export to be under way", log=log, process=worker)
+        with transaction.atomic():
+            Job.objects.select_for_update().get(pk=job.pk)  # its next heartbeat waits for this lock
+            wait_for(postgres_lock_waits, "the export's next heartbeat", log=log, process=worker)
+            kill_all(worker)
+    held_path.unlink()
+    held_path.write_bytes(png_bytes())  # the figure as it was: the run again reads it
 
     job.refresh_from_db()
-    assert job.status == Job.Status.RUNNING and 0 < job.done < 30 and not job.file
+    assert job.status == Job.Status.RUNNING and job.done == 20 and not job.file
     [partial] = exports.iterdir()
     assert partial.name.startswith(".") and partial.name.endswith(".part")  # never under a name people download
     assert staff.get(reverse("download-job", args=[job.pk])).status_code == 404
@@ -203,7 +209,7 @@ def test_a_worker_killed_during_an_export_leaves_no_zip_and_the_job_runs_again(
     again = Job.objects.latest("id")
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     again.refresh_from_db()
-    assert (again.status, again.done, again.total) == (Job.Status.DONE, 30, 30)
+    assert (again.status, again.done, again.total) == (Job.Status.DONE, 50, 50)
     assert [p.name for p in exports.iterdir()] == [Path(again.file.name).name]  # the dead one's partial is gone
     download = staff.get(reverse("download-job", args=[again.pk]))
     assert download.status_code == 200

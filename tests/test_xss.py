@@ -19,9 +19,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from reports_app import exporting, services
+from reports_app import exporting
 from reports_app.engine import rendering
 from reports_app.models import AnswerRevision, Course, Group, Job, Question, Report, ReportTemplate, Scrape
+from reports_app.services.answers import answer_save
+from reports_app.services.figures import figure_add
+from reports_app.services.reports import report_for_group, report_markdown
+from reports_app.services.templates import template_load
 
 from .conftest import DEMO_TEMPLATE, png_bytes
 
@@ -150,7 +154,7 @@ class Hostile:
 
 def make_hostile(course: Course, group: Group, other: Group | None = None) -> Hostile:
     """Payloads in every field of the course, the group, its members, its report, a figure, a scrape and a job."""
-    template, _ = services.template_load(name="hostile", source=hostile_template_source())
+    template, _ = template_load(name="hostile", source=hostile_template_source())
     course.template, course.title = template, TEXT
     course.save(update_fields=["template", "title"])
     group.name, group.repo_url = TEXT, f"https://github.com/acme/{TEXT}"
@@ -159,17 +163,17 @@ def make_hostile(course: Course, group: Group, other: Group | None = None) -> Ho
         user = membership.user
         user.first_name, user.last_name, user.email = TEXT, TEXT, f"{SHORT}@example.com"
         user.save(update_fields=["first_name", "last_name", "email"])
-    report = services.report_for_group(group)
+    report = report_for_group(group)
     user = group.memberships.first().user
     question = Question.objects.get(template=template, number=3)
-    first = services.answer_save(report=report, question=question, text=ANSWER, base_version=0, user=user)
-    services.answer_save(report=report, question=question, text=f"{ANSWER}\n\nEDITED", base_version=1, user=user)
-    services.answer_save(
+    first = answer_save(report=report, question=question, text=ANSWER, base_version=0, user=user)
+    answer_save(report=report, question=question, text=f"{ANSWER}\n\nEDITED", base_version=1, user=user)
+    answer_save(
         report=report, question=Question.objects.get(template=template, number=1), text=TEXT, base_version=0, user=user
     )
     AnswerRevision.objects.filter(answer=first).update(source=TEXT[:200])
     Report.objects.filter(pk=report.pk).update(source=ANSWER, source_label=TEXT, problems=[[3, TEXT]], unplaced=[TEXT])
-    services.figure_add(report=report, data=png_bytes(), wanted_name=f"{TEXT}.png", user=user)
+    figure_add(report=report, data=png_bytes(), wanted_name=f"{TEXT}.png", user=user)
     job = Job.objects.create(kind=Job.Kind.SCRAPE, course=course, status=Job.Status.FAILED, message=TEXT)
     scrape = Scrape.objects.create(
         group=group,
@@ -205,7 +209,7 @@ def hostile(course, group1, group2) -> Hostile:
 
 def test_the_raw_hand_in_html_really_carries_the_payloads(hostile):
     """The course's own rendering keeps them: proof that the pages below are safe because we sanitize and escape."""
-    raw = scan(rendering.standard_html(services.report_markdown(hostile.report)))
+    raw = scan(rendering.standard_html(report_markdown(hostile.report)))
     assert any(problem.startswith("<script") for problem in raw.problems)
     assert any("onerror" in problem for problem in raw.problems)
     assert any("javascript:" in problem for problem in raw.problems)

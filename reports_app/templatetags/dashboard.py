@@ -6,7 +6,7 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from reports_app.exporting import local_time
-from reports_app.services import GroupOverview, Verdict
+from reports_app.selectors.overview import GroupOverview, Verdict
 
 register = template.Library()
 register.filter("local_time", local_time)  # as the CSV writes it, at a quarter of the cost of |date

@@ -10,9 +10,10 @@ from datetime import timedelta
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from reports_app import services
 from reports_app.engine import checks
 from reports_app.models import Answer, AnswerRevision, ChecklistMark, Question
+from reports_app.services.answers import answer_save
+from reports_app.services.reports import report_for_group
 
 from ..conftest import png_bytes
 
@@ -138,8 +139,8 @@ def test_uploaded_figure_shows_in_the_preview_of_an_answer(page, live_server, lo
 
 
 def test_a_stale_save_shows_the_conflict_and_the_merge_is_saved(new_page, live_server, login, group1):
-    services.answer_save(
-        report=services.report_for_group(group1),
+    answer_save(
+        report=report_for_group(group1),
         question=Question.objects.get(template=group1.course.template, number=3),
         text="First draft.",
         base_version=0,

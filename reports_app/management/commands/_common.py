@@ -9,10 +9,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from reports_app import services
 from reports_app.engine import parsing, rendering
 from reports_app.engine.roster import MAX_GROUP_NUMBER
 from reports_app.models import Course, Report, ReportTemplate
+
+from ...services.templates import template_closest
 
 
 def group_number(value: str) -> int:
@@ -83,7 +84,7 @@ def template_for(text: str, name: str | None) -> ReportTemplate:
     """The named template, or the loaded one the text follows most closely."""
     if name:
         return template_named(name)
-    found = services.template_closest(text)
+    found = template_closest(text)
     if found is None:
         raise CommandError("no templates are loaded; run load_template first")
     return found[0]

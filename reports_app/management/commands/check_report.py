@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from reports_app import services
-
+from ...services.checking import check_markdown
 from ._common import read_markdown, template_for
 
 
@@ -21,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, file, template, compat, **options):
         text = read_markdown(file, what="report")
         chosen = template_for(text, template)
-        result = services.check_markdown(text, chosen)
+        result = check_markdown(text, chosen)
         if compat and result.course_error:
             raise CommandError(result.course_error)
         for note in result.structure:

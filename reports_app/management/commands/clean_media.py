@@ -3,8 +3,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from reports_app import services
-
+from ...services.figures import figure_orphans
 from ._common import count_of
 
 
@@ -25,7 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, delete, older_than, **options):
-        orphans = services.figure_orphans(older_than=timedelta(minutes=older_than))
+        orphans = figure_orphans(older_than=timedelta(minutes=older_than))
         for path in orphans:
             self.stdout.write(str(path.relative_to(settings.MEDIA_ROOT)))
             if delete:

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 
-from reports_app import services
 from reports_app.engine import rendering
 
+from ...services.reports import report_grading_html, report_markdown
 from ._common import group_number, rendering_of, report_of
 
 
@@ -16,10 +16,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, course, group, format, **options):
         report = report_of(course, group)
-        readme = services.report_markdown(report)
+        readme = report_markdown(report)
         if format == "markdown":
             self.stdout.write(readme, ending="")
             return
         with rendering_of(f"the report of group {group} of {course}"):
-            page = services.report_grading_html(report) if format == "grading" else rendering.standard_html(readme)
+            page = report_grading_html(report) if format == "grading" else rendering.standard_html(readme)
         self.stdout.write(page, ending="")

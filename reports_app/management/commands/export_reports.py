@@ -2,8 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reports_app import exporting, services
+from reports_app import exporting
 
+from ...services.scrapes import failure_reason
 from ._common import count_of, course_named
 
 
@@ -42,5 +43,5 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"{out}: not written ({error.strerror or error})") from None
         except Exception as error:  # each group's own problems are in the zip: this is the site's (its database)
-            raise CommandError(f"{out}: not written ({services.failure_reason(error)})") from None
+            raise CommandError(f"{out}: not written ({failure_reason(error)})") from None
         self.stdout.write(f"Wrote {target}: {summary}")

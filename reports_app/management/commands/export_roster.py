@@ -2,9 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reports_app import services
 from reports_app.engine import roster
 
+from ...services.roster import roster_rows
 from ._common import course_named
 
 
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="The file to write (default: standard output)")
 
     def handle(self, *args, course, out, **options):
-        rows = services.roster_rows(course_named(course))
+        rows = roster_rows(course_named(course))
         text = roster.roster_csv(rows)
         if out is None:
             self.stdout.write(text, ending="")

@@ -3,9 +3,10 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from reports_app import services
 from reports_app.models import Course
 
+from ...services.answers import UNRENDERED
+from ...services.reports import group_get_or_create, report_import
 from ._common import group_number, read_markdown, template_for
 
 
@@ -28,12 +29,12 @@ class Command(BaseCommand):
                 raise CommandError(f"course code {course!r}: {' '.join(error.messages)}") from None
         text = read_markdown(file, what="report")
         chosen = template_for(text, template)
-        target = services.group_get_or_create(course_code=course, number=group, template=chosen)
-        result = services.report_import(group=target, text=text, template=chosen, label=f"import: {Path(file).name}")
+        target = group_get_or_create(course_code=course, number=group, template=chosen)
+        result = report_import(group=target, text=text, template=chosen, label=f"import: {Path(file).name}")
         for problem in result.problems:
             self.stderr.write(f"{file}: {problem}")
         for number, why in result.unrendered.items():
-            self.stderr.write(f"{file}: {services.UNRENDERED.format(number=number, why=why)}; stored as typed")
+            self.stderr.write(f"{file}: {UNRENDERED.format(number=number, why=why)}; stored as typed")
         self.stdout.write(
             f"Imported {file} as group {group} of {course} (template {chosen.name}): "
             f"{len(result.changed)} answers changed, {len(result.problems)} problems"

@@ -2,10 +2,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reports_app import services
 from reports_app.engine import roster
 from reports_app.engine.figures import human_size
 
+from ...services.roster import roster_import, roster_read
+from ...services.scrapes import failure_reason
 from ._common import course_named
 
 
@@ -36,9 +37,9 @@ class Command(BaseCommand):
         except OSError as e:
             raise CommandError(f"{file}: {e.strerror or e}") from None
         try:
-            changes = services.roster_import(
+            changes = roster_import(
                 course=target,
-                roster=services.roster_read(course=target, data=data),
+                roster=roster_read(course=target, data=data),
                 dry_run=dry_run,
                 remove_missing=remove_missing,
             )
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             count = len(error.problems)
             raise CommandError(f"{file}: {count} problem{'s' if count != 1 else ''}; nothing was imported") from None
         except Exception as error:  # one transaction: nothing was imported
-            raise CommandError(f"{file}: {services.failure_reason(error)}; nothing was imported") from None
+            raise CommandError(f"{file}: {failure_reason(error)}; nothing was imported") from None
         if dry_run:
             self.stdout.write("Dry run: nothing was written.")
         for line in changes.lines():

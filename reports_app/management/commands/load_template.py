@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from reports_app import services
 from reports_app.engine import parsing
 from reports_app.models import Checker
 
+from ...services.templates import TemplateConflict, template_load
 from ._common import read_markdown
 
 
@@ -20,8 +20,8 @@ class Command(BaseCommand):
     def handle(self, *args, file, name, checker, **options):
         source = read_markdown(file, what="template")
         try:
-            template, created = services.template_load(name=name, source=source, checker=checker)
-        except (parsing.TemplateError, services.TemplateConflict) as e:
+            template, created = template_load(name=name, source=source, checker=checker)
+        except (parsing.TemplateError, TemplateConflict) as e:
             raise CommandError(f"{file}: {e}") from None
         parsed = template.parsed()
         verb = "Loaded" if created else "Already loaded:"

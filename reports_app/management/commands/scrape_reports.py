@@ -2,9 +2,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from reports_app import services, tasks
+from reports_app import tasks
 from reports_app.models import Scrape
 
+from ...services.scrapes import course_scrape, failure_reason
 from ._common import count_of, course_named, group_number
 
 
@@ -41,11 +42,11 @@ class Command(BaseCommand):
                 known = ", ".join(str(n) for n in found.groups.values_list("number", flat=True)) or "none"
                 raise CommandError(f"course {course} has no group {missing[0]} (its groups: {known})")
         try:
-            scrapes = services.course_scrape(groups=selected, at_deadline=at_deadline, workers=workers)
+            scrapes = course_scrape(groups=selected, at_deadline=at_deadline, workers=workers)
         except ValueError as e:
             raise CommandError(str(e)) from None
         except Exception as error:  # each group's own problems are its status: this is the site's (its database)
-            raise CommandError(f"the scrape stopped: {services.failure_reason(error)}") from None
+            raise CommandError(f"the scrape stopped: {failure_reason(error)}") from None
         for scrape in scrapes:
             self.stdout.write(line(scrape))
         self.stdout.write(f"Scraped {tasks.scrape_summary(scrapes)}")

@@ -6,8 +6,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from reports_app import services
 from reports_app.models import Course, Group, Membership, Report
+
+from ...services.templates import template_load
 
 DEMO_TEMPLATE = Path(__file__).resolve().parents[2] / "demo" / "template.md"
 DEMO_COURSE = "DEMO00000"
@@ -28,7 +29,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        template, _ = services.template_load(name="demo-v1", source=DEMO_TEMPLATE.read_text(encoding="utf-8"))
+        template, _ = template_load(name="demo-v1", source=DEMO_TEMPLATE.read_text(encoding="utf-8"))
         course, created = Course.objects.get_or_create(
             code=DEMO_COURSE,
             defaults={

@@ -1,0 +1,293 @@
+"""The staff dashboard and the export for grading: every group of a course with its check, in six queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from django.db.models import F
+
+from ..engine import checks, parsing
+from ..models import (
+    Answer,
+    ChecklistMark,
+    Course,
+    Group,
+    Membership,
+    Question,
+    Report,
+    ReportTemplate,
+    Scrape,
+)
+from ..services.checking import check_markdown
+
+
+class Verdict(StrEnum):
+    """A question's verdict on the dashboard and in the export."""
+
+    PASS = "pass"
+    WORDS = "words"  # fails its word range
+    IMAGES = "images"  # words fine, fails its image range
+    MISSING = "missing"  # nothing written (or no report at all)
+    STOPS = "stops"  # the course checker stops on the whole file, so no question passes
+
+    @property
+    def word(self) -> str:
+        """What the CSV files say: pass, fail or missing."""
+        return self.value if self in (Verdict.PASS, Verdict.MISSING) else "fail"
+
+    @property
+    def letter(self) -> str:
+        """A dashboard cell: P, W, I, M or S (the cell's colour says the same, its title says why)."""
+        return self.value[0].upper()
+
+
+@dataclass(frozen=True)
+class QuestionVerdict:
+    number: int
+    verdict: Verdict
+    detail: str  # the course checker's messages, or what passed, in words
+
+
+def question_verdict(result: checks.QuestionResult) -> Verdict:
+    """The verdict of one question in a file the course checker reads to the end.
+
+    An answer with nothing in it is missing rather than too short; one that passes (no word rule) still passes.
+    """
+    if result.passed:
+        return Verdict.PASS
+    if result.words is None or (result.words == 0 and result.images == 0):
+        return Verdict.MISSING
+    return Verdict.IMAGES if result.words_ok else Verdict.WORDS
+
+
+def _counts(result: checks.QuestionResult) -> str:
+    text = f"words {result.words}"
+    if result.rule.words:
+        text += f" of {result.rule.words[0]}-{result.rule.words[1]}"
+    if result.rule.images:
+        text += f", images {result.images} of {result.rule.images[0]}-{result.rule.images[1]}"
+    return text
+
+
+def _question_verdicts(result: checks.CheckResult, numbers: Iterable[int]) -> tuple[QuestionVerdict, ...]:
+    by_number = {q.number: q for q in result.questions}
+    verdicts = []
+    for number in numbers:
+        q = by_number.get(number)
+        if q is None:
+            verdicts.append(QuestionVerdict(number, Verdict.MISSING, f"Question {number} is not in this template"))
+        elif result.course_error:
+            found = " ".join(q.messages) or f"question {number} passes by its heading ({_counts(q)})"
+            verdicts.append(QuestionVerdict(number, Verdict.STOPS, f"The course checker stops on this file. {found}"))
+        elif q.passed:
+            verdicts.append(QuestionVerdict(number, Verdict.PASS, f"Question {number} passes: {_counts(q)}"))
+        else:
+            verdicts.append(QuestionVerdict(number, question_verdict(q), " ".join(q.messages)))
+    return tuple(verdicts)
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    username: str
+    name: str  # first and last name, empty when not known
+    email: str
+
+
+@dataclass(frozen=True, eq=False)
+class GroupOverview:
+    """One group of a course as staff see it: members, the check of its README as it is now, its last scrape."""
+
+    group: Group
+    members: tuple[GroupMember, ...]  # in the order they joined
+    report: Report | None  # None: the group never opened or imported a report
+    readme: str | None  # the README.md as it stands (None without a report)
+    result: checks.CheckResult | None
+    verdicts: tuple[QuestionVerdict, ...]  # one per column of the overview
+    passed: int  # questions passed; 0 when the course checker stops on the file
+    total: int  # questions of the report's template
+    no_report: bool  # no report, or not one answer written
+
+    @property
+    def scrape(self) -> Scrape | None:
+        return self.group.last_scrape
+
+    @property
+    def commit_at(self) -> datetime | None:
+        return self.scrape.commit_at if self.scrape else None
+
+    @property
+    def late(self) -> bool:
+        """The commit last scraped is dated after the group's deadline (its extension, else the course's)."""
+        return self.scrape is not None and self.scrape.late_for(self.group.deadline)
+
+    @property
+    def never_scraped(self) -> bool:
+        return bool(self.group.repo_url.strip()) and self.scrape is None
+
+    @property
+    def empty_repo(self) -> bool:
+        return self.scrape is not None and self.scrape.status == Scrape.Status.EMPTY
+
+    @property
+    def stops(self) -> str | None:
+        """Why the course checker stops on this file, or None when it reads it to the end."""
+        return " ".join(self.result.structure) if self.result and self.result.course_error else None
+
+    @property
+    def flags(self) -> list[str]:
+        return [
+            label
+            for label, on in (
+                ("no report", self.no_report),
+                ("course checker stops", bool(self.stops)),
+                ("never scraped", self.never_scraped),
+                ("empty repo", self.empty_repo),
+            )
+            if on
+        ]
+
+    def verdict(self, number: int) -> Verdict:
+        return next((v.verdict for v in self.verdicts if v.number == number), Verdict.MISSING)
+
+    def member_names(self) -> list[str]:
+        return [m.name or m.username for m in self.members]
+
+    def member_emails(self) -> list[str]:
+        """E-mail addresses, or the user name of a member who has none (so nobody drops out of a grade sheet)."""
+        return [m.email or m.username for m in self.members]
+
+    def matches(self, text: str) -> bool:
+        """The search box: the group's number, or part of its name or of a member's name, user name or e-mail."""
+        text = text.strip().casefold()
+        if text.removeprefix("group").strip() == str(self.group.number):
+            return True
+        haystack = [self.group.name, *(f"{m.username} {m.name} {m.email}" for m in self.members)]
+        return any(text in value.casefold() for value in haystack)
+
+    def slim(self) -> GroupOverview:
+        """The row without its README and report, to keep for an index once the group's files are written."""
+        return replace(self, report=None, readme=None)
+
+
+SCRAPE_ORDER = {status: i for i, status in enumerate(Scrape.Status.values)}
+OVERVIEW_SORTS = {
+    "group": lambda row: row.group.number,
+    "passed": lambda row: row.passed,
+    "commit": lambda row: row.commit_at,
+    "status": lambda row: SCRAPE_ORDER[row.scrape.status] if row.scrape else None,
+}
+
+
+@dataclass(frozen=True)
+class CourseOverview:
+    course: Course
+    numbers: tuple[int, ...]  # the question columns
+    rows: list[GroupOverview]
+
+    def select(
+        self,
+        *,
+        sort: str = "group",
+        status: str = "",
+        failing: int | None = None,
+        late: bool = False,
+        never_scraped: bool = False,
+        search: str = "",
+    ) -> list[GroupOverview]:
+        """The rows that pass every filter given, sorted by `sort` ("passed", or "-passed" for descending).
+
+        `status` is a scrape status or "none" (no scrape yet); `failing` keeps groups whose question `failing` does
+        not pass. Rows without a value to sort by (never scraped, no commit) come last either way.
+        """
+        rows = [
+            row
+            for row in self.rows
+            if (not status or (row.scrape.status if row.scrape else "none") == status)
+            and (failing is None or row.verdict(failing) != Verdict.PASS)
+            and (not late or row.late)
+            and (not never_scraped or row.never_scraped)
+            and (not search.strip() or row.matches(search))
+        ]
+        key = OVERVIEW_SORTS[sort.removeprefix("-")]
+        rows.sort(key=lambda row: row.group.number)
+        known = [row for row in rows if key(row) is not None]
+        return sorted(known, key=key, reverse=sort.startswith("-")) + [row for row in rows if key(row) is None]
+
+
+def course_overview(course: Course, *, group_ids: Iterable[int] | None = None) -> CourseOverview:
+    """Every group of the course (or those in `group_ids`) with members, check, last scrape and flags: six queries.
+
+    Each README is rebuilt from the template (or imported layout) with the current answers and marks, then checked
+    like the course does with its template's stored rules. A file the course checker stops on fails every question.
+    The columns are the question numbers of the course's template and of every report's template.
+    """
+    groups = course.groups.select_related("last_scrape", "report").defer("report__source").order_by("number")
+    if group_ids is not None:
+        groups = groups.filter(pk__in=list(group_ids))
+    groups = list(groups)  # 1
+    reports = {g.pk: g.report for g in groups if getattr(g, "report", None) is not None}
+    template_ids = {r.template_id for r in reports.values()} | ({course.template_id} if course.template_id else set())
+    templates = ReportTemplate.objects.in_bulk(template_ids)  # 2
+    rules: dict[int, list[checks.Rule]] = {pk: [] for pk in templates}
+    for question in Question.objects.filter(template_id__in=template_ids).order_by("template_id", "number"):  # 3
+        rules[question.template_id].append(question.rule())
+    numbers = tuple(sorted({rule.number for template_rules in rules.values() for rule in template_rules}))
+
+    in_course: dict = {"group__course": course} | ({"group__in": groups} if group_ids is not None else {})
+    members: dict[int, list[GroupMember]] = {g.pk: [] for g in groups}
+    memberships = Membership.objects.filter(**in_course).order_by("id")
+    for group_id, username, first, last, email in memberships.values_list(  # 4
+        "group_id", "user__username", "user__first_name", "user__last_name", "user__email"
+    ):
+        members[group_id].append(GroupMember(username, f"{first} {last}".strip(), email))
+    in_course = {f"report__{k}": v for k, v in in_course.items()}
+    answers: dict[int, dict[int, str]] = {pk: {} for pk in (r.pk for r in reports.values())}
+    for report_id, number, text in Answer.objects.filter(  # 5
+        question__template_id=F("report__template_id"), **in_course
+    ).values_list("report_id", "question__number", "text"):
+        answers[report_id][number] = text
+    marks: dict[int, dict[int, str]] = {pk: {} for pk in answers}
+    for report_id, position, mark in ChecklistMark.objects.filter(  # 6
+        item__template_id=F("report__template_id"), **in_course
+    ).values_list("report_id", "item__position", "mark"):
+        marks[report_id][position] = mark
+
+    missing = tuple(QuestionVerdict(n, Verdict.MISSING, "No report yet") for n in numbers)
+    rows = []
+    for group in groups:
+        report = reports.get(group.pk)
+        if report is None:
+            rows.append(
+                GroupOverview(
+                    group=group,
+                    members=tuple(members[group.pk]),
+                    report=None,
+                    readme=None,
+                    result=None,
+                    verdicts=missing,
+                    passed=0,
+                    total=len(numbers),
+                    no_report=True,
+                )
+            )
+            continue
+        report.template = templates[report.template_id]
+        readme = parsing.render_layout(report.layout_parts(), answers[report.pk], marks[report.pk])
+        result = check_markdown(readme, report.template, rules[report.template_id])
+        rows.append(
+            GroupOverview(
+                group=group,
+                members=tuple(members[group.pk]),
+                report=report,
+                readme=readme,
+                result=result,
+                verdicts=_question_verdicts(result, numbers),
+                passed=0 if result.course_error else result.passed,
+                total=result.total,
+                no_report=not any(text.strip() for text in answers[report.pk].values()),
+            )
+        )
+    return CourseOverview(course, numbers, rows)
