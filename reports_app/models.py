@@ -133,6 +133,12 @@ COURSE_CODE_INVALID = (
 validate_course_code = RegexValidator(r"\A[A-Za-z0-9_-][A-Za-z0-9._-]*\Z", COURSE_CODE_INVALID)
 
 
+class CourseQuerySet(models.QuerySet):
+    def taking_signups(self) -> CourseQuerySet:
+        """Courses that have a join code: their groups may sign themselves up at /join/."""
+        return self.exclude(join_code="")
+
+
 class Course(models.Model):
     code = models.CharField(max_length=50, unique=True, validators=[validate_course_code])
     title = models.CharField(max_length=200, blank=True)
@@ -148,6 +154,8 @@ class Course(models.Model):
     min_group_size = models.PositiveSmallIntegerField(default=3)
     max_group_size = models.PositiveSmallIntegerField(default=5)
 
+    objects = CourseQuerySet.as_manager()
+
     class Meta:
         ordering = ["code"]
         constraints = [
@@ -159,6 +167,12 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class GroupQuerySet(models.QuerySet):
+    def scrapable(self) -> GroupQuerySet:
+        """Groups with a repo URL: the ones a scrape of the whole course reads."""
+        return self.exclude(repo_url="")
 
 
 class Group(models.Model):
@@ -174,6 +188,8 @@ class Group(models.Model):
     last_scrape = models.ForeignKey(
         "Scrape", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
+
+    objects = GroupQuerySet.as_manager()
 
     class Meta:
         ordering = ["course", "number"]
@@ -227,6 +243,12 @@ class Report(models.Model):
         return parsing.layout_from_json(self.layout) if self.layout is not None else self.template.parsed().layout
 
 
+class AnswerQuerySet(models.QuerySet):
+    def on_own_template(self) -> AnswerQuerySet:
+        """Answers to questions of their report's own template (a report moved to another version keeps the others)."""
+        return self.filter(question__template_id=models.F("report__template_id"))
+
+
 class Answer(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
@@ -235,6 +257,8 @@ class Answer(models.Model):
     version = models.PositiveIntegerField(default=0)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AnswerQuerySet.as_manager()
 
     class Meta:
         ordering = ["report", "question__number"]

@@ -148,7 +148,7 @@ def job_groups(job: Job) -> list[Group]:
     """The groups a scrape job covers: the chosen ones, or every group of the course that has a repo URL."""
     groups = Group.objects.filter(course=job.course).select_related("course").order_by("number")
     chosen = job.options.get("groups")
-    return list(groups.filter(pk__in=chosen) if chosen else groups.exclude(repo_url=""))
+    return list(groups.filter(pk__in=chosen) if chosen else groups.scrapable())
 
 
 SCRAPE_PROBLEMS = (Scrape.Status.FAILED, Scrape.Status.TOO_LONG)  # what we could not do, not what a repo holds

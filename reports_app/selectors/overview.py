@@ -245,9 +245,9 @@ def course_overview(course: Course, *, group_ids: Iterable[int] | None = None) -
         members[group_id].append(GroupMember(username, f"{first} {last}".strip(), email))
     in_course = {f"report__{k}": v for k, v in in_course.items()}
     answers: dict[int, dict[int, str]] = {pk: {} for pk in (r.pk for r in reports.values())}
-    for report_id, number, text in Answer.objects.filter(  # 5
-        question__template_id=F("report__template_id"), **in_course
-    ).values_list("report_id", "question__number", "text"):
+    for report_id, number, text in (
+        Answer.objects.on_own_template().filter(**in_course).values_list("report_id", "question__number", "text")  # 5
+    ):
         answers[report_id][number] = text
     marks: dict[int, dict[int, str]] = {pk: {} for pk in answers}
     for report_id, position, mark in ChecklistMark.objects.filter(  # 6

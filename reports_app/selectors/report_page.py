@@ -59,7 +59,7 @@ def report_page(report: Report) -> ReportPage:
     questions = list(report.template.questions.select_related("section"))  # 1
     answers = {
         a.question_id: a
-        for a in report.answers.filter(question__template_id=report.template_id).select_related("updated_by")  # 2
+        for a in report.answers.on_own_template().select_related("updated_by")  # 2
     }
     items = list(report.template.checklist.all())  # 3
     marks = {m.item_id: m for m in report.marks.filter(item__template_id=report.template_id)}  # 4

@@ -64,9 +64,7 @@ def report_import(*, group: Group, text: str, template: ReportTemplate, label: s
     report.save()
 
     question_ids = dict(template.questions.values_list("number", "id"))
-    existing = {
-        a.question.number: a for a in report.answers.filter(question__template=template).select_related("question")
-    }
+    existing = {a.question.number: a for a in report.answers.on_own_template().select_related("question")}
     changed, new_answers, updated, unrendered = [], [], [], {}
     for number, text_ in parsed.answers.items():
         answer = existing.get(number)
@@ -125,11 +123,7 @@ def report_import(*, group: Group, text: str, template: ReportTemplate, label: s
 
 def report_markdown(report: Report) -> str:
     """The group's README.md: the template's text (or the imported file's) with the current answers and marks."""
-    answers = dict(
-        Answer.objects.filter(report=report, question__template_id=report.template_id).values_list(
-            "question__number", "text"
-        )
-    )
+    answers = dict(Answer.objects.filter(report=report).on_own_template().values_list("question__number", "text"))
     marks = dict(
         ChecklistMark.objects.filter(report=report, item__template_id=report.template_id).values_list(
             "item__position", "mark"

@@ -59,7 +59,7 @@ def course_for_join_code(code: str) -> Course | None:
     code = code.strip()
     if not code:
         return None
-    for course in Course.objects.exclude(join_code="").order_by("pk"):
+    for course in Course.objects.taking_signups().order_by("pk"):
         if hmac.compare_digest(course.join_code.encode(), code.encode()):
             return course
     return None
@@ -67,7 +67,7 @@ def course_for_join_code(code: str) -> Course | None:
 
 def join_sizes() -> tuple[int, int]:
     """The smallest and the largest group size among the courses that take sign-ups (the defaults when none do)."""
-    sizes = Course.objects.exclude(join_code="").aggregate(low=Min("min_group_size"), high=Max("max_group_size"))
+    sizes = Course.objects.taking_signups().aggregate(low=Min("min_group_size"), high=Max("max_group_size"))
     return (
         sizes["low"] or Course._meta.get_field("min_group_size").default,
         sizes["high"] or Course._meta.get_field("max_group_size").default,

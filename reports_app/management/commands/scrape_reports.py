@@ -34,7 +34,7 @@ class Command(BaseCommand):
         found = course_named(course)
         selected = found.groups.select_related("course").order_by("number")
         if not groups:
-            selected = selected.exclude(repo_url="")  # as a scrape job does
+            selected = selected.scrapable()  # as a scrape job does
         else:
             selected = selected.filter(number__in=groups)
             missing = sorted(set(groups) - {g.number for g in selected})
