@@ -37,7 +37,7 @@ from .engine import rendering
 from .engine.csvfiles import write_csv
 from .models import Course, Figure, Group
 from .selectors.overview import GroupOverview, course_overview
-from .services.reports import grading_title
+from .services.reports import grading_title, report_folder_write
 from .services.scrapes import failure_reason
 
 logger = logging.getLogger(__name__)
@@ -199,9 +199,11 @@ def course_export(
                         html, grading = pages()
                     except Exception as error:
                         why = _why(row.group, error)
-                        _write_unrendered(archive, folder, row.group.number, row.readme or "", why, files)
+                        cannot = {CANNOT_RENDER_FILE: CANNOT_RENDER_TEXT.format(number=row.group.number, why=why)}
+                        report_folder_write(archive, folder, row.readme or "", files, cannot)
                     else:
-                        _write_group(archive, folder, row.readme or "", html, grading, files)
+                        pages = {"report.html": html, "grading.html": grading}
+                        report_folder_write(archive, folder, row.readme or "", files, pages)
                     figure_count += len(files)
                 listed.append((row.slim(), folder, why))
                 if progress:
@@ -299,30 +301,7 @@ def _figure_files(number: int, figures: list[Figure], problems: list[str]) -> di
             problems.append(f"group {number}: figure name {figure.name!r} is not a plain file name")
             continue
         try:
-            with figure.file.open("rb") as f:
-                files[figure.name] = f.read()
+            files[figure.name] = figure.read_bytes()
         except OSError as error:
             problems.append(f"group {number}: figure {figure.name} could not be read ({error})")
     return files
-
-
-def _write_group(
-    archive: zipfile.ZipFile, folder: str, readme: str, html: str, grading: str, figures: dict[str, bytes]
-) -> None:
-    archive.writestr(f"{folder}/README.md", readme.encode("utf-8"))
-    archive.writestr(f"{folder}/report.html", html.encode("utf-8"))
-    archive.writestr(f"{folder}/grading.html", grading.encode("utf-8"))
-    _write_figures(archive, folder, figures)
-
-
-def _write_unrendered(
-    archive: zipfile.ZipFile, folder: str, number: int, readme: str, why: str, figures: dict[str, bytes]
-) -> None:
-    archive.writestr(f"{folder}/README.md", readme.encode("utf-8"))
-    archive.writestr(f"{folder}/{CANNOT_RENDER_FILE}", CANNOT_RENDER_TEXT.format(number=number, why=why).encode())
-    _write_figures(archive, folder, figures)
-
-
-def _write_figures(archive: zipfile.ZipFile, folder: str, figures: dict[str, bytes]) -> None:
-    for name, data in figures.items():
-        archive.writestr(f"{folder}/figures/{name}", data, compress_type=zipfile.ZIP_STORED)

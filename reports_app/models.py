@@ -242,6 +242,11 @@ class Report(models.Model):
     def layout_parts(self) -> tuple[parsing.Part, ...]:
         return parsing.layout_from_json(self.layout) if self.layout is not None else self.template.parsed().layout
 
+    def readme(self, answers: dict[int, str], marks: dict[int, str]) -> str:
+        """The README.md: the template's text (or the imported file's) with `answers` by question number and the
+        checklist `marks` by position. The one place a README is rebuilt; callers fetch answers and marks their way."""
+        return parsing.render_layout(self.layout_parts(), answers, marks)
+
 
 class AnswerQuerySet(models.QuerySet):
     def on_own_template(self) -> AnswerQuerySet:
@@ -344,6 +349,11 @@ class Figure(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def read_bytes(self) -> bytes:
+        """The figure file's bytes (OSError when the file is gone or unreadable)."""
+        with self.file.open("rb") as f:
+            return f.read()
 
     @property
     def snippet(self) -> str:

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from django.db.models import F
 
-from ..engine import checks, parsing
+from ..engine import checks
 from ..models import (
     Answer,
     ChecklistMark,
@@ -275,7 +275,7 @@ def course_overview(course: Course, *, group_ids: Iterable[int] | None = None) -
             )
             continue
         report.template = templates[report.template_id]
-        readme = parsing.render_layout(report.layout_parts(), answers[report.pk], marks[report.pk])
+        readme = report.readme(answers[report.pk], marks[report.pk])
         result = check_markdown(readme, report.template, rules[report.template_id])
         rows.append(
             GroupOverview(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..engine import checks, parsing
+from ..engine import checks
 from ..models import (
     Answer,
     ChecklistItem,
@@ -64,8 +64,7 @@ def report_page(report: Report) -> ReportPage:
     items = list(report.template.checklist.all())  # 3
     marks = {m.item_id: m for m in report.marks.filter(item__template_id=report.template_id)}  # 4
     figure_list = list(report.figures.all())  # 5
-    readme = parsing.render_layout(
-        report.layout_parts(),
+    readme = report.readme(
         {q.number: answers[q.id].text for q in questions if q.id in answers},
         {i.position: marks[i.id].mark for i in items if i.id in marks},
     )

@@ -129,16 +129,12 @@ def report_markdown(report: Report) -> str:
             "item__position", "mark"
         )
     )
-    return parsing.render_layout(report.layout_parts(), answers, marks)
+    return report.readme(answers, marks)
 
 
 def report_figures(report: Report) -> dict[str, bytes]:
     """The report's figure files by name, as they go into reports/figures/."""
-    result = {}
-    for figure in report.figures.all():
-        with figure.file.open("rb") as f:
-            result[figure.name] = f.read()
-    return result
+    return {figure.name: figure.read_bytes() for figure in report.figures.all()}
 
 
 def grading_title(group: Group) -> str:
@@ -156,10 +152,20 @@ def report_zip(report: Report) -> bytes:
     """The group's `reports/` folder, ready to unpack into the repo and commit: README.md and figures/."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("reports/README.md", report_markdown(report))
-        for name, data in report_figures(report).items():
-            archive.writestr(f"reports/figures/{name}", data, compress_type=zipfile.ZIP_STORED)
+        report_folder_write(archive, "reports", report_markdown(report), report_figures(report))
     return buffer.getvalue()
+
+
+def report_folder_write(
+    archive: zipfile.ZipFile, folder: str, readme: str, figures: dict[str, bytes], pages: dict[str, str] | None = None
+) -> None:
+    """A report as a folder of a zip: README.md, then `pages` (file name -> text) and figures/ (stored as they are:
+    PNG and JPEG do not compress). The one writer of a report into a zip, for the students' download and the export."""
+    archive.writestr(f"{folder}/README.md", readme.encode("utf-8"))
+    for name, text in (pages or {}).items():
+        archive.writestr(f"{folder}/{name}", text.encode("utf-8"))
+    for name, data in figures.items():
+        archive.writestr(f"{folder}/figures/{name}", data, compress_type=zipfile.ZIP_STORED)
 
 
 def report_for_group(group: Group) -> Report | None:
