@@ -16,7 +16,7 @@ from django.utils.text import slugify
 
 from . import tasks
 from .engine import diffing, parsing, roster
-from .forms import (
+from .forms.admin import (
     AdminLoginForm,
     CourseAdminForm,
     GroupAdminForm,

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reports_app.forms import DEADLINE_OUT_OF_RANGE
+from reports_app.forms.admin import DEADLINE_OUT_OF_RANGE
 from reports_app.models import Course, Group
 
 # (date, time) as the admin's split widget posts them; the first two overflow converting between UTC and local time

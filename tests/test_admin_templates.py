@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from reports_app.engine import parsing
-from reports_app.forms import RULE_TOO_LARGE, TEMPLATE_TOKEN_REFUSED
+from reports_app.forms.admin import RULE_TOO_LARGE, TEMPLATE_TOKEN_REFUSED
 from reports_app.models import Question, Report, ReportTemplate
 from reports_app.services.templates import MAX_POSITION, template_check_sizes, template_load
 

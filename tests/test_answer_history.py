@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reports_app import forms
+from reports_app.forms.students import MAX_VERSION, VERSION_REFUSED_RESTORE
 from reports_app.models import Answer, AnswerRevision
 
 from .test_report import save
@@ -97,14 +97,14 @@ def test_a_revision_of_another_question_cannot_be_restored_here(alice, group1):
     assert alice.post(restore_url(group1, other, number=3), {"version": 1}).status_code == 404
 
 
-@pytest.mark.parametrize("version", [str(10**25), str(forms.MAX_VERSION + 1), "-1", "two", ""])
+@pytest.mark.parametrize("version", [str(10**25), str(MAX_VERSION + 1), "-1", "two", ""])
 def test_a_restore_with_a_version_the_page_cannot_have_sent_is_refused_and_changes_nothing(alice, group1, version):
     save(group1, 3, "original")
     save(group1, 3, "rewritten")
     v1 = AnswerRevision.objects.get(version=1)
     response = alice.post(restore_url(group1, v1), {"version": version})
     assert response.status_code == 302 and response["Location"] == url(group1)
-    assert forms.VERSION_REFUSED_RESTORE in alice.get(url(group1)).content.decode()
+    assert VERSION_REFUSED_RESTORE in alice.get(url(group1)).content.decode()
     answer = Answer.objects.get()
     assert (answer.text, answer.version, AnswerRevision.objects.count()) == ("rewritten", 2, 2)
 

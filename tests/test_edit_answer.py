@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains
 
-from reports_app import forms
 from reports_app.engine import checks, rendering
+from reports_app.forms.students import MAX_ANSWER_CHARS, MAX_VERSION, VERSION_REFUSED
 from reports_app.models import Answer, AnswerRevision
 
 from .test_rendering import A_LIST, BRACKETS, NESTED
@@ -100,7 +100,7 @@ def test_answer_marker_is_refused_and_the_text_kept(alice, group1):
 
 
 def test_too_long_answers_are_refused(alice, group1):
-    response = alice.post(url(group1), {"text": "x" * (forms.MAX_ANSWER_CHARS + 1), "version": 0})
+    response = alice.post(url(group1), {"text": "x" * (MAX_ANSWER_CHARS + 1), "version": 0})
     assert "Ensure this value has at most 100000 characters" in response.content.decode()
     assert not Answer.objects.exists()
 
@@ -242,14 +242,14 @@ def test_preview_is_refused_after_the_deadline_and_to_staff(alice, staff, group1
     assert "<em>" not in response.content.decode()
 
 
-@pytest.mark.parametrize("version", [str(10**25), str(forms.MAX_VERSION + 1), "-1", "two", ""])
+@pytest.mark.parametrize("version", [str(10**25), str(MAX_VERSION + 1), "-1", "two", ""])
 def test_a_version_the_page_cannot_have_sent_is_refused_and_the_text_stays_in_the_editor(alice, group1, version):
     """The version is a hidden field: a bad one is named above the editor, and nothing typed is lost."""
     save(group1, 3, "Our saved answer.")
     response = alice.post(url(group1), {"text": "A paragraph typed with care.", "version": version})
     assert response.status_code == 200
     page = response.content.decode()
-    assert html.escape(forms.VERSION_REFUSED) in page
+    assert html.escape(VERSION_REFUSED) in page
     assert 'id="id_text">\nA paragraph typed with care.</textarea>' in page
     answer = Answer.objects.get()
     assert (answer.text, answer.version, answer.revisions.count()) == ("Our saved answer.", 1, 1)

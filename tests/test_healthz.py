@@ -54,7 +54,7 @@ def test_a_save_while_the_database_is_down_gets_a_503_that_gives_the_text_back()
 
 
 def test_other_errors_get_the_500_page(client, db, settings):
-    from reports_app.views import server_error
+    from reports_app.views.system import server_error
 
     try:
         raise ValueError("a bug")

@@ -13,7 +13,7 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from reports_app.engine import roster
-from reports_app.forms import ROSTER_SALT, ROSTER_TAMPERED, RosterApplyForm
+from reports_app.forms.admin import ROSTER_SALT, ROSTER_TAMPERED, RosterApplyForm
 from reports_app.models import Course, Group, Membership
 from reports_app.services.roster import roster_import, roster_read, roster_rows
 

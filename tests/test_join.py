@@ -14,10 +14,10 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertTemplateUsed
 
-from reports_app.forms import JOIN_EMAIL_MISSING, JOIN_NAME_MISSING
+from reports_app.forms.accounts import JOIN_EMAIL_MISSING, JOIN_NAME_MISSING
 from reports_app.models import Course, Group, Invitation, Membership
 from reports_app.services.signup import INVITATION_TAKEN, SIGNUP_YOU_TAKEN
-from reports_app.views import JOIN_CODE_WRONG
+from reports_app.views.accounts import JOIN_CODE_WRONG
 
 CODE = "otter-42-river"
 LINK = re.compile(r"http://testserver(/invitations/[^/\s]+/)")

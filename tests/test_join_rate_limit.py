@@ -11,10 +11,10 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from course import settings as course_settings
-from reports_app import views
 from reports_app.models import Group, LoginCounter
 from reports_app.services.signup import course_for_join_code
-from reports_app.views import JOIN_CODE_WRONG
+from reports_app.views import accounts
+from reports_app.views.accounts import JOIN_CODE_WRONG
 from tests.processes import all_at_once
 from tests.test_settings import start
 
@@ -52,7 +52,7 @@ def code_checks(monkeypatch):
             checked.append(code)
         return lookup(code)
 
-    monkeypatch.setattr(views, "course_for_join_code", counting)  # where the join view looks it up
+    monkeypatch.setattr(accounts, "course_for_join_code", counting)  # where the join view looks it up
     return checked
 
 

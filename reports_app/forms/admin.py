@@ -1,46 +1,22 @@
-import unicodedata
+"""The admin's forms: courses and groups (deadlines, repo URLs), loading and comparing templates and editing their
+rules, importing a roster, and the admin's login."""
+
 from datetime import datetime
 from pathlib import PurePath
 
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core import signing
-from django.core.exceptions import ValidationError
-from django.utils import timezone
 
-from . import login_rate_limit
-from .engine import figures, parsing, roster
-from .engine.repo_urls import RepoRefused, check_url
-from .models import Checker, Question, ReportTemplate, Scrape
-from .services.templates import template_check_sizes
+from ..engine import figures, parsing, roster
+from ..models import Checker, Question, ReportTemplate
+from ..services.templates import template_check_sizes
+from .accounts import LoginLimitMixin, clean_repo_url
 
-MAX_ANSWER_CHARS = 100_000
-MAX_VERSION = 2**31 - 1  # the largest Answer.version the database stores (PostgreSQL's integer)
-VERSION_REFUSED = (
-    "This page sent a version number the site never gives, so your text was not saved. It is below: copy it, "
-    "reload the page and save again."
-)
-VERSION_REFUSED_RESTORE = "Not restored: the page sent a version number the site never gives. Reload it and try again."
 DEADLINE_YEARS = (2000, 9000)
 DEADLINE_OUT_OF_RANGE = f"Give a date between the years {DEADLINE_YEARS[0]} and {DEADLINE_YEARS[1]}."
 RULE_TOO_LARGE = f"A rule may ask for at most {parsing.MAX_RULE_VALUE}."
-ANSWER_MARKER_ERROR = (
-    "'Answer:' cannot appear inside an answer: the course checker cuts the whole report at every 'Answer:', so the "
-    "check of every question after this one would break. Write it another way, e.g. 'Answer -'."
-)
-
-
-def clean_repo_url(value: str) -> str:
-    """A repo URL typed into a form, as repo_urls.check_url gives it (the one rule for repo URLs, also applied by the
-    roster import and the scrape); a ValidationError with check_url's reason as a sentence otherwise."""
-    try:
-        return check_url(value, settings.SCRAPE_ALLOWED_URLS)
-    except RepoRefused as refused:
-        reason = str(refused)
-        raise forms.ValidationError(f"{reason[0].upper()}{reason[1:]}.") from None
 
 
 def check_deadline(value: datetime | None) -> datetime | None:
@@ -67,62 +43,6 @@ class GroupAdminForm(forms.ModelForm):
 
     def clean_extension(self) -> datetime | None:
         return check_deadline(self.cleaned_data["extension"])
-
-
-def clean_answer_text(text: str) -> str:
-    """Browser text -> the answer as stored: LF line ends, no blank lines around it."""
-    return parsing.normalize_newlines(text).strip("\n").rstrip()
-
-
-class AnswerForm(forms.Form):
-    text = forms.CharField(
-        label="Answer (markdown)",
-        required=False,
-        strip=False,
-        max_length=MAX_ANSWER_CHARS,
-        widget=forms.Textarea(attrs={"rows": 16, "class": "answer-text", "spellcheck": "true"}),
-    )
-    version = forms.IntegerField(min_value=0, max_value=MAX_VERSION, widget=forms.HiddenInput)
-
-    def clean_text(self) -> str:
-        text = clean_answer_text(self.cleaned_data["text"])
-        if parsing.ANSWER_MARKER in text:
-            raise forms.ValidationError(ANSWER_MARKER_ERROR)
-        return text
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors.pop("version", None):  # a hidden field's own error is never shown: say it above the editor
-            self.add_error(None, VERSION_REFUSED)
-        return cleaned
-
-
-class RestoreForm(forms.Form):
-    """The version a history page showed when Restore was pressed."""
-
-    version = forms.IntegerField(min_value=0, max_value=MAX_VERSION)
-
-
-class FigureForm(forms.Form):
-    file = forms.FileField(label="Image (PNG or JPEG)", widget=forms.FileInput(attrs={"accept": ".png,.jpg,.jpeg"}))
-    name = forms.CharField(
-        label="File name (optional)",
-        required=False,
-        max_length=figures.MAX_NAME_LENGTH,
-        help_text="Letters, digits, - and _; the uploaded file's name when empty.",
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.FIGURE_MAX_BYTES:  # refuse before reading a huge upload into memory
-            raise forms.ValidationError(
-                f"The file is {figures.human_size(upload.size)}; "
-                f"a figure may be at most {figures.human_size(settings.FIGURE_MAX_BYTES)}."
-            )
-        return upload  # its content is judged by figure_add
-
-    def wanted_name(self) -> str:
-        return self.cleaned_data["name"] or self.cleaned_data["file"].name
 
 
 # --- admin: loading a template (ReportTemplateAdmin.load_view) and editing its rules (QuestionInline) -------------
@@ -243,62 +163,10 @@ class QuestionRulesForm(forms.ModelForm):
         return cleaned
 
 
-# --- the staff dashboard's sort and filters, read from the query string --------------------------------------------
-
-DASHBOARD_SORTS = [
-    ("group", "group number"),
-    ("-group", "group number, descending"),
-    ("passed", "questions passed, fewest first"),
-    ("-passed", "questions passed, most first"),
-    ("commit", "last commit, oldest first"),
-    ("-commit", "last commit, newest first"),
-    ("status", "scrape status"),
-    ("-status", "scrape status, descending"),
-]
-
-
-class DashboardForm(forms.Form):
-    """The dashboard's GET parameters. A bad value is named on the page and only that filter is left off."""
-
-    q = forms.CharField(required=False, max_length=100, label="Group or member")
-    status = forms.ChoiceField(
-        required=False, choices=[("", "any"), *Scrape.Status.choices, ("none", "not scraped")], label="Scrape status"
-    )
-    failing = forms.TypedChoiceField(
-        required=False,
-        coerce=int,
-        empty_value=None,
-        label="Failing question",
-        error_messages={"invalid_choice": "There is no question %(value)s in this course's template."},
-    )
-    late = forms.BooleanField(required=False, label="Late only")
-    never_scraped = forms.BooleanField(required=False, label="Never scraped only")
-    sort = forms.ChoiceField(required=False, choices=DASHBOARD_SORTS, label="Sort by")
-
-    def __init__(self, *args, numbers: tuple[int, ...] = (), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["failing"].choices = [("", "any"), *((n, f"Question {n}") for n in numbers)]
-
-    def selection(self) -> dict:
-        """Keyword arguments for `CourseOverview.select`, from the fields that are valid."""
-        self.is_valid()
-        data = self.cleaned_data
-        return {
-            "sort": data.get("sort") or "group",
-            "status": data.get("status") or "",
-            "failing": data.get("failing"),
-            "late": data.get("late", False),
-            "never_scraped": data.get("never_scraped", False),
-            "search": data.get("q") or "",
-        }
-
-
-# --- the roster (CourseAdmin.import_roster) and self sign-up (views.join) -----------------------------------------
+# --- the roster (CourseAdmin.import_roster) -----------------------------------------------------------------------
 
 ROSTER_SALT = "reports_app.roster"
 ROSTER_TAMPERED = "The roster sent back with Apply was altered, so nothing was imported. Upload the file again."
-JOIN_EMAIL_MISSING = "Enter this member's e-mail address."
-JOIN_NAME_MISSING = "Enter this member's name."
 
 
 class RosterUploadForm(forms.Form):
@@ -340,102 +208,6 @@ class RosterApplyForm(forms.Form):
         if payload.get("course") != self.course_id:
             raise forms.ValidationError(ROSTER_TAMPERED)
         return payload
-
-
-class JoinForm(forms.Form):
-    """A group signs itself up. Members are rows of `email_<i>` and `name_<i>`, as many as the largest group may
-    have; empty rows are skipped. The course, found by the code, decides how many it needs (group_signup)."""
-
-    code = forms.CharField(label="Join code", max_length=100, help_text="Your course's teachers give it to you.")
-    name = forms.CharField(label="Group name (optional)", required=False, max_length=200)
-    repo_url = forms.CharField(
-        label="Repository URL", max_length=roster.MAX_REPO_URL, help_text="e.g. https://github.com/owner/name"
-    )
-
-    def __init__(self, *args, max_members: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.max_members = max_members
-        self.member_fields: dict[str, str] = {}  # e-mail -> its field, filled by clean()
-        for i in range(1, max_members + 1):
-            self.fields[f"email_{i}"] = forms.EmailField(
-                label=f"Member {i}: e-mail", required=False, max_length=roster.MAX_EMAIL
-            )
-            self.fields[f"name_{i}"] = forms.CharField(
-                label=f"Member {i}: name", required=False, max_length=roster.MAX_NAME
-            )
-
-    def clean_repo_url(self) -> str:
-        return clean_repo_url(self.cleaned_data["repo_url"])
-
-    def clean(self):
-        cleaned = super().clean()
-        self.member_fields = {}
-        for i in range(1, self.max_members + 1):
-            if f"email_{i}" in self.errors or f"name_{i}" in self.errors:
-                continue
-            email = cleaned.get(f"email_{i}", "").lower()
-            name = " ".join(cleaned.get(f"name_{i}", "").split())
-            cleaned[f"name_{i}"] = name
-            if not email:
-                if name:
-                    self.add_error(f"email_{i}", JOIN_EMAIL_MISSING)
-            elif email in self.member_fields:
-                self.add_error(f"email_{i}", f"{email} is entered twice.")
-            else:
-                self.member_fields[email] = f"email_{i}"
-                if not name:
-                    self.add_error(f"name_{i}", JOIN_NAME_MISSING)
-        return cleaned
-
-    def members(self) -> list[roster.Member]:
-        return [
-            roster.Member(email=email, name=self.cleaned_data[field.replace("email_", "name_")])
-            for email, field in self.member_fields.items()
-        ]
-
-    def member_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
-        return [(self[f"email_{i}"], self[f"name_{i}"]) for i in range(1, self.max_members + 1)]
-
-
-class PasswordSetupForm(PasswordResetForm):
-    """Django's password reset, which also reaches accounts without a usable password yet (made by a roster import or
-    a sign-up): their owners choose their first password with the same link. Django's own form skips them."""
-
-    def get_users(self, email: str):
-        model = get_user_model()
-        field = model.get_email_field_name()
-        users = model._default_manager.filter(**{f"{field}__iexact": email, "is_active": True})
-        wanted = unicodedata.normalize("NFKC", email).casefold()
-        return (user for user in users if unicodedata.normalize("NFKC", getattr(user, field)).casefold() == wanted)
-
-
-class LoginLimitMixin:
-    """For a login form: refuse for a while after too many failed logins (login_rate_limit.py). A refused attempt
-    checks no password; `retry_after` then holds the seconds until the lockout ends."""
-
-    retry_after: int | None = None
-
-    def clean(self):
-        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
-        if username is not None and password:
-            now = timezone.now()
-            address = login_rate_limit.client_address(self.request)
-            refusal = login_rate_limit.attempt_start(username=username, address=address, now=now)
-            if refusal:
-                self.retry_after = refusal.seconds_left(now)
-                raise ValidationError(refusal.message(now), code="too_many_failures")
-        return super().clean()
-
-    def confirm_login_allowed(self, user):
-        """Called once the password is right."""
-        login_rate_limit.attempt_succeeded(
-            username=self.cleaned_data["username"], address=login_rate_limit.client_address(self.request)
-        )
-        super().confirm_login_allowed(user)
-
-
-class LoginForm(LoginLimitMixin, AuthenticationForm):
-    pass
 
 
 class AdminLoginForm(LoginLimitMixin, AdminAuthenticationForm):

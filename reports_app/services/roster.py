@@ -1,6 +1,6 @@
 """The roster: groups and members from a CSV file (engine/roster.py reads it), and the roster as rows to export.
 Accounts a roster makes have no usable password: their owners choose one with the password-reset link
-(forms.PasswordSetupForm)."""
+(forms.accounts.PasswordSetupForm)."""
 
 from __future__ import annotations
 

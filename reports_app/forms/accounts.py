@@ -1,0 +1,125 @@
+"""Accounts and sign-up: /join/ (its repo URL by the one rule), password reset for accounts without a password
+yet, and the login, counted against the login limits."""
+
+import unicodedata
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from .. import login_rate_limit
+from ..engine import roster
+from ..engine.repo_urls import RepoRefused, check_url
+
+
+def clean_repo_url(value: str) -> str:
+    """A repo URL typed into a form, as repo_urls.check_url gives it (the one rule for repo URLs, also applied by the
+    roster import and the scrape); a ValidationError with check_url's reason as a sentence otherwise."""
+    try:
+        return check_url(value, settings.SCRAPE_ALLOWED_URLS)
+    except RepoRefused as refused:
+        reason = str(refused)
+        raise forms.ValidationError(f"{reason[0].upper()}{reason[1:]}.") from None
+
+
+JOIN_EMAIL_MISSING = "Enter this member's e-mail address."
+JOIN_NAME_MISSING = "Enter this member's name."
+
+
+class JoinForm(forms.Form):
+    """A group signs itself up. Members are rows of `email_<i>` and `name_<i>`, as many as the largest group may
+    have; empty rows are skipped. The course, found by the code, decides how many it needs (group_signup)."""
+
+    code = forms.CharField(label="Join code", max_length=100, help_text="Your course's teachers give it to you.")
+    name = forms.CharField(label="Group name (optional)", required=False, max_length=200)
+    repo_url = forms.CharField(
+        label="Repository URL", max_length=roster.MAX_REPO_URL, help_text="e.g. https://github.com/owner/name"
+    )
+
+    def __init__(self, *args, max_members: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_members = max_members
+        self.member_fields: dict[str, str] = {}  # e-mail -> its field, filled by clean()
+        for i in range(1, max_members + 1):
+            self.fields[f"email_{i}"] = forms.EmailField(
+                label=f"Member {i}: e-mail", required=False, max_length=roster.MAX_EMAIL
+            )
+            self.fields[f"name_{i}"] = forms.CharField(
+                label=f"Member {i}: name", required=False, max_length=roster.MAX_NAME
+            )
+
+    def clean_repo_url(self) -> str:
+        return clean_repo_url(self.cleaned_data["repo_url"])
+
+    def clean(self):
+        cleaned = super().clean()
+        self.member_fields = {}
+        for i in range(1, self.max_members + 1):
+            if f"email_{i}" in self.errors or f"name_{i}" in self.errors:
+                continue
+            email = cleaned.get(f"email_{i}", "").lower()
+            name = " ".join(cleaned.get(f"name_{i}", "").split())
+            cleaned[f"name_{i}"] = name
+            if not email:
+                if name:
+                    self.add_error(f"email_{i}", JOIN_EMAIL_MISSING)
+            elif email in self.member_fields:
+                self.add_error(f"email_{i}", f"{email} is entered twice.")
+            else:
+                self.member_fields[email] = f"email_{i}"
+                if not name:
+                    self.add_error(f"name_{i}", JOIN_NAME_MISSING)
+        return cleaned
+
+    def members(self) -> list[roster.Member]:
+        return [
+            roster.Member(email=email, name=self.cleaned_data[field.replace("email_", "name_")])
+            for email, field in self.member_fields.items()
+        ]
+
+    def member_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[f"email_{i}"], self[f"name_{i}"]) for i in range(1, self.max_members + 1)]
+
+
+class PasswordSetupForm(PasswordResetForm):
+    """Django's password reset, which also reaches accounts without a usable password yet (made by a roster import or
+    a sign-up): their owners choose their first password with the same link. Django's own form skips them."""
+
+    def get_users(self, email: str):
+        model = get_user_model()
+        field = model.get_email_field_name()
+        users = model._default_manager.filter(**{f"{field}__iexact": email, "is_active": True})
+        wanted = unicodedata.normalize("NFKC", email).casefold()
+        return (user for user in users if unicodedata.normalize("NFKC", getattr(user, field)).casefold() == wanted)
+
+
+class LoginLimitMixin:
+    """For a login form: refuse for a while after too many failed logins (login_rate_limit.py). A refused attempt
+    checks no password; `retry_after` then holds the seconds until the lockout ends."""
+
+    retry_after: int | None = None
+
+    def clean(self):
+        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if username is not None and password:
+            now = timezone.now()
+            address = login_rate_limit.client_address(self.request)
+            refusal = login_rate_limit.attempt_start(username=username, address=address, now=now)
+            if refusal:
+                self.retry_after = refusal.seconds_left(now)
+                raise ValidationError(refusal.message(now), code="too_many_failures")
+        return super().clean()
+
+    def confirm_login_allowed(self, user):
+        """Called once the password is right."""
+        login_rate_limit.attempt_succeeded(
+            username=self.cleaned_data["username"], address=login_rate_limit.client_address(self.request)
+        )
+        super().confirm_login_allowed(user)
+
+
+class LoginForm(LoginLimitMixin, AuthenticationForm):
+    pass

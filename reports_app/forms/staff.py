@@ -1,0 +1,54 @@
+"""The staff dashboard's sort and filters, read from the query string."""
+
+from django import forms
+
+from ..models import Scrape
+
+# --- the staff dashboard's sort and filters, read from the query string --------------------------------------------
+
+DASHBOARD_SORTS = [
+    ("group", "group number"),
+    ("-group", "group number, descending"),
+    ("passed", "questions passed, fewest first"),
+    ("-passed", "questions passed, most first"),
+    ("commit", "last commit, oldest first"),
+    ("-commit", "last commit, newest first"),
+    ("status", "scrape status"),
+    ("-status", "scrape status, descending"),
+]
+
+
+class DashboardForm(forms.Form):
+    """The dashboard's GET parameters. A bad value is named on the page and only that filter is left off."""
+
+    q = forms.CharField(required=False, max_length=100, label="Group or member")
+    status = forms.ChoiceField(
+        required=False, choices=[("", "any"), *Scrape.Status.choices, ("none", "not scraped")], label="Scrape status"
+    )
+    failing = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        label="Failing question",
+        error_messages={"invalid_choice": "There is no question %(value)s in this course's template."},
+    )
+    late = forms.BooleanField(required=False, label="Late only")
+    never_scraped = forms.BooleanField(required=False, label="Never scraped only")
+    sort = forms.ChoiceField(required=False, choices=DASHBOARD_SORTS, label="Sort by")
+
+    def __init__(self, *args, numbers: tuple[int, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["failing"].choices = [("", "any"), *((n, f"Question {n}") for n in numbers)]
+
+    def selection(self) -> dict:
+        """Keyword arguments for `CourseOverview.select`, from the fields that are valid."""
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "sort": data.get("sort") or "group",
+            "status": data.get("status") or "",
+            "failing": data.get("failing"),
+            "late": data.get("late", False),
+            "never_scraped": data.get("never_scraped", False),
+            "search": data.get("q") or "",
+        }

@@ -1,0 +1,93 @@
+"""What every page shares: who may see a group (`get_access`: members may edit until the deadline, staff may look
+at every group, anyone else gets a 404, which does not confirm that a group exists), refusals, attachments."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+
+from .. import exporting
+from ..models import Group, Membership, Report
+from ..services.answers import (
+    DeadlinePassed,
+    closed_message,
+)
+from ..services.reports import report_for_group
+
+
+@dataclass(frozen=True)
+class Access:
+    group: Group
+    report: Report
+    is_member: bool
+    can_edit: bool  # a member, before the deadline: decided once per request, so one page never says both
+
+
+def get_access(request: HttpRequest, group_id: int) -> Access:
+    """The group and its report for a member or staff; 404 for anyone else (one query)."""
+    group = get_object_or_404(
+        Group.objects.select_related("course__template", "report__template").annotate(
+            is_member=Exists(Membership.objects.filter(group=OuterRef("pk"), user_id=request.user.pk))
+        ),
+        pk=group_id,
+    )
+    if not (group.is_member or request.user.is_staff):
+        raise Http404("No such group")
+    report = report_for_group(group)
+    if report is None:
+        raise Http404("This course has no report template yet")
+    return Access(group, report, group.is_member, group.is_member and group.is_open())
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """The page's script asks for JSON; a plain form post gets a redirect with a message."""
+    return request.headers.get("Accept") == "application/json"
+
+
+def why_not_writable(access: Access) -> str | None:
+    """Why this user may not change the report now, or None when they may."""
+    if access.can_edit:
+        return None
+    return closed_message(access.group) if access.is_member else "Only the group's members can change its report."
+
+
+def refusal(request: HttpRequest, group_id: int, reason: str) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse({"error": reason}, status=403)
+    messages.error(request, reason)
+    return redirect("report", group_id)
+
+
+def refuse_write(request: HttpRequest, access: Access) -> HttpResponse | None:
+    """A 403 (JSON) or a redirect with the reason when this user may not change the report now, else None."""
+    reason = why_not_writable(access)
+    return refusal(request, access.group.pk, reason) if reason else None
+
+
+def closes_cleanly(view):
+    """A write that meets the deadline between our check and the save gets the same refusal as one refused up front."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, group_id: int, **kwargs) -> HttpResponse:
+        try:
+            return view(request, group_id, **kwargs)
+        except DeadlinePassed as error:
+            return refusal(request, group_id, str(error))
+
+    return wrapper
+
+
+def attachment(content: bytes | str, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def download_name(group: Group, suffix: str) -> str:
+    return f"{exporting.safe_name(group.course.code)}-group-{group.number}-{suffix}"

@@ -1,0 +1,107 @@
+"""The staff pages: a course's dashboard (as a page and as CSV) and the background jobs (scrape, export) staff
+start, follow and download."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from .. import exporting, tasks
+from ..engine.csvfiles import write_csv
+from ..forms.staff import DashboardForm
+from ..models import Course, Job
+from ..selectors.overview import course_overview
+from .access import attachment, wants_json
+
+# Background jobs (scrape, export): staff start them, watch their progress and download what they made.
+
+
+def _get_job(request: HttpRequest, job_id: int) -> Job:
+    """A job, for staff only; 404 for anyone else (students never learn what runs)."""
+    if not request.user.is_staff:
+        raise Http404("No such job")
+    return get_object_or_404(Job.objects.select_related("course", "created_by"), pk=job_id)
+
+
+@login_required
+def job(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _get_job(request, job_id)
+    if wants_json(request):
+        return JsonResponse({"status": job.state, "label": job.state_label(), "done": job.done, "total": job.total})
+    scrapes = job.scrapes.select_related("group").order_by("group__number") if job.kind == Job.Kind.SCRAPE else []
+    return render(request, "reports_app/job.html", {"job": job, "scrapes": scrapes})
+
+
+@login_required
+@require_POST
+def start_job(request: HttpRequest, course_id: int) -> HttpResponse:
+    """Start a scrape (`kind=scrape`, optional `at_deadline`) or an export of a course; then watch it run."""
+    course = _get_course_for_staff(request, course_id)
+    kind = request.POST.get("kind")
+    if kind not in Job.Kind.values:
+        return HttpResponse("Unknown kind of job", status=400, content_type="text/plain")
+    options = {"at_deadline": request.POST.get("at_deadline") == "1"} if kind == Job.Kind.SCRAPE else {}
+    started = tasks.job_start(kind=kind, course=course, user=request.user, options=options)
+    return redirect("job", started.pk)
+
+
+@login_required
+@require_POST
+def rerun_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The same job again, after it failed or its worker was stopped half-way: groups already imported come out
+    unchanged. Refused while it is queued or running still."""
+    old = _get_job(request, job_id)
+    try:
+        started = tasks.job_rerun(old, user=request.user)
+    except tasks.JobBusy as busy:
+        messages.error(request, str(busy))
+        return redirect("job", old.pk)
+    return redirect("job", started.pk)
+
+
+@login_required
+def download_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _get_job(request, job_id)
+    if job.status not in (Job.Status.DONE, Job.Status.PROBLEMS) or not job.file:
+        raise Http404("This job has no file")
+    if not job.file.storage.exists(job.file.name):  # exports are not kept in backups: a restored site lacks them
+        raise Http404("The export's file is gone; run the export again")
+    name = f"{exporting.safe_name(job.course.code)}-reports-{job.finished_at:%Y%m%d-%H%M}.zip"
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=name, content_type="application/zip")
+
+
+# The staff dashboard: every group of a course with its check and last scrape, as a page and as CSV.
+
+
+def _get_course_for_staff(request: HttpRequest, course_id: int) -> Course:
+    """A course, for staff only; 404 for anyone else (one query)."""
+    if not request.user.is_staff:
+        raise Http404("No such course")
+    return get_object_or_404(Course, pk=course_id)
+
+
+def _dashboard(request: HttpRequest, course: Course):
+    """(overview, filter form, the rows the form selects): the page and its CSV show the same rows."""
+    overview = course_overview(course)
+    form = DashboardForm(request.GET, numbers=overview.numbers)
+    return overview, form, overview.select(**form.selection())
+
+
+@login_required
+def dashboard(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _get_course_for_staff(request, course_id)
+    overview, form, rows = _dashboard(request, course)
+    context = {"course": course, "overview": overview, "form": form, "rows": rows, "sort": form.selection()["sort"]}
+    return render(request, "reports_app/dashboard.html", context)
+
+
+@login_required
+def dashboard_csv(request: HttpRequest, course_id: int) -> HttpResponse:
+    course = _get_course_for_staff(request, course_id)
+    overview, _, rows = _dashboard(request, course)
+    response = attachment("", f"{exporting.safe_name(course.code)}-dashboard.csv", "text/csv; charset=utf-8")
+    write_csv(response, exporting.dashboard_rows(overview.numbers, rows), bom=True)
+    return response
