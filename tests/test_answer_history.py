@@ -4,8 +4,7 @@ from django.utils import timezone
 
 from reports_app.forms.students import MAX_VERSION, VERSION_REFUSED_RESTORE
 from reports_app.models import Answer, AnswerRevision
-
-from .test_report import save
+from tests.helpers.pages import save
 
 
 def url(group, number: int = 3) -> str:

@@ -9,8 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from reports_app.models import Answer, AnswerRevision, ChecklistMark, Report
-
-from .test_rendering import BRACKETS, NESTED
+from tests.helpers.hostile import BRACKETS, NESTED
 
 MINI_TEMPLATE = """# Mini report
 

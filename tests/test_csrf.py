@@ -8,19 +8,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
-from .test_authorization import (
-    NEW_PASSWORD,
-    NOT_SECRET,
-    ROLES,
-    TABLE,
-    World,
-    client_as,
-    make_world,
-    outcome,
-    send,
-    snapshot,
-    wanted,
-)
+from tests.helpers.authorization import NEW_PASSWORD, NOT_SECRET, ROLES, TABLE, World, client_as, make_world, send
+from tests.test_authorization import outcome, snapshot, wanted
 
 CSRF_REFUSED = "CSRF verification failed. Request aborted."
 RESET_LINK = re.compile(r"http://testserver(/accounts/reset/[^/\s]+/[^/\s]+/)")

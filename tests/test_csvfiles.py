@@ -1,9 +1,7 @@
 """csvfiles: the one CSV writer of the site. Each CSV the site makes has its own test beside its view or command
 (test_dashboard.py, test_exporting.py, test_import_roster.py, test_roster.py); they use `assert_all_quoted`."""
 
-import csv
 import doctest
-import io
 
 import pytest
 from hypothesis import given
@@ -11,37 +9,7 @@ from hypothesis import strategies as st
 
 from reports_app.engine import csvfiles
 from reports_app.engine.csvfiles import csv_text, defuse, undefuse
-
-
-def assert_all_quoted(text: str) -> list[list[str]]:
-    """The rows of a CSV text whose every cell is quoted, as csvfiles writes them (fails otherwise)."""
-    text = text.removeprefix(csvfiles.BOM)
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    written = "".join(",".join('"' + cell.replace('"', '""') + '"' for cell in row) + "\r\n" for row in rows)
-    assert text == written
-    return rows
-
-
-def spreadsheet_cells(text: str, delimiter: str) -> list[str]:
-    """The cells a spreadsheet that separates by `delimiter` makes of a CSV text: as Excel does, every `"` turns
-    quoting on or off, and a delimiter or line end splits only outside quotes."""
-    cells, cell, quoted = [], "", False
-    for char in text.removeprefix(csvfiles.BOM):
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in (delimiter, "\n"):
-            cells.append(cell)
-            cell = ""
-        elif quoted or char != "\r":
-            cell += char
-    return [*cells, cell]
-
-
-def assert_nothing_runs(text: str) -> None:
-    """No cell starts like a formula, whether the spreadsheet separates by `,` or by `;` (a Danish Excel)."""
-    for delimiter in ",;":
-        formulas = [cell for cell in spreadsheet_cells(text, delimiter) if cell.startswith(csvfiles.FORMULA_STARTS)]
-        assert formulas == [], f"cells Excel would run with {delimiter!r} between cells"
+from tests.helpers.csv import assert_all_quoted, assert_nothing_runs, spreadsheet_cells
 
 
 @pytest.mark.parametrize(

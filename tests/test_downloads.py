@@ -20,7 +20,7 @@ from reports_app.services.checking import check_markdown
 from reports_app.services.figures import figure_add
 from reports_app.services.reports import report_for_group, report_grading_html, report_markdown
 from tests.conftest import png_bytes
-from tests.test_rendering import BRACKETS, NESTED
+from tests.helpers.hostile import BRACKETS, NESTED
 
 SCRIPT = "<script>alert(1)</script>"
 DOWNLOADS = ["download-zip", "download-html", "download-grading"]

@@ -9,9 +9,8 @@ from pytest_django.asserts import assertContains
 from reports_app.engine import checks, rendering
 from reports_app.forms.students import MAX_ANSWER_CHARS, MAX_VERSION, VERSION_REFUSED
 from reports_app.models import Answer, AnswerRevision
-
-from .test_rendering import A_LIST, BRACKETS, NESTED
-from .test_report import save
+from tests.helpers.hostile import A_LIST, BRACKETS, NESTED
+from tests.helpers.pages import save
 
 
 def url(group, number: int = 3) -> str:

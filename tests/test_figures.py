@@ -23,7 +23,14 @@ from reports_app.services.answers import answer_save
 from reports_app.services.figures import figure_add
 from reports_app.services.reports import report_for_group
 from tests.conftest import jpeg_bytes, png_bytes
-from tests.images import GPS, noise_image, photo_with_location, png_with_location, progressive_jpeg, srgb_profile
+from tests.helpers.images import (
+    GPS,
+    noise_image,
+    photo_with_location,
+    png_with_location,
+    progressive_jpeg,
+    srgb_profile,
+)
 
 NOT_AN_IMAGE = (
     "Only PNG and JPEG images can be uploaded, and this file is neither (we check its content, not its name)."

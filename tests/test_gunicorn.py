@@ -20,7 +20,7 @@ from django.test import Client
 from django.utils.html import escape
 
 from reports_app.models import Answer, AnswerRevision, Group, Membership
-from tests.processes import ROOT, Browser, all_at_once, free_port, gunicorn, site_env, wait_for
+from tests.helpers.processes import ROOT, Browser, all_at_once, free_port, gunicorn, site_env, wait_for
 
 VERSION = re.compile(r'name="version" value="(\d+)"')
 

@@ -12,8 +12,8 @@ from django.core.management import call_command
 
 from reports_app import exporting, tasks
 from reports_app.models import Group, Job
-from tests.test_scrape_reports import BRACKETS, FILLED, NESTED, with_answer
-from tests.test_scraping import JAN_10, make_repo, sha_of
+from tests.helpers.hostile import BRACKETS, NESTED
+from tests.helpers.repos import FILLED, JAN_10, make_repo, sha_of, with_answer
 
 NORMAL = (6, 7)
 

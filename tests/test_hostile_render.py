@@ -6,9 +6,9 @@ from pytest_django.asserts import assertContains
 
 from reports_app.models import Course, Group, Membership
 from reports_app.services.templates import template_load
+from tests.helpers.hostile import NESTED
 
 from .conftest import DEMO_TEMPLATE, client_for
-from .test_rendering import NESTED
 
 PROMPT = "> **Which data source did you choose, and why is it a good fit for a pipeline project?**\n"
 

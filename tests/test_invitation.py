@@ -231,7 +231,7 @@ def test_staff_see_invitations_in_the_admin_read_only(invited, django_user_model
 
 
 def test_invitation_days_below_one_are_refused_at_start():
-    from tests.test_settings import start
+    from tests.helpers.settings import start
 
     result = start(INVITATION_DAYS="0")
 

@@ -290,8 +290,7 @@ def test_a_scrape_where_a_group_cannot_be_imported_ends_done_with_problems(
 ):
     import nh3
 
-    from tests.test_scrape_reports import BOOM, with_answer
-    from tests.test_scraping import JAN_10, make_repo
+    from tests.helpers.repos import BOOM, JAN_10, make_repo, with_answer
 
     clean = nh3.clean
 

@@ -15,8 +15,8 @@ from reports_app.models import Group, LoginCounter
 from reports_app.services.signup import course_for_join_code
 from reports_app.views import accounts
 from reports_app.views.accounts import JOIN_CODE_WRONG
-from tests.processes import all_at_once
-from tests.test_settings import start
+from tests.helpers.processes import all_at_once
+from tests.helpers.settings import start
 
 CODE = "otter-42-river"
 WRONG = "otter-42-rivers"

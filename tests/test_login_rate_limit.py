@@ -14,7 +14,7 @@ from reports_app import login_rate_limit
 from reports_app.auth import CaseInsensitiveBackend
 from reports_app.login_rate_limit import Count, client_address, normalise_username
 from reports_app.models import LoginCounter
-from tests.processes import all_at_once
+from tests.helpers.processes import all_at_once
 
 WRONG_PASSWORD = "Please enter a correct username and password."
 ACCOUNT_LOCKED = "Too many failed logins for this account. Try again in 15 minutes, or reset your password."

@@ -9,7 +9,7 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertRedirects
 
 from reports_app.models import Invitation, LoginCounter
-from tests.test_settings import start
+from tests.helpers.settings import start
 
 CODE = "otter-42-river"
 PER_RECIPIENT = 3

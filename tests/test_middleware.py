@@ -13,8 +13,7 @@ from django.urls import reverse
 from course.wsgi import application
 from reports_app.middleware import FORM_NOT_UTF8, PAGE_CSP, PRIVATE_CACHE_CONTROL
 from reports_app.models import Answer, ChecklistMark
-
-from .test_authorization import CASES, ROLES, World, client_as, make_world, send
+from tests.helpers.authorization import CASES, ROLES, World, client_as, make_world, send
 
 
 def test_our_pages_carry_the_policy(alice, group1):

@@ -9,6 +9,7 @@ from PIL import Image
 
 from reports_app.engine import rendering
 from reports_app.engine.rendering import RenderError, figure_name, grading_html, image_type, sanitize, standard_html
+from tests.helpers.hostile import A_LIST, BRACKETS, NESTED
 
 from .conftest import read_fixture
 
@@ -136,10 +137,6 @@ def test_grading_html_forbids_fetching_anything():
 
 
 # --- text that cannot be rendered ----------------------------------------------------------------------------------
-
-NESTED = "1. " * 500 + "deep"  # 1.5 kB: Python-Markdown recurses once per level and raises RecursionError
-BRACKETS = "[" * 30_000  # Python-Markdown's inline patterns take minutes on unbalanced brackets (30 kB: ~150 s)
-A_LIST = "Steps we took:\n\n1. load the data\n2. train\n    - twice\n\n> quoted *note*\n"
 
 
 def test_a_recursion_error_in_process_leaves_no_state_behind_for_the_next_text():

@@ -3,32 +3,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from reports_app.models import Course, Group, Membership, Question, Report
+from reports_app.models import Course, Group, Membership, Report
 from reports_app.selectors.report_page import report_page
 from reports_app.services.answers import answer_save, checklist_set
 from reports_app.services.reports import report_for_group, report_import
 from reports_app.services.templates import template_load
+from tests.helpers.pages import save
 
 from .conftest import client_for
 
 
 def url(group) -> str:
     return reverse("report", args=[group.pk])
-
-
-def save(group, number: int, text: str, username: str = "alice"):
-    from django.contrib.auth import get_user_model
-
-    report = report_for_group(group)
-    question = Question.objects.get(template=report.template, number=number)
-    answer = report.answers.filter(question=question).first()
-    return answer_save(
-        report=report,
-        question=question,
-        text=text,
-        base_version=answer.version if answer else 0,
-        user=get_user_model().objects.get(username=username),
-    )
 
 
 def test_anonymous_is_sent_to_login(client, group1):

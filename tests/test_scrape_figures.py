@@ -8,8 +8,8 @@ from reports_app.services.figures import figure_add
 from reports_app.services.reports import report_for_group
 from reports_app.services.scrapes import group_scrape
 from tests.conftest import png_bytes, read_fixture
-from tests.images import photo_with_location, progressive_jpeg
-from tests.test_scraping import JAN_10, JAN_20, make_repo
+from tests.helpers.images import photo_with_location, progressive_jpeg
+from tests.helpers.repos import JAN_10, JAN_20, make_repo
 
 FILLED = read_fixture("filled.md").encode()
 TOO_MANY_SCANS = (

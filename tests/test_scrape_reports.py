@@ -18,13 +18,23 @@ from reports_app.models import AnswerRevision, Figure, Group, Report, Scrape
 from reports_app.services.answers import answer_save
 from reports_app.services.scrapes import course_scrape, group_scrape
 from tests.conftest import jpeg_bytes, png_bytes, read_fixture
-from tests.test_scraping import JAN_10, JAN_20, Symlink, empty_repo, make_repo, noise, sha_of
+from tests.helpers.repos import (
+    BOOM,
+    FILLED,
+    JAN_10,
+    JAN_20,
+    MEMBERS,
+    Symlink,
+    empty_repo,
+    make_repo,
+    noise,
+    sha_of,
+    with_answer,
+)
 
 NOT_AN_IMAGE = (
     "Only PNG and JPEG images can be uploaded, and this file is neither (we check its content, not its name)."
 )
-FILLED = read_fixture("filled.md").encode()
-MEMBERS = b"s123456, s234567, s345678"  # the answer to question 2 in filled.md
 DRAFT = FILLED.replace(MEMBERS, b"s123456, s234567")
 
 
@@ -478,13 +488,6 @@ NESTED = "1. " * 500 + "deep"  # Python-Markdown recurses once a level: Recursio
 BRACKETS = "[" * 30000  # Python-Markdown takes minutes over it
 
 
-def with_answer(text: str, number: int = 2) -> bytes:
-    """filled.md with the answer to question 2 (or 3: its first line) replaced by `text`."""
-    old = MEMBERS if number == 2 else b"We used the hourly readings of a public network of weather stations."
-    assert old in FILLED
-    return FILLED.replace(old, text.encode())
-
-
 def scrape_all(**kwargs) -> list[Scrape]:
     groups = Group.objects.select_related("course").order_by("number")
     return course_scrape(groups=groups, at_deadline=False, workers=2, **kwargs)
@@ -506,9 +509,6 @@ def test_an_answer_that_cannot_be_rendered_is_stored_as_typed_and_the_other_grou
         f"group 2: ok {second.commit_sha[:10]} 2025-01-10 13:00 (10 answers changed)",
         "Scraped 2 groups: 2 ok",
     ]
-
-
-BOOM = "this answer breaks the sanitizer"
 
 
 @pytest.fixture

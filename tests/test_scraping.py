@@ -2,7 +2,6 @@
 
 import hashlib
 import os
-import random
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -29,73 +28,7 @@ from reports_app.models import Answer
 from reports_app.scraping import ODD_NAME, RepoEmpty, RepoUnreachable, fetch_reports
 from reports_app.services.scrapes import group_scrape
 from tests.conftest import png_bytes, read_fixture
-
-JAN_10 = "2025-01-10T12:00:00+00:00"
-JAN_20 = "2025-01-20T12:00:00+00:00"
-
-
-class Symlink(str):
-    """A file content that is a symbolic link to this path instead."""
-
-
-def git(*args: str, cwd: Path, date: str = JAN_10) -> str:
-    """Run git in a test repo, with none of the machine's git config, commits dated `date`."""
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(cwd),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_AUTHOR_DATE": date,
-        "GIT_COMMITTER_DATE": date,
-    }
-    options = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"]
-    return subprocess.run(
-        ["git", *options, *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-def make_repo(root: Path, name: str, commits: list[tuple[str, dict]], *, allow_filter: bool = True) -> str:
-    """A bare repo `root/<name>.git` with one commit per (date, {path: bytes | Symlink | None}) and its file:// URL.
-
-    Each commit writes its files over the previous commit's (None deletes a file). With `allow_filter` the repo
-    serves partial clones, as GitHub does; without, git falls back to sending everything.
-    """
-    work = root / f"{name}-work"
-    work.mkdir(parents=True)
-    git("init", "-q", cwd=work)
-    for date, files in commits:
-        for path, content in files.items():
-            file = work / path
-            file.parent.mkdir(parents=True, exist_ok=True)
-            if file.is_symlink() or file.exists():
-                file.unlink()
-            if isinstance(content, Symlink):
-                file.symlink_to(content)
-            elif content is not None:
-                file.write_bytes(content)
-        git("add", "-A", cwd=work)
-        git("commit", "-q", "--allow-empty", "-m", f"work of {date}", cwd=work, date=date)
-    bare = root / f"{name}.git"
-    git("clone", "-q", "--bare", str(work), str(bare), cwd=root)
-    if allow_filter:
-        git("config", "uploadpack.allowFilter", "true", cwd=bare)
-    return f"file://{bare}"
-
-
-def empty_repo(root: Path, name: str = "empty") -> str:
-    bare = root / f"{name}.git"
-    bare.mkdir()
-    git("init", "-q", "--bare", cwd=bare)
-    return f"file://{bare}"
-
-
-def sha_of(url: str, rev: str = "HEAD") -> str:
-    return git("rev-parse", rev, cwd=Path(url.removeprefix("file://")))
-
-
-def noise(size: int, seed: int = 0) -> bytes:
-    """Bytes that do not compress: what a pack holds of them is as large as they are."""
-    return random.Random(seed).randbytes(size)
+from tests.helpers.repos import JAN_10, JAN_20, Symlink, empty_repo, make_repo, noise, sha_of
 
 
 def fetch(

@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 from reports_app.engine import rendering
 from reports_app.models import AnswerRevision
-
-from .test_report import save
+from tests.helpers.pages import save
 
 TEXTS = st.text(alphabet="ab \n", max_size=20)
 

@@ -24,7 +24,7 @@ from reports_app.services.answers import answer_save
 from reports_app.services.figures import figure_add, figure_orphans
 from reports_app.services.reports import report_for_group, report_import, report_markdown
 from tests.conftest import png_bytes, read_fixture
-from tests.processes import (
+from tests.helpers.processes import (
     is_sqlite,
     job_done_at_least,
     kill_all,
@@ -35,7 +35,7 @@ from tests.processes import (
     start,
     wait_for,
 )
-from tests.test_scraping import JAN_10, make_repo
+from tests.helpers.repos import JAN_10, make_repo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FILLED = read_fixture("filled.md")

@@ -11,8 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from reports_app.engine import checks
-
-from .test_report_pages import open_editor
+from tests.helpers.pages import open_editor
 
 SHOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")  # what markdown shows as an image, even across lines
 RULE = checks.Rule(3, (50, 100), None)

@@ -7,8 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from reports_app.models import Answer
-
-from ..test_rendering import NESTED
+from tests.helpers.hostile import NESTED
 
 
 def test_text_that_cannot_be_rendered_previews_as_typed_with_why(page, live_server, login, group1):

@@ -14,6 +14,7 @@ from reports_app.engine import checks
 from reports_app.models import Answer, AnswerRevision, ChecklistMark, Question
 from reports_app.services.answers import answer_save
 from reports_app.services.reports import report_for_group
+from tests.helpers.pages import open_editor
 
 from ..conftest import png_bytes
 
@@ -30,12 +31,6 @@ def passed_count(page: Page) -> int:
     match = re.fullmatch(r"passed (\d+)/10", text)
     assert match, text
     return int(match[1])
-
-
-def open_editor(page: Page, number: int) -> None:
-    """From the report page, follow the question's Edit link to its editor."""
-    page.get_by_role("link", name=f"Edit question {number}", exact=True).click()
-    expect(page.get_by_role("heading", name=f"Question {number}", level=1)).to_be_visible()
 
 
 def test_student_types_an_answer_watches_the_counter_and_saves_it(page, live_server, login, group1):

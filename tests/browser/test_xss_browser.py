@@ -7,7 +7,7 @@ in this browser when put on a page raw, so that the others pass because our page
 import pytest
 from playwright.sync_api import Dialog, Page, expect
 
-from ..test_xss import ANSWER, TEXT, Hostile, make_hostile
+from tests.helpers.hostile import ANSWER, TEXT, Hostile, make_hostile
 
 # Resolves once every image of the page has loaded or failed, so that an image's onerror (registered before our
 # listeners) has run. Playwright runs an evaluated function without eval in the page, which our CSP forbids: a string

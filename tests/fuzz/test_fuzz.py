@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from reports_app.engine import bounded, checks, figures, parsing, rendering, roster
+from tests.helpers.images import progressive_jpeg
 
-from ..images import progressive_jpeg
 from .corpus import HOSTILE_TEXTS
 
 DEMO_TEMPLATE = Path(__file__).resolve().parents[2] / "reports_app" / "demo" / "template.md"

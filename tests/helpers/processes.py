@@ -25,7 +25,7 @@ from urllib.parse import quote, urlencode
 from django.conf import settings
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the project folder
 T = TypeVar("T")
 
 

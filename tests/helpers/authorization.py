@@ -1,0 +1,409 @@
+"""The authorization matrix: every URL of the site, who may reach it and with what status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from reports_app.models import AnswerRevision, Course, Figure, Group, Job, ReportTemplate
+from reports_app.services.answers import answer_save
+from reports_app.services.figures import figure_add
+from reports_app.services.reports import report_for_group
+from tests.conftest import DEMO_TEMPLATE, png_bytes
+
+ROLES = ("anonymous", "outsider", "member", "staff", "superuser")
+
+
+USERNAMES = {"outsider": "charlie", "member": "alice", "staff": "instructor", "superuser": "root"}
+
+
+JOIN_CODE = "heron-17-lake"
+
+
+NEW_PASSWORD = "Quiet-otter-rows-42"
+
+
+NOT_SECRET = "pw-alice"  # alice's password in tests/conftest.py
+
+
+ROSTER = "Group nb,Student 1,Student 2,Student 3,github_repo\n7,ann@example.com,ben@example.com,cat@example.com,\n"
+
+
+@dataclass(frozen=True)
+class World:
+    """The objects the URLs point at: group 1 (alice, bob) with a report, two versions of answer 1, a figure; the
+    course; a finished export job with its file."""
+
+    course: Course
+    group: Group
+    other: Group
+    template: ReportTemplate
+    revision: AnswerRevision  # version 1 of question 1; the answer is at version 2
+    figure: Figure
+    job: Job
+
+
+def make_world(group1: Group, group2: Group, instructor) -> World:
+    """The objects of World, and a superuser, root; alice gets an e-mail address and the course a join code."""
+    django_user_model = get_user_model()
+    alice = django_user_model.objects.get(username="alice")
+    alice.email = "alice@example.com"
+    alice.save()
+    django_user_model.objects.create_superuser("root", "root@example.com", "pw-root")
+    course = group1.course
+    course.join_code = JOIN_CODE
+    course.save()
+    report = report_for_group(group1)
+    report_for_group(group2)
+    question = course.template.questions.get(number=1)
+    answer_save(report=report, question=question, text="Our first answer.", base_version=0, user=alice)
+    answer_save(report=report, question=question, text="Our second answer.", base_version=1, user=alice)
+    figure, _ = figure_add(report=report, data=png_bytes(), wanted_name="plot.png", user=alice)
+    job = Job.objects.create(
+        kind=Job.Kind.EXPORT,
+        course=course,
+        created_by=instructor,
+        status=Job.Status.DONE,
+        finished_at=datetime(2025, 1, 20, 12, 0, tzinfo=UTC),
+    )
+    job.file.save("c1.zip", ContentFile(b"PK\x05\x06" + bytes(18)))
+    return World(
+        course=course,
+        group=group1,
+        other=group2,
+        template=course.template,
+        revision=AnswerRevision.objects.get(answer__report=report, version=1),
+        figure=figure,
+        job=job,
+    )
+
+
+@dataclass(frozen=True)
+class Expect:
+    """A status; for a redirect, the path it goes to (a function of the world, read after the request)."""
+
+    status: int
+    to: Callable[[World], str] | None = None
+    writes: bool = False
+
+
+def url(name: str, *args: Callable[[World], object]) -> Callable[[World], str]:
+    return lambda w: reverse(name, args=[arg(w) for arg in args])
+
+
+def group_id(w: World) -> int:
+    return w.group.pk
+
+
+def question(w: World) -> int:
+    return 1
+
+
+def latest_job_url(w: World) -> str:
+    return reverse("job", args=[Job.objects.latest("id").pk])
+
+
+OK = Expect(200)
+
+
+FORBIDDEN = Expect(403)
+
+
+NOT_FOUND = Expect(404)
+
+
+NOT_ALLOWED = Expect(405)
+
+
+LOGIN = Expect(302, url("login"))
+
+
+ADMIN_LOGIN = Expect(302, url("admin:login"))
+
+
+REFUSED = Expect(302, url("report", group_id))  # a write refused with a message on the report page
+
+
+PUBLIC = (OK, OK, OK, OK, OK)
+
+
+ACCOUNT = (LOGIN, OK, OK, OK, OK)
+
+
+GROUP_PAGE = (LOGIN, NOT_FOUND, OK, OK, OK)
+
+
+STAFF_PAGE = (LOGIN, NOT_FOUND, NOT_FOUND, OK, OK)
+
+
+ADMIN_PAGE = (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, FORBIDDEN, OK)  # staff need the model permission
+
+
+POST_ONLY = (LOGIN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED)
+
+
+def group_write(done: Expect, staff: Expect = REFUSED) -> tuple[Expect, ...]:
+    """Members write; staff only look (refused, nothing changes); outsiders learn nothing."""
+    return (LOGIN, NOT_FOUND, done, staff, staff)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request to a URL and what each role gets, in the order of ROLES.
+
+    `data(world, user)` is the POST body; `csrf_as` is who posts it in tests/test_csrf.py (one who may).
+    """
+
+    url: Callable[[World], str]
+    expect: tuple[Expect, ...]
+    method: str = "get"
+    data: Callable[[World, object], dict] = field(default=lambda w, user: {})
+    csrf_as: str | None = None
+
+    def __post_init__(self):
+        assert len(self.expect) == len(ROLES)
+        assert (self.method == "post") == (self.csrf_as is not None), "every POST names who posts it for the CSRF test"
+
+
+def post(url, expect, csrf_as: str, data=lambda w, user: {}) -> Case:
+    return Case(url, expect, method="post", data=data, csrf_as=csrf_as)
+
+
+def figure_upload(w: World, user) -> dict:
+    return {"file": SimpleUploadedFile("new.png", png_bytes(color="green"), "image/png")}
+
+
+def first_checklist_item(w: World, user) -> dict:
+    return {"item": str(w.template.checklist.first().position)}
+
+
+def join_data(w: World, user) -> dict:
+    people = [("ann@example.com", "Ann"), ("ben@example.com", "Ben"), ("cat@example.com", "Cat")]
+    data = {"code": JOIN_CODE, "name": "Herons", "repo_url": "https://github.com/herons/mlops"}
+    for i, (email, name) in enumerate(people, start=1):
+        data |= {f"email_{i}": email, f"name_{i}": name}
+    return data
+
+
+def password_change_data(w: World, user) -> dict:
+    old = f"pw-{user.username}" if user else "guess"
+    return {"old_password": old, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+
+
+def template_upload(w: World, user) -> dict:
+    return {"file": SimpleUploadedFile("demo-v2.md", DEMO_TEMPLATE.read_bytes(), "text/markdown"), "name": "demo-v2"}
+
+
+def roster_upload(w: World, user) -> dict:
+    return {"file": SimpleUploadedFile("roster.csv", ROSTER.encode(), "text/csv")}
+
+
+report_url = url("report", group_id)
+
+
+edit_url = url("edit-answer", group_id, question)
+
+
+history_url = url("answer-history", group_id, question)
+
+
+figures_url = url("figures", group_id)
+
+
+figure_name = lambda w: w.figure.name  # noqa: E731
+
+
+course_id = lambda w: w.course.pk  # noqa: E731
+
+
+job_id = lambda w: w.job.pk  # noqa: E731
+
+
+WROTE_JOB = Expect(302, latest_job_url, writes=True)
+
+
+LOGGED_IN = Expect(302, url("home"), writes=True)
+
+
+TABLE: dict[str, list[Case]] = {
+    # accounts (Django's auth views with our templates)
+    "login": [
+        Case(url("login"), PUBLIC),
+        post(
+            url("login"), (LOGGED_IN,) * 5, "anonymous", lambda w, user: {"username": "alice", "password": NOT_SECRET}
+        ),
+    ],
+    "logout": [
+        Case(url("logout"), (NOT_ALLOWED,) * 5),
+        post(url("logout"), (Expect(302, url("login")), *[Expect(302, url("login"), writes=True)] * 4), "member"),
+    ],
+    "password_change": [
+        Case(url("password_change"), ACCOUNT),
+        post(
+            url("password_change"),
+            (LOGIN, *[Expect(302, url("password_change_done"), writes=True)] * 4),
+            "member",
+            password_change_data,
+        ),
+    ],
+    "password_change_done": [Case(url("password_change_done"), ACCOUNT)],
+    "password_reset": [
+        Case(url("password_reset"), PUBLIC),
+        # mails a link when the address is known, says the same when it is not; counts a mail against the mail
+        # limits either way (login_rate_limit.mail_allowed)
+        post(
+            url("password_reset"),
+            (Expect(302, url("password_reset_done"), writes=True),) * 5,
+            "anonymous",
+            lambda w, user: {"email": "alice@example.com"},
+        ),
+    ],
+    "password_reset_done": [Case(url("password_reset_done"), PUBLIC)],
+    # a made-up link: the page says it is not valid (tests/test_csrf.py follows a real link)
+    "password_reset_confirm": [
+        Case(url("password_reset_confirm", lambda w: "MQ", lambda w: "made-up-token"), PUBLIC),
+        post(
+            url("password_reset_confirm", lambda w: "MQ", lambda w: "made-up-token"),
+            PUBLIC,
+            "anonymous",
+            lambda w, user: {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        ),
+    ],
+    "password_reset_complete": [Case(url("password_reset_complete"), PUBLIC)],
+    # the site
+    "home": [
+        Case(
+            url("home"),
+            (LOGIN, Expect(302, lambda w: reverse("report", args=[w.other.pk])), Expect(302, report_url), OK, OK),
+        )
+    ],
+    "healthz": [Case(url("healthz"), PUBLIC)],
+    "join": [
+        Case(url("join"), PUBLIC),
+        post(url("join"), (Expect(200, writes=True),) * 5, "anonymous", join_data),  # the code is the key
+    ],
+    # a made-up invitation link: not found for anyone (tests/test_invitation.py follows real ones)
+    "invitation": [
+        Case(url("invitation", lambda w: "made-up-token-that-is-long-enough"), (NOT_FOUND,) * 5),
+        post(
+            url("invitation", lambda w: "made-up-token-that-is-long-enough"),
+            (NOT_FOUND,) * 5,
+            "anonymous",
+            lambda w, user: {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        ),
+    ],
+    # a group's pages: its members and staff read them, only members write
+    "report": [Case(report_url, GROUP_PAGE)],
+    "edit-answer": [
+        Case(edit_url, GROUP_PAGE),
+        post(
+            edit_url,
+            group_write(Expect(302, report_url, writes=True), staff=FORBIDDEN),
+            "member",
+            lambda w, user: {"text": "Our third answer.", "version": "2"},
+        ),
+    ],
+    "preview-answer": [
+        Case(url("preview-answer", group_id, question), POST_ONLY),
+        post(
+            url("preview-answer", group_id, question),
+            group_write(OK, staff=FORBIDDEN),  # refused like a write: the editor is for members, before the deadline
+            "member",
+            lambda w, user: {"text": "Some *emphasis*."},
+        ),
+    ],
+    "answer-history": [Case(history_url, GROUP_PAGE)],
+    "restore-answer": [
+        Case(url("restore-answer", group_id, question, lambda w: w.revision.pk), POST_ONLY),
+        post(
+            url("restore-answer", group_id, question, lambda w: w.revision.pk),
+            group_write(Expect(302, history_url, writes=True)),
+            "member",
+            lambda w, user: {"version": "2"},
+        ),
+    ],
+    "tick-checklist": [
+        Case(url("tick-checklist", group_id), POST_ONLY),
+        post(
+            url("tick-checklist", group_id),
+            group_write(Expect(302, report_url, writes=True)),
+            "member",
+            first_checklist_item,
+        ),
+    ],
+    "figures": [
+        Case(figures_url, GROUP_PAGE),
+        post(figures_url, group_write(Expect(302, figures_url, writes=True)), "member", figure_upload),
+    ],
+    "figure": [Case(url("figure", group_id, figure_name), GROUP_PAGE)],
+    "delete-figure": [
+        Case(url("delete-figure", group_id, figure_name), GROUP_PAGE),
+        post(
+            url("delete-figure", group_id, figure_name),
+            group_write(Expect(302, figures_url, writes=True)),
+            "member",
+            lambda w, user: {"confirm": "yes"},
+        ),
+    ],
+    "download-zip": [Case(url("download-zip", group_id), GROUP_PAGE)],
+    "download-html": [Case(url("download-html", group_id), GROUP_PAGE)],
+    "download-grading": [Case(url("download-grading", group_id), GROUP_PAGE)],
+    # staff pages: students get 404 (they never learn what runs)
+    "dashboard": [Case(url("dashboard", course_id), STAFF_PAGE)],
+    "dashboard-csv": [Case(url("dashboard-csv", course_id), STAFF_PAGE)],
+    "start-job": [
+        Case(url("start-job", course_id), POST_ONLY),
+        post(
+            url("start-job", course_id),
+            (LOGIN, NOT_FOUND, NOT_FOUND, WROTE_JOB, WROTE_JOB),
+            "staff",
+            lambda w, user: {"kind": "export"},
+        ),
+    ],
+    "job": [Case(url("job", job_id), STAFF_PAGE)],
+    "rerun-job": [
+        Case(url("rerun-job", job_id), POST_ONLY),
+        post(url("rerun-job", job_id), (LOGIN, NOT_FOUND, NOT_FOUND, WROTE_JOB, WROTE_JOB), "staff"),
+    ],
+    "download-job": [Case(url("download-job", job_id), STAFF_PAGE)],
+    # our admin views: staff need the model's permission, which the instructor of the fixtures lacks
+    "admin:reports_app_reporttemplate_load": [
+        Case(url("admin:reports_app_reporttemplate_load"), ADMIN_PAGE),
+        post(url("admin:reports_app_reporttemplate_load"), ADMIN_PAGE, "superuser", template_upload),  # preview
+    ],
+    "admin:reports_app_reporttemplate_compare": [Case(url("admin:reports_app_reporttemplate_compare"), ADMIN_PAGE)],
+    "admin:reports_app_course_import_roster": [
+        Case(url("admin:reports_app_course_import_roster", course_id), ADMIN_PAGE),
+        post(url("admin:reports_app_course_import_roster", course_id), ADMIN_PAGE, "superuser", roster_upload),
+    ],
+    "admin:reports_app_course_export_roster": [
+        Case(url("admin:reports_app_course_export_roster", course_id), ADMIN_PAGE)
+    ],
+}
+
+
+CASES = [pytest.param(name, case, id=f"{name}-{case.method}") for name, cases in TABLE.items() for case in cases]
+
+
+def client_as(role: str, **kwargs) -> tuple[Client, object]:
+    """A fresh client logged in as the role's user (none for anonymous), and that user."""
+    client = Client(**kwargs)
+    if role == "anonymous":
+        return client, None
+    user = get_user_model().objects.get(username=USERNAMES[role])
+    client.force_login(user)
+    return client, user
+
+
+def send(client: Client, case: Case, w: World, user, **extra):
+    if case.method == "get":
+        return client.get(case.url(w))
+    return client.post(case.url(w), case.data(w, user) | extra)

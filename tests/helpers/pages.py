@@ -1,0 +1,30 @@
+"""Driving the report pages: saving an answer through the editor (test client), opening it in a browser."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from reports_app.models import Question
+from reports_app.services.answers import answer_save
+from reports_app.services.reports import report_for_group
+
+
+def save(group, number: int, text: str, username: str = "alice"):
+    from django.contrib.auth import get_user_model
+
+    report = report_for_group(group)
+    question = Question.objects.get(template=report.template, number=number)
+    answer = report.answers.filter(question=question).first()
+    return answer_save(
+        report=report,
+        question=question,
+        text=text,
+        base_version=answer.version if answer else 0,
+        user=get_user_model().objects.get(username=username),
+    )
+
+
+def open_editor(page: Page, number: int) -> None:
+    """From the report page, follow the question's Edit link to its editor."""
+    page.get_by_role("link", name=f"Edit question {number}", exact=True).click()
+    expect(page.get_by_role("heading", name=f"Question {number}", level=1)).to_be_visible()
