@@ -1,4 +1,5 @@
-"""The engine: pure Python, no Django (tests/test_engine.py proves it). Strings, bytes and dataclasses in and out.
+"""The engine: pure Python, no Django (tests/engine/test_engine.py proves it); strings, bytes and dataclasses in
+and out.
 
 parsing (templates and reports to dataclasses, and which template a file follows), checks (the course checker's
 verdicts), rendering (README, standard and grading HTML), diffing (two template versions), figures (what an image

@@ -1,4 +1,4 @@
-"""The XSS matrix in a real browser: the hostile course of tests/test_xss.py, shown in chromium, runs nothing.
+"""The XSS matrix in a real browser: the hostile course of tests/views/test_xss.py, shown in chromium, runs nothing.
 
 Every payload sets `window.__xss` (or would open a dialog) when it runs. A first test shows that the payloads do run
 in this browser when put on a page raw, so that the others pass because our pages defuse them.

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from reports_app.models import AnswerRevision, Course, Figure, Group, Job, ReportTemplate
 from reports_app.services.answers import answer_save
@@ -159,7 +163,7 @@ def group_write(done: Expect, staff: Expect = REFUSED) -> tuple[Expect, ...]:
 class Case:
     """One request to a URL and what each role gets, in the order of ROLES.
 
-    `data(world, user)` is the POST body; `csrf_as` is who posts it in tests/test_csrf.py (one who may).
+    `data(world, user)` is the POST body; `csrf_as` is who posts it in tests/views/test_csrf.py (one who may).
     """
 
     url: Callable[[World], str]
@@ -267,7 +271,7 @@ TABLE: dict[str, list[Case]] = {
         ),
     ],
     "password_reset_done": [Case(url("password_reset_done"), PUBLIC)],
-    # a made-up link: the page says it is not valid (tests/test_csrf.py follows a real link)
+    # a made-up link: the page says it is not valid (tests/views/test_csrf.py follows a real link)
     "password_reset_confirm": [
         Case(url("password_reset_confirm", lambda w: "MQ", lambda w: "made-up-token"), PUBLIC),
         post(
@@ -290,7 +294,7 @@ TABLE: dict[str, list[Case]] = {
         Case(url("join"), PUBLIC),
         post(url("join"), (Expect(200, writes=True),) * 5, "anonymous", join_data),  # the code is the key
     ],
-    # a made-up invitation link: not found for anyone (tests/test_invitation.py follows real ones)
+    # a made-up invitation link: not found for anyone (tests/views/test_invitation.py follows real ones)
     "invitation": [
         Case(url("invitation", lambda w: "made-up-token-that-is-long-enough"), (NOT_FOUND,) * 5),
         post(
@@ -407,3 +411,19 @@ def send(client: Client, case: Case, w: World, user, **extra):
     if case.method == "get":
         return client.get(case.url(w))
     return client.post(case.url(w), case.data(w, user) | extra)
+
+
+def snapshot() -> dict[str, list[dict]]:
+    """Every row of our tables, the users, the sessions and the task queue: what "nothing changed" compares."""
+    models = [*apps.get_app_config("reports_app").get_models(), get_user_model(), Session, DBTaskResult]
+    return {model._meta.label: list(model.objects.order_by("pk").values()) for model in models}
+
+
+def outcome(response, w: World, before: dict) -> tuple[int, str | None, bool]:
+    """(status, the path a redirect goes to, whether any row changed)."""
+    location = urlsplit(response["Location"]).path if response.has_header("Location") else None
+    return response.status_code, location, snapshot() != before
+
+
+def wanted(expect: Expect, w: World) -> tuple[int, str | None, bool]:
+    return expect.status, expect.to(w) if expect.to else None, expect.writes

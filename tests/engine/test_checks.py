@@ -14,8 +14,7 @@ from reports_app.engine.checks import (
     course_error,
 )
 from reports_app.engine.parsing import parse_report, parse_template
-
-from .conftest import DEMO_TEMPLATE, read_fixture
+from tests.conftest import DEMO_TEMPLATE, read_fixture
 
 TYPER = CHECKERS["typer"]
 CLICK = CHECKERS["click"]

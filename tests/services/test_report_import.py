@@ -5,8 +5,7 @@ from io import StringIO
 from django.core.management import call_command
 
 from reports_app.models import AnswerRevision, Report
-
-from .conftest import read_fixture
+from tests.conftest import read_fixture
 
 
 def test_a_long_file_name_is_cut_to_the_length_of_the_label_columns(tmp_path, demo_template):

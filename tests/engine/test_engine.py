@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ENGINE = Path(__file__).resolve().parents[1] / "reports_app" / "engine"
+ENGINE = Path(__file__).resolve().parents[2] / "reports_app" / "engine"
 
 
 def test_no_engine_module_imports_django():

@@ -1,4 +1,4 @@
-"""CSRF on every POST: each POST request of tests/test_authorization.py's table, posted by someone who may, is
+"""CSRF on every POST: each POST request of tests/views/test_authorization.py's table, posted by someone who may, is
 refused without a token (403, nothing changes, no mail) and does what the table says with one."""
 
 import re
@@ -8,8 +8,19 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
-from tests.helpers.authorization import NEW_PASSWORD, NOT_SECRET, ROLES, TABLE, World, client_as, make_world, send
-from tests.test_authorization import outcome, snapshot, wanted
+from tests.helpers.authorization import (
+    NEW_PASSWORD,
+    NOT_SECRET,
+    ROLES,
+    TABLE,
+    World,
+    client_as,
+    make_world,
+    outcome,
+    send,
+    snapshot,
+    wanted,
+)
 
 CSRF_REFUSED = "CSRF verification failed. Request aborted."
 RESET_LINK = re.compile(r"http://testserver(/accounts/reset/[^/\s]+/[^/\s]+/)")

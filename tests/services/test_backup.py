@@ -26,9 +26,8 @@ from reports_app.models import Answer, AnswerRevision, Figure, Job, Report, Repo
 from reports_app.services.answers import AnswerConflict, answer_save, checklist_set
 from reports_app.services.figures import figure_add
 from reports_app.services.reports import report_for_group, report_markdown
+from tests.conftest import DEMO_TEMPLATE, jpeg_bytes, png_bytes
 from tests.helpers.processes import ROOT, database_url, is_sqlite, site_env
-
-from .conftest import DEMO_TEMPLATE, jpeg_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,23 +6,28 @@ superuser. A URL name missing from the table fails `test_every_url_is_in_the_tab
 deciding who may use it. Every request checks the database afterwards: a request the table does not mark as writing
 must leave every row as it was (refused writes included), and one marked as writing must change something.
 
-tests/test_csrf.py posts to every POST request of the same table without and with a CSRF token.
+tests/views/test_csrf.py posts to every POST request of the same table without and with a CSRF token.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
-from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.urls import URLResolver, get_resolver, reverse
-from django_tasks_db.models import DBTaskResult
 
-from tests.helpers.authorization import CASES, ROLES, TABLE, Expect, World, client_as, make_world, send
+from tests.helpers.authorization import (
+    CASES,
+    ROLES,
+    TABLE,
+    World,
+    client_as,
+    make_world,
+    outcome,
+    send,
+    snapshot,
+    wanted,
+)
 
 
 @pytest.fixture
@@ -31,25 +36,6 @@ def world(group1, group2, instructor) -> World:
 
 
 # --- what a visitor gets -------------------------------------------------------------------------------------------
-
-
-# --- helpers shared with tests/test_csrf.py ------------------------------------------------------------------------
-
-
-def snapshot() -> dict[str, list[dict]]:
-    """Every row of our tables, the users, the sessions and the task queue: what "nothing changed" compares."""
-    models = [*apps.get_app_config("reports_app").get_models(), get_user_model(), Session, DBTaskResult]
-    return {model._meta.label: list(model.objects.order_by("pk").values()) for model in models}
-
-
-def outcome(response, w: World, before: dict) -> tuple[int, str | None, bool]:
-    """(status, the path a redirect goes to, whether any row changed)."""
-    location = urlsplit(response["Location"]).path if response.has_header("Location") else None
-    return response.status_code, location, snapshot() != before
-
-
-def wanted(expect: Expect, w: World) -> tuple[int, str | None, bool]:
-    return expect.status, expect.to(w) if expect.to else None, expect.writes
 
 
 # --- the tests -----------------------------------------------------------------------------------------------------

@@ -9,9 +9,8 @@ from PIL import Image
 
 from reports_app.engine import rendering
 from reports_app.engine.rendering import RenderError, figure_name, grading_html, image_type, sanitize, standard_html
+from tests.conftest import read_fixture
 from tests.helpers.hostile import A_LIST, BRACKETS, NESTED
-
-from .conftest import read_fixture
 
 FRONT_MATTER = "---\nlayout: default\ntitle: Demo report\n---\n\n"
 

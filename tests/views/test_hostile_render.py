@@ -6,9 +6,8 @@ from pytest_django.asserts import assertContains
 
 from reports_app.models import Course, Group, Membership
 from reports_app.services.templates import template_load
+from tests.conftest import DEMO_TEMPLATE, client_for
 from tests.helpers.hostile import NESTED
-
-from .conftest import DEMO_TEMPLATE, client_for
 
 PROMPT = "> **Which data source did you choose, and why is it a good fit for a pipeline project?**\n"
 

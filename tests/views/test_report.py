@@ -8,9 +8,8 @@ from reports_app.selectors.report_page import report_page
 from reports_app.services.answers import answer_save, checklist_set
 from reports_app.services.reports import report_for_group, report_import
 from reports_app.services.templates import template_load
+from tests.conftest import client_for
 from tests.helpers.pages import save
-
-from .conftest import client_for
 
 
 def url(group) -> str:
@@ -155,7 +154,7 @@ def test_edit_page_queries_do_not_grow_with_questions_and_answers(django_user_mo
 
 
 def test_deviations_of_an_imported_file_are_listed(alice, group1):
-    from .conftest import read_fixture
+    from tests.conftest import read_fixture
 
     report_import(
         group=group1, text=read_fixture("edited_prompt.md"), template=group1.course.template, label="import: x.md"

@@ -22,8 +22,7 @@ from reports_app.engine.parsing import (
     read_constraints,
     render_layout,
 )
-
-from .conftest import DEMO_TEMPLATE, FIXTURES, read_fixture
+from tests.conftest import DEMO_TEMPLATE, FIXTURES, read_fixture
 
 ALL_FIXTURES = sorted(p.name for p in FIXTURES.glob("*.md"))
 

@@ -14,9 +14,8 @@ from reports_app.services.answers import answer_save
 from reports_app.services.checking import report_check
 from reports_app.services.figures import figure_add
 from reports_app.services.reports import report_for_group, report_grading_html, report_import, report_markdown
+from tests.conftest import png_bytes, read_fixture
 from tests.helpers.csv import assert_all_quoted, assert_nothing_runs
-
-from .conftest import png_bytes, read_fixture
 
 DEADLINE = datetime(2026, 1, 20, 23, 59, tzinfo=UTC)
 

@@ -11,9 +11,8 @@ from reports_app.models import Course, Group, Membership, Question, Scrape
 from reports_app.services.answers import answer_save, checklist_set
 from reports_app.services.checking import report_check
 from reports_app.services.reports import report_for_group, report_import
+from tests.conftest import read_fixture
 from tests.helpers.csv import assert_all_quoted, assert_nothing_runs
-
-from .conftest import read_fixture
 
 DEADLINE = datetime(2026, 1, 20, 23, 59, tzinfo=UTC)
 

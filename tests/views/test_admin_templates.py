@@ -14,8 +14,7 @@ from reports_app.engine import parsing
 from reports_app.forms.admin import RULE_TOO_LARGE, TEMPLATE_TOKEN_REFUSED
 from reports_app.models import Question, Report, ReportTemplate
 from reports_app.services.templates import MAX_POSITION, template_check_sizes, template_load
-
-from .conftest import DEMO_TEMPLATE
+from tests.conftest import DEMO_TEMPLATE
 
 LOAD = "admin:reports_app_reporttemplate_load"
 COMPARE = "admin:reports_app_reporttemplate_compare"

@@ -8,8 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from reports_app.models import COURSE_CODE_INVALID, Course
-
-from .conftest import FIXTURES
+from tests.conftest import FIXTURES
 
 
 @pytest.mark.parametrize("code", ["02476", "MLOps-2025", "mlops_2025.jan", "C1", "x" * 50])

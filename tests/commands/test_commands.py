@@ -204,7 +204,7 @@ def test_the_real_command_line_prints_no_traceback_for_a_binary_file(tmp_path):
         [sys.executable, "manage.py", "check_report", path],
         capture_output=True,
         text=True,
-        cwd=Path(__file__).parents[1],
+        cwd=Path(__file__).parents[2],
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -355,7 +355,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         [sys.executable, "manage.py", *args],
         capture_output=True,
         text=True,
-        cwd=Path(__file__).parents[1],
+        cwd=Path(__file__).parents[2],
         env={**os.environ, **env},
     )
 

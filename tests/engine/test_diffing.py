@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 
 from reports_app.engine import diffing, parsing
 from reports_app.engine.checks import Rule
-
-from .conftest import DEMO_TEMPLATE, SHARED
+from tests.conftest import DEMO_TEMPLATE, SHARED
 
 BASE = """# Tiny template
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.urls import reverse
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_healthz_answers_ok_without_logging_in(client, db):

@@ -1,7 +1,7 @@
 """Self sign-up at /join/: a group with its course's join code creates itself; everyone it names is invited.
 
 Nobody but the logged-in student sending the form becomes a member by it: the others get an invitation by mail and
-join by accepting it (tests/test_invitation.py). No answer from /join/ says whether an address has an account or
+join by accepting it (tests/views/test_invitation.py). No answer from /join/ says whether an address has an account or
 which group anyone is in.
 """
 

@@ -1,0 +1,1 @@
+"""Tests of reports_app/engine: pure, most need no database."""

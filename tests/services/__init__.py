@@ -1,0 +1,1 @@
+"""Tests of reports_app/services, selectors, scraping, exporting, tasks, backups and the limits."""
