@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reports_app.engine import checks, diffing, parsing, rendering  # noqa: E402
+from reports_app.engine import checks, diffing, matching, parsing, rendering  # noqa: E402
 
 DEMO_TEMPLATE = ROOT / "reports_app" / "demo" / "template.md"
 
@@ -64,7 +64,7 @@ def filled_template(template: parsing.ParsedTemplate, text: str, *, every: bool)
 
 def check_report_path(text: str, template: parsing.ParsedTemplate, outline: frozenset) -> None:
     """What `manage.py check_report FILE` does, minus the database."""
-    parsing.closest_template(text, [("demo", outline)])
+    matching.closest_template(text, [("demo", outline)])
     rules = [checks.Rule(q.number, q.words, q.images) for q in template.questions]
     checks.check_text(text, rules, checks.CHECKERS[template.checker], lambda: parsing.parse_report(text, template))
     parsing.parse_report(text, template)
@@ -83,7 +83,7 @@ def main() -> int:
     args = ap.parse_args()
 
     template = parsing.parse_template(DEMO_TEMPLATE.read_text(encoding="utf-8"))
-    outline = parsing.outline_shingles(DEMO_TEMPLATE.read_text(encoding="utf-8"))
+    outline = matching.outline_shingles(DEMO_TEMPLATE.read_text(encoding="utf-8"))
     cases: list[tuple[str, Callable[[], object]]] = []
     for name, text in hostile_texts(args.size, template.sections).items():
         cases.append((name, lambda text=text: check_report_path(text, template, outline)))

@@ -10,7 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from .engine import checks, parsing, rendering
+from .engine import checks, matching, parsing, rendering
 
 
 @functools.lru_cache(maxsize=64)
@@ -21,7 +21,7 @@ def parse_template_source(source: str) -> parsing.ParsedTemplate:
 
 @functools.lru_cache(maxsize=64)
 def template_outline(source: str) -> frozenset:
-    return parsing.outline_shingles(source)
+    return matching.outline_shingles(source)
 
 
 class Checker(models.TextChoices):
@@ -304,6 +304,12 @@ class AnswerRevision(models.Model):
         return f"{self.answer} v{self.version}" + (" (conflict)" if self.kind == self.Kind.CONFLICT else "")
 
 
+class ChecklistMarkQuerySet(models.QuerySet):
+    def on_own_template(self) -> ChecklistMarkQuerySet:
+        """Marks of checklist items of their report's own template (as answers: the others are kept, not shown)."""
+        return self.filter(item__template_id=models.F("report__template_id"))
+
+
 class ChecklistMark(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="marks")
     item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="marks")
@@ -311,6 +317,8 @@ class ChecklistMark(models.Model):
     mark = models.CharField(max_length=3, default=" ", help_text="What stands between the brackets in the file")
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ChecklistMarkQuerySet.as_manager()
 
     class Meta:
         ordering = ["report", "item__position"]

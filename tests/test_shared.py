@@ -12,7 +12,7 @@ import markdown
 import pytest
 from django.core.management import call_command
 
-from reports_app.engine import checks, parsing, rendering
+from reports_app.engine import checks, matching, parsing, rendering
 
 from .conftest import SHARED
 
@@ -94,8 +94,8 @@ def test_checklist_sizes_per_version_match_the_notes(parsed_templates):
 def test_seed_picks_the_golden_template_and_gives_the_golden_messages(seed, parsed_templates, golden_index):
     text = read(seed)
     meta = golden_index[seed.stem]
-    key, _ = parsing.closest_template(
-        text, [(k, parsing.outline_shingles(src)) for k, (_, src) in parsed_templates.items()]
+    key, _ = matching.closest_template(
+        text, [(k, matching.outline_shingles(src)) for k, (_, src) in parsed_templates.items()]
     )
     assert key == meta["template_version"]
     template = parsed_templates[key][0]

@@ -18,7 +18,6 @@ from typing import NamedTuple
 from PIL import Image, UnidentifiedImageError
 
 from . import bounded
-from .rendering import figure_name, image_type
 
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg"}
 PILLOW_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
@@ -43,6 +42,23 @@ TOO_MANY_SCANS = (
     "Save it again as an ordinary JPEG or as PNG."
 )
 NOT_DECODED = "The image could not be decoded: the decoder {why}."
+
+
+IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+
+
+def image_type(data: bytes) -> str | None:
+    """The MIME type of PNG or JPEG bytes, judged by content; None for anything else."""
+    return next((mime for magic, mime in IMAGE_TYPES.items() if data.startswith(magic)), None)
+
+
+def figure_name(src: str) -> str | None:
+    """`figures/x.png`, `./figures/x.png`, `reports/figures/x.png` -> `x.png`; None for anything else."""
+    path = src.split("?", 1)[0].split("#", 1)[0].removeprefix("./")
+    for prefix in ("reports/figures/", "figures/"):
+        if path.startswith(prefix) and "/" not in path[len(prefix) :]:
+            return path[len(prefix) :]
+    return None
 
 
 class FigureRejected(ValueError):

@@ -222,7 +222,7 @@ def heading_groups(line: str) -> tuple[str, str] | None:
     return hashes, rest.lstrip(" \t").rstrip(" \t#")
 
 
-def _heading(line: str) -> tuple[int, str] | None:
+def line_heading(line: str) -> tuple[int, str] | None:
     groups = heading_groups(line)
     return (len(groups[0]), groups[1].strip()) if groups else None
 
@@ -260,7 +260,7 @@ def _checklist_items(doc: _Lines, end_line: int) -> list[tuple[int, str, str, in
         if in_fence:
             i += 1
             continue
-        heading = _heading(line)
+        heading = line_heading(line)
         if heading:
             week = heading[1]
         m = CHECKBOX.match(line)
@@ -362,7 +362,7 @@ def parse_template(text: str) -> ParsedTemplate:
         if q:
             questions_at.append((i, read_number(q.group(1))))
             continue
-        h = _heading(line)
+        h = line_heading(line)
         if h:
             headings.append((i, h[0], h[1]))
     if not questions_at:
@@ -461,7 +461,7 @@ def parse_report(text: str, template: ParsedTemplate) -> ParsedReport:
         if q:
             question_lines.append((i, read_number(q.group(1))))
             continue
-        h = _heading(line)
+        h = line_heading(line)
         if h and h[0] <= 2 and _norm(h[1]) in section_titles:
             block_ends.append(i)
 
@@ -589,7 +589,7 @@ def _last_answer_tail(doc: _Lines, last_question: int) -> tuple[int, str] | None
         if not seen_answer:
             seen_answer = ANSWER_MARKER in doc.lines[i]
             continue
-        h = _heading(doc.lines[i])
+        h = line_heading(doc.lines[i])
         if h and h[0] <= 2:
             return i + 1, doc.lines[i].strip()
     return None
@@ -678,47 +678,3 @@ def is_checked(mark: str) -> bool:
 
 
 # --- which template a report follows ----------------------------------------------------------------------------
-
-SHINGLE_WORDS = 6
-_MARKERS = str.maketrans({c: " " for c in "*_>`#-"})
-
-
-def outline_shingles(text: str) -> frozenset[tuple[str, ...]]:
-    """6-word shingles of a file's text outside the answers, ignoring case, whitespace, marks and markdown markers.
-
-    Each stretch of text between two answers is shingled on its own. Applied to a template and to a report, the
-    two sets differ only where the report changed the template's text.
-    """
-    stretches: list[list[str]] = [[]]
-    in_question, inside = False, False
-    for line in normalize_newlines(text).split("\n"):
-        heading = _heading(line)
-        if heading:
-            inside = False
-            in_question = bool(QUESTION_HEADING.match(line))
-        if inside:
-            continue
-        stretches[-1].append(CHECKBOX.sub(r"\1[ ]", line))
-        if in_question and ANSWER_MARKER in line:
-            inside = True
-            stretches.append([])
-    shingles = set()
-    for stretch in stretches:
-        words = " ".join(stretch).translate(_MARKERS).casefold().split()
-        shingles.update(tuple(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1))
-    return frozenset(shingles)
-
-
-def closest_template(text: str, candidates: list[tuple[object, frozenset]]) -> tuple[object, int] | None:
-    """(key, distance) of the template the report follows most closely; ties go to the earliest candidate.
-
-    distance = the template's shingles missing from the report + the report's shingles that belong to some other
-    candidate but not to this one. Text the students wrote themselves counts against no template.
-    """
-    if not candidates:
-        return None
-    report = outline_shingles(text)
-    known = report & frozenset().union(*(shingles for _, shingles in candidates))
-    return min(
-        ((key, len(shingles - report) + len(known - shingles)) for key, shingles in candidates), key=lambda kd: kd[1]
-    )

@@ -19,6 +19,7 @@ import markdown
 import nh3
 
 from . import bounded, diffing
+from .figures import figure_name, image_type
 from .parsing import ANSWER_MARKER, split_front_matter
 
 _local = threading.local()
@@ -31,7 +32,6 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"}, "ol": {"start"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 GRADING_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
 GRADING_CSS = """
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; max-width: 52rem;
@@ -142,23 +142,9 @@ def _prompt_text(prompt: str) -> str:
     return "\n".join(lines)
 
 
-def image_type(data: bytes) -> str | None:
-    """The MIME type of PNG or JPEG bytes, judged by content; None for anything else."""
-    return next((mime for magic, mime in IMAGE_TYPES.items() if data.startswith(magic)), None)
-
-
 def data_uri(data: bytes) -> str | None:
     mime = image_type(data)
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}" if mime else None
-
-
-def figure_name(src: str) -> str | None:
-    """`figures/x.png`, `./figures/x.png`, `reports/figures/x.png` -> `x.png`; None for anything else."""
-    path = src.split("?", 1)[0].split("#", 1)[0].removeprefix("./")
-    for prefix in ("reports/figures/", "figures/"):
-        if path.startswith(prefix) and "/" not in path[len(prefix) :]:
-            return path[len(prefix) :]
-    return None
 
 
 def sanitize(fragment: str, *, figure_src: Callable[[str], str | None] | None = None) -> str:

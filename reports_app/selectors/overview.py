@@ -7,8 +7,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from django.db.models import F
-
 from ..engine import checks
 from ..models import (
     Answer,
@@ -250,9 +248,9 @@ def course_overview(course: Course, *, group_ids: Iterable[int] | None = None) -
     ):
         answers[report_id][number] = text
     marks: dict[int, dict[int, str]] = {pk: {} for pk in answers}
-    for report_id, position, mark in ChecklistMark.objects.filter(  # 6
-        item__template_id=F("report__template_id"), **in_course
-    ).values_list("report_id", "item__position", "mark"):
+    for report_id, position, mark in (
+        ChecklistMark.objects.on_own_template().filter(**in_course).values_list("report_id", "item__position", "mark")
+    ):  # 6
         marks[report_id][position] = mark
 
     missing = tuple(QuestionVerdict(n, Verdict.MISSING, "No report yet") for n in numbers)

@@ -62,7 +62,7 @@ def report_page(report: Report) -> ReportPage:
         for a in report.answers.on_own_template().select_related("updated_by")  # 2
     }
     items = list(report.template.checklist.all())  # 3
-    marks = {m.item_id: m for m in report.marks.filter(item__template_id=report.template_id)}  # 4
+    marks = {m.item_id: m for m in report.marks.on_own_template()}  # 4
     figure_list = list(report.figures.all())  # 5
     readme = report.readme(
         {q.number: answers[q.id].text for q in questions if q.id in answers},

@@ -124,11 +124,7 @@ def report_import(*, group: Group, text: str, template: ReportTemplate, label: s
 def report_markdown(report: Report) -> str:
     """The group's README.md: the template's text (or the imported file's) with the current answers and marks."""
     answers = dict(Answer.objects.filter(report=report).on_own_template().values_list("question__number", "text"))
-    marks = dict(
-        ChecklistMark.objects.filter(report=report, item__template_id=report.template_id).values_list(
-            "item__position", "mark"
-        )
-    )
+    marks = dict(ChecklistMark.objects.filter(report=report).on_own_template().values_list("item__position", "mark"))
     return report.readme(answers, marks)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import models, transaction
 
-from ..engine import parsing
+from ..engine import matching, parsing
 from ..models import (
     ChecklistItem,
     Question,
@@ -115,4 +115,4 @@ def template_load(*, name: str, source: str, checker: str | None = None) -> tupl
 def template_closest(text: str, templates: list[ReportTemplate] | None = None) -> tuple[ReportTemplate, int] | None:
     """The loaded template a report follows most closely, and how far it strays; ties go to the earliest loaded."""
     templates = list(ReportTemplate.objects.order_by("id")) if templates is None else templates
-    return parsing.closest_template(text, [(t, t.outline()) for t in templates])  # type: ignore[return-value]
+    return matching.closest_template(text, [(t, t.outline()) for t in templates])  # type: ignore[return-value]

@@ -5,18 +5,17 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reports_app.engine import parsing
+from reports_app.engine.matching import closest_template, outline_shingles
 from reports_app.engine.parsing import (
     AnswerSlot,
     MarkSlot,
     TemplateError,
     Unplaced,
-    closest_template,
     decode_text,
     detect_checker,
     is_checked,
     layout_from_json,
     layout_to_json,
-    outline_shingles,
     parse_report,
     parse_template,
     read_constraints,
