@@ -51,6 +51,8 @@ if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A form that fails its CSRF check gets our page, which gives the text it sent back (never Django's raw page).
+CSRF_FAILURE_VIEW = "reports_app.views.system.csrf_failure"
 
 # HTTPS=1: the site is served over HTTPS (usually by a proxy in front that sets X-Forwarded-Proto): cookies only
 # over HTTPS, HSTS, and plain HTTP redirected. Off by default so that `make run` and a local compose work on http.

@@ -1,4 +1,5 @@
-"""The pages of the site itself: the landing page, the health check and the server error page."""
+"""The pages of the site itself: the landing page, the health check, the server error page and the page for a form
+that failed its CSRF check."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from ..models import Course, Group
 
@@ -22,6 +24,33 @@ def server_error(request: HttpRequest) -> HttpResponse:
         page = loader.render_to_string("503.html", {"text": text})
         return HttpResponse(page, status=503, headers={"Retry-After": "30"})
     return HttpResponseServerError(loader.render_to_string("500.html"))
+
+
+CSRF_REFUSED = (
+    "The site could not accept what this page sent: the page was opened before a log-in or log-out (in this tab or "
+    "another one), or it is very old. Nothing was saved."
+)
+CSRF_SAVE_AGAIN = " Your text is below, as you sent it: press Save it now to save it, or copy it."
+CSRF_COPY = " Your text is below, as you sent it: copy it, open the page again and paste it there."
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Django's CSRF failure view (settings.CSRF_FAILURE_VIEW), instead of its raw page: says what happened and gives
+    the text that was sent back. When the form came from one of our own pages, the text comes in a form that posts it
+    again with a fresh token; from anywhere else it is only shown, so that no other site can prepare a save."""
+    text = request.POST.get("text", "") if request.method == "POST" else ""
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    ours = bool(source) and url_has_allowed_host_and_scheme(
+        source, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    action = request.path if text and ours and request.user.is_authenticated else ""
+    context = {
+        "text": text,
+        "version": request.POST.get("version", "")[:12],
+        "action": action,
+        "message": CSRF_REFUSED + ((CSRF_SAVE_AGAIN if action else CSRF_COPY) if text else ""),
+    }
+    return render(request, "403_csrf.html", context, status=403)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -6,8 +6,10 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from pytest_django.asserts import assertContains
+from django.utils.html import escape
+from pytest_django.asserts import assertContains, assertNotContains
 
+from reports_app.views.system import CSRF_REFUSED
 from tests.helpers.authorization import (
     NEW_PASSWORD,
     NOT_SECRET,
@@ -22,7 +24,6 @@ from tests.helpers.authorization import (
     wanted,
 )
 
-CSRF_REFUSED = "CSRF verification failed. Request aborted."
 RESET_LINK = re.compile(r"http://testserver(/accounts/reset/[^/\s]+/[^/\s]+/)")
 
 POSTS = [pytest.param(name, case, id=name) for name, cases in TABLE.items() for case in cases if case.method == "post"]
@@ -48,7 +49,7 @@ def test_a_post_without_the_token_is_refused_and_with_it_works(world, mailoutbox
 
     refused = send(client, case, world, user)
 
-    assertContains(refused, CSRF_REFUSED, status_code=403)
+    assertContains(refused, escape(CSRF_REFUSED), status_code=403)
     assert snapshot() == before and mailoutbox == []
 
     response = send(client, case, world, user, csrfmiddlewaretoken=token)
@@ -114,7 +115,7 @@ def test_choosing_a_password_from_a_reset_link_needs_the_token(world, mailoutbox
     refused = client.post(set_password, form)
     alice = get_user_model().objects.get(username="alice")
 
-    assertContains(refused, CSRF_REFUSED, status_code=403)
+    assertContains(refused, escape(CSRF_REFUSED), status_code=403)
     assert alice.check_password(NOT_SECRET)
 
     response = client.post(set_password, form | {"csrfmiddlewaretoken": token})
@@ -122,3 +123,46 @@ def test_choosing_a_password_from_a_reset_link_needs_the_token(world, mailoutbox
     assert response.status_code == 302 and response["Location"] == reverse("password_reset_complete")
     alice.refresh_from_db()
     assert alice.check_password(NEW_PASSWORD)
+
+
+# --- the text of a refused save comes back --------------------------------------------------------------------------
+
+TYPED = "Typed for an hour, then the tab's token went stale <b>really</b>."
+
+
+def refused_save(group1, referer: str):
+    """alice's editor page, then a save whose token no longer matches (she logged in again in another tab)."""
+    client, _, _ = csrf_client("member")
+    url = reverse("edit-answer", args=[group1.pk, 2])
+    response = client.post(url, {"text": TYPED, "version": 0, "csrfmiddlewaretoken": "x" * 64}, HTTP_REFERER=referer)
+    return client, url, response
+
+
+def test_a_save_refused_by_csrf_gives_the_text_back_in_a_form_that_saves_it(group1):
+    client, url, refused = refused_save(group1, referer=f"http://testserver/groups/{group1.pk}/questions/2/")
+
+    assertContains(refused, escape(CSRF_REFUSED), status_code=403)
+    assertContains(refused, escape(TYPED), status_code=403)  # in the textarea, escaped
+    assertNotContains(refused, "<b>really</b>", status_code=403)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', refused.content.decode()).group(1)
+    assert f'action="{url}"' in refused.content.decode()
+
+    saved = client.post(url, {"text": TYPED, "version": 0, "csrfmiddlewaretoken": token})
+
+    assert saved.status_code == 302
+    assert client.get(reverse("report", args=[group1.pk])).content.decode().count("really") == 1
+
+
+def test_a_post_from_another_site_only_shows_the_text_and_offers_no_save(group1):
+    _, url, refused = refused_save(group1, referer="https://evil.example/form")
+
+    assertContains(refused, escape(TYPED), status_code=403)
+    assert f'action="{url}"' not in refused.content.decode()
+    assertContains(refused, "readonly", status_code=403)
+
+
+def test_a_refused_post_without_text_says_what_happened(group1):
+    client, _, _ = csrf_client("member")
+    refused = client.post(reverse("tick-checklist", args=[group1.pk]), {"item": "1"})
+    assertContains(refused, escape(CSRF_REFUSED), status_code=403)
+    assertNotContains(refused, "CSRF verification failed", status_code=403)
