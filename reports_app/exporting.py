@@ -84,12 +84,12 @@ def group_folder(group: Group) -> str:
     return f"group-{group.number:03d}"
 
 
-def safe_name(text: str, *, fallback: str = "course") -> str:
+def file_name_part(text: str, *, fallback: str = "course") -> str:
     """`text` (a course code, a group name) as one plain file name component: ASCII letters, digits, `.`, `_` and
     `-`, never starting with `.` or `-`; `fallback` when nothing is left. Paths and zip member names built from data
     use it, so that no value in the database can point outside the folder it is written to.
 
-    >>> safe_name("MLOps-2025"), safe_name("../../etc/x"), safe_name("Åse's group"), safe_name("..")
+    >>> file_name_part("MLOps-2025"), file_name_part("../../etc/x"), file_name_part("Åse's group"), file_name_part("..")
     ('MLOps-2025', 'etc-x', 'Ase-s-group', 'course')
     """
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

@@ -185,7 +185,7 @@ def _export(job: Job) -> tuple[str, str, bool]:
     folder.mkdir(parents=True, exist_ok=True)
     _remove_dead_partials(folder)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    name = f"exports/{exporting.safe_name(job.course.code)}-{stamp}-{uuid.uuid4().hex[:8]}.zip"
+    name = f"exports/{exporting.file_name_part(job.course.code)}-{stamp}-{uuid.uuid4().hex[:8]}.zip"
     summary = exporting.export_to_path(
         course=job.course,
         target=Path(settings.MEDIA_ROOT) / name,

@@ -65,17 +65,28 @@ def configure(budget: Budget) -> None:
     _default = budget
 
 
-def run(func: Callable[..., T], *args: Any, seconds: float | None = None, budget: Budget | None = None) -> T:
+def run(
+    func: Callable[..., T],
+    *args: Any,
+    seconds: float | None = None,
+    budget: Budget | None = None,
+    expected: tuple[type[Exception], ...] = (),
+) -> T:
     """`func(*args)` in a worker process: its result, or OverBudget / Failed.
 
-    `func` must be a module-level function; its arguments and result travel by pickle.
+    `func` must be a module-level function; its arguments and result travel by pickle. An exception of an `expected`
+    type (one of ours, raised on purpose: "this image has too many scans") is raised here as it was raised there, and
+    the worker stays in use; any other one becomes Failed, and its worker is never used again.
     """
     budget = budget or _default
     if seconds is not None:
         budget = Budget(seconds, budget.memory, budget.recursion)
     worker = _take(budget)
     try:
-        result = worker.call(func, args, budget.seconds)
+        result = worker.call(func, args, budget.seconds, expected)
+    except expected:
+        _give_back(worker)
+        raise
     except BaseException:
         worker.kill()
         raise
@@ -100,10 +111,10 @@ class _Worker:
         os.close(theirs_w)
         self.reader, self.writer = Connection(ours_r, writable=False), Connection(ours_w, readable=False)
 
-    def call(self, func: Callable, args: tuple, seconds: float) -> Any:
+    def call(self, func: Callable, args: tuple, seconds: float, expected: tuple[type[Exception], ...]) -> Any:
         deadline = time.monotonic() + seconds
         try:
-            self.writer.send((func, args))
+            self.writer.send((func, args, expected))
             if not self.reader.poll(max(0.0, deadline - time.monotonic())):
                 raise OverBudget(f"took longer than {seconds:g} s")
             status, value = self.reader.recv()
@@ -112,6 +123,8 @@ class _Worker:
             raise OverBudget(f"ran out of memory or crashed (exit {code})") from None
         if status == "ok":
             return value
+        if status == "expected":
+            raise value
         raise Failed(*value)
 
     def alive(self) -> bool:
@@ -145,7 +158,8 @@ def _give_back(worker: _Worker) -> None:
 
 
 def _serve(read_fd: int, write_fd: int, memory: int, recursion: int) -> None:
-    """The worker's loop: one call at a time; exits after a call that raised, so no state outlives a failure."""
+    """The worker's loop: one call at a time; exits after a call that raised anything but an expected exception, so
+    no state outlives a failure."""
     import resource
 
     reader, writer = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
@@ -154,12 +168,15 @@ def _serve(read_fd: int, write_fd: int, memory: int, recursion: int) -> None:
     sys.setrecursionlimit(recursion)
     while True:
         try:
-            func, args = reader.recv()
+            func, args, expected = reader.recv()
         except EOFError:
             return
         try:
             result = func(*args)
-        except BaseException as error:  # everything goes back to the caller as Failed
+        except expected as error:
+            writer.send(("expected", error))
+            continue
+        except BaseException as error:  # everything else goes back to the caller as Failed
             writer.send(("error", (type(error).__name__, str(error)[:500])))
             return
         writer.send(("ok", result))

@@ -100,12 +100,10 @@ def inspect_image(data: bytes, *, max_bytes: int, max_pixels: int, max_scans: in
         raise FigureRejected(NOT_AN_IMAGE)
     max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)  # Pillow refuses more anyway
     try:
-        return bounded.run(decode_image, data, content_type, max_pixels, max_scans)
+        return bounded.run(decode_image, data, content_type, max_pixels, max_scans, expected=(FigureRejected,))
     except bounded.OverBudget as error:
         raise FigureRejected(NOT_DECODED.format(why=error)) from None
     except bounded.Failed as error:
-        if error.kind == FigureRejected.__name__:
-            raise FigureRejected(str(error)) from None
         raise FigureRejected(NOT_DECODED.format(why=f"failed ({error.kind})")) from None
 
 

@@ -4,6 +4,7 @@ Whatever goes wrong with one group is that group's status; the other groups go o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import queue
@@ -291,17 +292,17 @@ def course_scrape(
         if progress is not None:
             progress(scrape)
 
+    def take(read: _Fetch, result: RepoRead | scraping.RepoError | BaseException) -> None:
+        """A read that ended joins the imports to do, unless it was given up already."""
+        if running.pop(read.group.pk, None) is read:
+            fetched.append((read.group, result))
+
     while plans or running or fetched:
         while plans and len(running) < workers and len(running) + len(fetched) < 2 * workers:
             read = _Fetch(*plans.pop(), finished)
             running[read.group.pk] = read
-        while True:  # take every read that is done
-            try:
-                read, result = finished.get_nowait()
-            except queue.Empty:
-                break
-            if running.pop(read.group.pk, None) is read:
-                fetched.append((read.group, result))
+        while not finished.empty():  # every read that is done (only this thread takes from the queue)
+            take(*finished.get_nowait())
         for read in [read for read in running.values() if read.started + seconds < time.monotonic()]:
             del running[read.group.pk]
             scrape = Scrape(group=read.group, job=job, repo_url=read.group.repo_url, at_deadline=at_deadline)
@@ -314,12 +315,8 @@ def course_scrape(
             record(group_scrape(group=group, at_deadline=at_deadline, job=job, fetched=result, seconds=seconds))
         elif running:  # nothing to import: wait for a read to end, or for the first one to run out of time
             first = min(read.started for read in running.values())
-            try:
-                read, result = finished.get(timeout=max(0.0, first + seconds - time.monotonic()) + 0.01)
-            except queue.Empty:
-                continue
-            if running.pop(read.group.pk, None) is read:
-                fetched.append((read.group, result))
+            with contextlib.suppress(queue.Empty):
+                take(*finished.get(timeout=max(0.0, first + seconds - time.monotonic()) + 0.01))
     return [scrapes[group.pk] for group in groups]
 
 

@@ -90,4 +90,4 @@ def attachment(content: bytes | str, filename: str, content_type: str) -> HttpRe
 
 
 def download_name(group: Group, suffix: str) -> str:
-    return f"{exporting.safe_name(group.course.code)}-group-{group.number}-{suffix}"
+    return f"{exporting.file_name_part(group.course.code)}-group-{group.number}-{suffix}"

@@ -69,7 +69,7 @@ def download_job(request: HttpRequest, job_id: int) -> HttpResponse:
         raise Http404("This job has no file")
     if not job.file.storage.exists(job.file.name):  # exports are not kept in backups: a restored site lacks them
         raise Http404("The export's file is gone; run the export again")
-    name = f"{exporting.safe_name(job.course.code)}-reports-{job.finished_at:%Y%m%d-%H%M}.zip"
+    name = f"{exporting.file_name_part(job.course.code)}-reports-{job.finished_at:%Y%m%d-%H%M}.zip"
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name, content_type="application/zip")
 
 
@@ -102,6 +102,6 @@ def dashboard(request: HttpRequest, course_id: int) -> HttpResponse:
 def dashboard_csv(request: HttpRequest, course_id: int) -> HttpResponse:
     course = _get_course_for_staff(request, course_id)
     overview, _, rows = _dashboard(request, course)
-    response = attachment("", f"{exporting.safe_name(course.code)}-dashboard.csv", "text/csv; charset=utf-8")
+    response = attachment("", f"{exporting.file_name_part(course.code)}-dashboard.csv", "text/csv; charset=utf-8")
     write_csv(response, exporting.dashboard_rows(overview.numbers, rows), bom=True)
     return response

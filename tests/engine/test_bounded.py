@@ -86,3 +86,14 @@ def test_calls_from_many_threads_each_get_their_own_answer():
         thread.join()
     assert results == {i: f"<p><em>text {i}</em></p>" for i in range(len(texts))}
     assert len(bounded._idle) <= bounded.MAX_IDLE
+
+
+def _refuse(why: str) -> None:
+    raise ValueError(why)
+
+
+def test_an_expected_exception_comes_back_as_it_was_and_its_worker_stays():
+    first = bounded.run(_pid)
+    with pytest.raises(ValueError, match=r"^refused on purpose$"):
+        bounded.run(_refuse, "refused on purpose", expected=(ValueError,))
+    assert bounded.run(_pid) == first
