@@ -216,6 +216,9 @@ if min(MAIL_MAX_PER_RECIPIENT, MAIL_MAX_PER_ADDRESS, MAIL_WINDOW_SECONDS) < 1:
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
 if INVITATION_DAYS < 1:
     raise ImproperlyConfigured("INVITATION_DAYS must be 1 or more")
+# The editor autosaves a draft every few seconds while someone types; teammates see "bob is editing" for a draft
+# saved within DRAFT_PRESENCE_SECONDS.
+DRAFT_PRESENCE_SECONDS = env_int("DRAFT_PRESENCE_SECONDS", 60)
 
 # Background work (scrapes, exports) runs in `manage.py db_worker`, queued in the database.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -454,10 +454,10 @@ class AnswerInline(admin.TabularInline):
 
 class FigureInline(admin.TabularInline):
     model = Figure
-    fields = ["name", "content_type", "width", "height", "size", "uploaded_by", "uploaded_at"]
+    fields = ["name", "version", "content_type", "width", "height", "size", "uploaded_by", "uploaded_at"]
     readonly_fields = fields
     extra = 0
-    can_delete = False  # students delete figures on their page, which removes the file too
+    can_delete = False  # students delete figures on their page, which keeps the file in the figure's history
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -304,6 +304,25 @@ class AnswerRevision(models.Model):
         return f"{self.answer} v{self.version}" + (" (conflict)" if self.kind == self.Kind.CONFLICT else "")
 
 
+class Draft(models.Model):
+    """What one member has typed in an answer's editor and not saved: autosaved as they type, restored when they open
+    the editor again, gone once they save. Not a version: nobody else sees its text, only that its author is editing."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="drafts")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="drafts")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts")
+    text = models.TextField(blank=True)
+    base_version = models.PositiveIntegerField(help_text="The answer's version the author started from")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["report", "question__number", "author"]
+        constraints = [models.UniqueConstraint(fields=["report", "question", "author"], name="unique_draft")]
+
+    def __str__(self) -> str:
+        return f"Draft of {self.report} Q{self.question.number} by {self.author}"
+
+
 class ChecklistMarkQuerySet(models.QuerySet):
     def on_own_template(self) -> ChecklistMarkQuerySet:
         """Marks of checklist items of their report's own template (as answers: the others are kept, not shown)."""
@@ -350,6 +369,9 @@ class Figure(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(
+        default=1, help_text="1 for the first file under this name; the earlier files are its FigureVersions"
+    )
 
     class Meta:
         ordering = ["report", "name"]
@@ -367,6 +389,44 @@ class Figure(models.Model):
     def snippet(self) -> str:
         """What to paste into an answer to show the figure."""
         return f"![{self.name.rsplit('.', 1)[0]}](figures/{self.name})"
+
+
+class FigureVersion(models.Model):
+    """An earlier file of a report's figure `name`, kept when an upload replaced it or the figure was deleted; the
+    Figure row is always the current file. Keyed by report and name rather than by Figure, so that a deleted
+    figure keeps its history and can be restored (its last version becomes the Figure again)."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="figure_versions")
+    name = models.CharField(max_length=100, help_text="The figure's file name in reports/figures/")
+    number = models.PositiveIntegerField(help_text="1 for the first file under this name")
+    file = models.FileField(upload_to="figures/", max_length=200)
+    content_type = models.CharField(max_length=20, choices=Figure.ContentType.choices)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who replaced or deleted it (empty for a scrape)",
+    )
+    archived_at = models.DateTimeField(auto_now_add=True, help_text="When it was replaced or deleted")
+
+    class Meta:
+        ordering = ["report", "name", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "name", "number"], name="unique_figure_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.number}"
 
 
 class Job(models.Model):

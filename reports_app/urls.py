@@ -1,12 +1,14 @@
 from django.urls import path
 
-from .views import accounts, staff, students, system
+from .views import accounts, figures, staff, students, system
 
 urlpatterns = [
     path("", system.home, name="home"),
     path("healthz", system.healthz, name="healthz"),
+    path("session/", system.session, name="session"),
     path("groups/<int:group_id>/", students.report, name="report"),
     path("groups/<int:group_id>/questions/<int:number>/", students.edit_answer, name="edit-answer"),
+    path("groups/<int:group_id>/questions/<int:number>/draft/", students.answer_draft, name="answer-draft"),
     path("groups/<int:group_id>/questions/<int:number>/preview/", students.preview_answer, name="preview-answer"),
     path("groups/<int:group_id>/questions/<int:number>/history/", students.answer_history, name="answer-history"),
     path(
@@ -15,9 +17,15 @@ urlpatterns = [
         name="restore-answer",
     ),
     path("groups/<int:group_id>/checklist/", students.tick_checklist, name="tick-checklist"),
-    path("groups/<int:group_id>/figures/", students.figures, name="figures"),
-    path("groups/<int:group_id>/figures/<str:name>", students.figure, name="figure"),
-    path("groups/<int:group_id>/figures/<str:name>/delete/", students.delete_figure, name="delete-figure"),
+    path("groups/<int:group_id>/figures/", figures.figures, name="figures"),
+    path("groups/<int:group_id>/figures/<str:name>", figures.figure, name="figure"),
+    path(
+        "groups/<int:group_id>/figures/<str:name>/versions/<int:number>",
+        figures.figure_version,
+        name="figure-version",
+    ),
+    path("groups/<int:group_id>/figures/<str:name>/delete/", figures.delete_figure, name="delete-figure"),
+    path("groups/<int:group_id>/figures/<str:name>/restore/", figures.restore_figure, name="restore-figure"),
     path("groups/<int:group_id>/download/reports.zip", students.download_zip, name="download-zip"),
     path("groups/<int:group_id>/download/report.html", students.download_html, name="download-html"),
     path("groups/<int:group_id>/download/grading.html", students.download_grading, name="download-grading"),

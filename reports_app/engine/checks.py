@@ -96,7 +96,19 @@ class CheckResult:
 
     @property
     def passed(self) -> int:
+        """Questions that pass, question by question (by their headings where the course checker stops)."""
         return sum(q.passed for q in self.questions)
+
+    @property
+    def course_passed(self) -> int:
+        """The pass count as the course checker gives it: 0 when it stops on the file (it passes nothing then).
+        The one count every page, the dashboard and grades.csv show."""
+        return 0 if self.course_error else self.passed
+
+    @property
+    def course_message(self) -> str:
+        """What the course checker ends with on this file: its error, or its pass count line."""
+        return self.course_error or TOTAL_MESSAGE.format(passed=self.passed, total=self.total)
 
     @property
     def total(self) -> int:
@@ -247,3 +259,165 @@ def check_alone(answer: str, rule: Rule, *, is_last: bool) -> QuestionResult:
     2
     """
     return check_answer(rule.number, _course_cut(answer, is_last), rule)
+
+
+# --- warnings: what makes the course checker stop on the report, or count an answer otherwise than it shows ---------
+
+WARN_MARKER = (
+    "'Answer:' cannot be saved in an answer: the course checker cuts the report at every 'Answer:', so it would not "
+    "count the text of this answer before it. Write it another way, e.g. 'Answer -'."
+)
+WARN_LAST_HEADING = (
+    "The course checker would stop on the whole report and check nothing: in the last answer, a '###' (a heading of "
+    "level 3 or more, or any other '###') makes it find one answer more than the template has. Use a '##' heading "
+    "or bold text instead."
+)
+WARN_CUT = (
+    "The course checker stops reading this answer at its first '##' (a heading, or text such as 'C##'), so it does "
+    "not count the {lost} after it."
+)
+WARN_IMAGE_ACROSS_LINES = (
+    "An image whose description spans lines is shown but not counted by the course checker ({count} here): write "
+    "each ![description](figures/name.png) on one line."
+)
+WARN_HTML_IMAGE = (
+    "An image written as an <img> tag is shown but not counted by the course checker ({count} here): write "
+    "![description](figures/name.png) instead."
+)
+WARN_REFERENCE_IMAGE = (
+    "An image written as ![description][name] is not counted by the course checker ({count} here): write "
+    "![description](figures/name.png) instead."
+)
+WARN_CODE_IMAGE = (
+    "Image markdown between backticks shows as code, but the course checker counts it as an image ({count} here)."
+)
+WARN_COMMENT = "Text inside HTML comments (<!-- ... -->) is not shown, but the course checker counts it: {counted}."
+WARN_PLACEHOLDER = (
+    "This answer still holds the template's placeholder '{placeholder}', and the course checker counts its {counted}."
+)
+
+
+def answer_warnings(text: str, *, is_last: bool, placeholder: str = "") -> list[str]:
+    """Why the course checker would stop on the report, or count this answer otherwise than the page shows it: one
+    self-contained sentence each, for the editor and the report page. `is_last`: the template's last question.
+
+    >>> [w[:62] for w in answer_warnings("kept\\n## Notes\\ntwo more", is_last=False)]
+    ["The course checker stops reading this answer at its first '##'"]
+    >>> answer_warnings("## Notes\\nfine in the last answer", is_last=True)
+    []
+    """
+    warnings = []
+    if ANSWER_MARKER in text:
+        warnings.append(WARN_MARKER)
+    if is_last and "###" in text:  # wherever it is: the checker appends the last piece twice, once cut at '###'
+        warnings.append(WARN_LAST_HEADING)
+    after = text.split(ANSWER_MARKER)[-1]  # the checker counts what follows the last marker
+    if not is_last and "##" in after:
+        kept = after.split("##", 1)[0]  # any '###' holds a '##': the course's two cuts end at the first '##'
+        lost = _amounts(count_words(after) - count_words(kept), count_images(after) - count_images(kept))
+        if lost:
+            warnings.append(WARN_CUT.format(lost=lost))
+    counted = _course_cut(text, is_last)
+    for message, count in (
+        (WARN_IMAGE_ACROSS_LINES, _images_across_lines(counted)),
+        (WARN_HTML_IMAGE, len(_HTML_IMAGE.findall(counted))),
+        (WARN_REFERENCE_IMAGE, _reference_images(counted)),
+        (WARN_CODE_IMAGE, sum(count_images(counted[a:b]) for a, b in _code_spans(counted))),
+    ):
+        if count:
+            warnings.append(message.format(count=count))
+    comments = [counted[a:b] for a, b in _comment_spans(counted)]
+    if in_comments := _amounts(sum(map(count_words, comments)), sum(map(count_images, comments))):
+        warnings.append(WARN_COMMENT.format(counted=in_comments))
+    if placeholder.strip() and placeholder.strip() in counted:
+        warnings.append(
+            WARN_PLACEHOLDER.format(placeholder=placeholder.strip(), counted=_amounts(count_words(placeholder), 0))
+        )
+    return warnings
+
+
+_HTML_IMAGE = re.compile(r"<img[\s/>]", re.IGNORECASE)
+
+
+def _amounts(words: int, images: int) -> str:
+    """'3 words and 1 image', '1 word', '' for nothing."""
+    parts = [f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in ((words, "word"), (images, "image")) if n > 0]
+    return " and ".join(parts)
+
+
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end == -1 else end
+
+
+def _images_across_lines(text: str) -> int:
+    """Images like `![a\\nb](c)`: Python-Markdown shows them (a description may span lines within a paragraph), the
+    course's pattern does not match them (its `.` stops at a newline). Each `find` starts past the last one's start."""
+    count, no_close_until = 0, -1
+    start = text.find("![")
+    while start != -1:
+        bracket = text.find("]", start + 2)
+        if bracket == -1:
+            break
+        description = text[start + 2 : bracket]
+        if text.startswith("(", bracket + 1) and "\n" in description and "\n\n" not in description:
+            line_end = _line_end(text, bracket)
+            if bracket >= no_close_until and text.find(")", bracket + 2, line_end) != -1:
+                count += 1
+            else:
+                no_close_until = line_end
+        start = text.find("![", bracket + 1)
+    return count
+
+
+def _reference_images(text: str) -> int:
+    """`![a][r]` on one line: an image Python-Markdown shows when `[r]: url` is defined, never one the course counts."""
+    count = 0
+    start = text.find("![")
+    while start != -1:
+        line_end = _line_end(text, start)
+        bracket = text.find("]", start + 2, line_end)
+        if bracket == -1:
+            start = text.find("![", line_end)
+            continue
+        if text.startswith("[", bracket + 1) and text.find("]", bracket + 2, line_end) != -1:
+            count += 1
+        start = text.find("![", bracket + 1)
+    return count
+
+
+def _comment_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each `<!-- ... -->`; an unclosed one is no comment."""
+    spans = []
+    start = text.find("<!--")
+    while start != -1:
+        end = text.find("-->", start + 4)
+        if end == -1:
+            break
+        spans.append((start, end + 3))
+        start = text.find("<!--", end + 3)
+    return spans
+
+
+_BACKTICKS = re.compile(r"`+")
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each code span: a run of backticks up to the next run of the same length, within a paragraph
+    (as Python-Markdown reads them; without its fenced-code extension a ``` block is such a span too)."""
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text)]
+    following: list[int | None] = [None] * len(runs)  # the index of the next run of the same length
+    seen: dict[int, int] = {}
+    for i in range(len(runs) - 1, -1, -1):
+        length = runs[i][1] - runs[i][0]
+        following[i] = seen.get(length)
+        seen[length] = i
+    spans, i = [], 0
+    while i < len(runs):
+        j = following[i]
+        if j is None or "\n\n" in text[runs[i][1] : runs[j][0]]:
+            i += 1
+            continue
+        spans.append((runs[i][1], runs[j][0]))
+        i = j + 1
+    return spans

@@ -32,13 +32,21 @@ class DashboardForm(forms.Form):
         label="Failing question",
         error_messages={"invalid_choice": "There is no question %(value)s in this course's template."},
     )
+    unanswered = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        label="Not answered question",
+        error_messages={"invalid_choice": "There is no question %(value)s in this course's template."},
+    )
     late = forms.BooleanField(required=False, label="Late only")
     never_scraped = forms.BooleanField(required=False, label="Never scraped only")
     sort = forms.ChoiceField(required=False, choices=DASHBOARD_SORTS, label="Sort by")
 
     def __init__(self, *args, numbers: tuple[int, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["failing"].choices = [("", "any"), *((n, f"Question {n}") for n in numbers)]
+        questions = [("", "any"), *((n, f"Question {n}") for n in numbers)]
+        self.fields["failing"].choices = self.fields["unanswered"].choices = questions
 
     def selection(self) -> dict:
         """Keyword arguments for `CourseOverview.select`, from the fields that are valid."""
@@ -48,6 +56,7 @@ class DashboardForm(forms.Form):
             "sort": data.get("sort") or "group",
             "status": data.get("status") or "",
             "failing": data.get("failing"),
+            "unanswered": data.get("unanswered"),
             "late": data.get("late", False),
             "never_scraped": data.get("never_scraped", False),
             "search": data.get("q") or "",

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 
 from ..engine import figures, parsing
+from ..services.figures import IfExists
 
 MAX_ANSWER_CHARS = 100_000
 MAX_VERSION = 2**31 - 1  # the largest Answer.version the database stores (PostgreSQL's integer)
@@ -62,6 +63,16 @@ class FigureForm(forms.Form):
         max_length=figures.MAX_NAME_LENGTH,
         help_text="Letters, digits, - and _; the uploaded file's name when empty.",
     )
+    replace = forms.ChoiceField(
+        label="If a figure of that name exists",
+        required=False,
+        choices=[
+            ("", "ask me"),
+            ("yes", "replace it (the old file stays in its history)"),
+            ("new", "keep both: upload this one under a new name"),
+        ],
+        widget=forms.RadioSelect,
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -74,3 +85,6 @@ class FigureForm(forms.Form):
 
     def wanted_name(self) -> str:
         return self.cleaned_data["name"] or self.cleaned_data["file"].name
+
+    def if_exists(self) -> IfExists:
+        return {"yes": IfExists.REPLACE, "new": IfExists.NEW_NAME}.get(self.cleaned_data["replace"], IfExists.ASK)

@@ -28,7 +28,7 @@ class Verdict(StrEnum):
     PASS = "pass"
     WORDS = "words"  # fails its word range
     IMAGES = "images"  # words fine, fails its image range
-    MISSING = "missing"  # nothing written (or no report at all)
+    MISSING = "missing"  # not answered: nothing written, the template's placeholder, or no report at all
     STOPS = "stops"  # the course checker stops on the whole file, so no question passes
 
     @property
@@ -47,13 +47,18 @@ class QuestionVerdict:
     number: int
     verdict: Verdict
     detail: str  # the course checker's messages, or what passed, in words
+    passes: bool = False  # the course checker passes it (never when it stops on the file): what `passed` counts
+    answered: bool = False  # something other than the template's placeholder is written
 
 
-def question_verdict(result: checks.QuestionResult) -> Verdict:
+def question_verdict(result: checks.QuestionResult, answered: bool = True) -> Verdict:
     """The verdict of one question in a file the course checker reads to the end.
 
-    An answer with nothing in it is missing rather than too short; one that passes (no word rule) still passes.
+    An answer not written (or still the placeholder) is missing, even where the checker passes it (no minimum): it
+    still counts in the pass count, which is the checker's. One with nothing counted is missing rather than too short.
     """
+    if not answered:
+        return Verdict.MISSING
     if result.passed:
         return Verdict.PASS
     if result.words is None or (result.words == 0 and result.images == 0):
@@ -70,20 +75,36 @@ def _counts(result: checks.QuestionResult) -> str:
     return text
 
 
-def _question_verdicts(result: checks.CheckResult, numbers: Iterable[int]) -> tuple[QuestionVerdict, ...]:
+NOT_ANSWERED = "Question {number} is not answered; the course checker passes it: {counts}"
+PLACEHOLDER_LEFT = "Question {number} still holds the template's placeholder. {checker}"
+
+
+def _question_verdicts(
+    result: checks.CheckResult, numbers: Iterable[int], answered: set[int], placeholders: set[int]
+) -> tuple[QuestionVerdict, ...]:
+    """A verdict per column; `answered`: the numbers with something written, `placeholders`: those holding only the
+    template's placeholder (not answered either)."""
     by_number = {q.number: q for q in result.questions}
     verdicts = []
     for number in numbers:
         q = by_number.get(number)
+        is_answered = number in answered and number not in placeholders
         if q is None:
             verdicts.append(QuestionVerdict(number, Verdict.MISSING, f"Question {number} is not in this template"))
-        elif result.course_error:
+            continue
+        if result.course_error:
             found = " ".join(q.messages) or f"question {number} passes by its heading ({_counts(q)})"
-            verdicts.append(QuestionVerdict(number, Verdict.STOPS, f"The course checker stops on this file. {found}"))
+            detail = f"The course checker stops on this file. {found}"
         elif q.passed:
-            verdicts.append(QuestionVerdict(number, Verdict.PASS, f"Question {number} passes: {_counts(q)}"))
+            detail = f"Question {number} passes: {_counts(q)}"
+            if number not in answered:
+                detail = NOT_ANSWERED.format(number=number, counts=_counts(q))
         else:
-            verdicts.append(QuestionVerdict(number, question_verdict(q), " ".join(q.messages)))
+            detail = " ".join(q.messages)
+        if number in placeholders and not result.course_error:
+            detail = PLACEHOLDER_LEFT.format(number=number, checker=detail)
+        verdict = Verdict.STOPS if result.course_error else question_verdict(q, is_answered)
+        verdicts.append(QuestionVerdict(number, verdict, detail, q.passed and not result.course_error, is_answered))
     return tuple(verdicts)
 
 
@@ -104,9 +125,10 @@ class GroupOverview:
     readme: str | None  # the README.md as it stands (None without a report)
     result: checks.CheckResult | None
     verdicts: tuple[QuestionVerdict, ...]  # one per column of the overview
-    passed: int  # questions passed; 0 when the course checker stops on the file
+    passed: int  # questions passed; 0 when the course checker stops on the file (CheckResult.course_passed)
     total: int  # questions of the report's template
     no_report: bool  # no report, or not one answer written
+    answered: int = 0  # questions with something written other than the template's placeholder
 
     @property
     def scrape(self) -> Scrape | None:
@@ -150,6 +172,14 @@ class GroupOverview:
     def verdict(self, number: int) -> Verdict:
         return next((v.verdict for v in self.verdicts if v.number == number), Verdict.MISSING)
 
+    def passes(self, number: int) -> bool:
+        """The course checker passes question `number` (what the pass count counts)."""
+        return any(v.passes for v in self.verdicts if v.number == number)
+
+    def answers(self, number: int) -> bool:
+        """Question `number` has something written other than the template's placeholder."""
+        return any(v.answered for v in self.verdicts if v.number == number)
+
     def member_names(self) -> list[str]:
         return [m.name or m.username for m in self.members]
 
@@ -191,20 +221,23 @@ class CourseOverview:
         sort: str = "group",
         status: str = "",
         failing: int | None = None,
+        unanswered: int | None = None,
         late: bool = False,
         never_scraped: bool = False,
         search: str = "",
     ) -> list[GroupOverview]:
         """The rows that pass every filter given, sorted by `sort` ("passed", or "-passed" for descending).
 
-        `status` is a scrape status or "none" (no scrape yet); `failing` keeps groups whose question `failing` does
-        not pass. Rows without a value to sort by (never scraped, no commit) come last either way.
+        `status` is a scrape status or "none" (no scrape yet); `failing` keeps groups whose question `failing` the
+        course checker does not pass; `unanswered` those that have not answered question `unanswered`. Rows without
+        a value to sort by (never scraped, no commit) come last either way.
         """
         rows = [
             row
             for row in self.rows
             if (not status or (row.scrape.status if row.scrape else "none") == status)
-            and (failing is None or row.verdict(failing) != Verdict.PASS)
+            and (failing is None or not row.passes(failing))
+            and (unanswered is None or not row.answers(unanswered))
             and (not late or row.late)
             and (not never_scraped or row.never_scraped)
             and (not search.strip() or row.matches(search))
@@ -230,8 +263,10 @@ def course_overview(course: Course, *, group_ids: Iterable[int] | None = None) -
     template_ids = {r.template_id for r in reports.values()} | ({course.template_id} if course.template_id else set())
     templates = ReportTemplate.objects.in_bulk(template_ids)  # 2
     rules: dict[int, list[checks.Rule]] = {pk: [] for pk in templates}
+    placeholders: dict[int, dict[int, str]] = {pk: {} for pk in templates}
     for question in Question.objects.filter(template_id__in=template_ids).order_by("template_id", "number"):  # 3
         rules[question.template_id].append(question.rule())
+        placeholders[question.template_id][question.number] = question.placeholder.strip()
     numbers = tuple(sorted({rule.number for template_rules in rules.values() for rule in template_rules}))
 
     in_course: dict = {"group__course": course} | ({"group__in": groups} if group_ids is not None else {})
@@ -275,6 +310,8 @@ def course_overview(course: Course, *, group_ids: Iterable[int] | None = None) -
         report.template = templates[report.template_id]
         readme = report.readme(answers[report.pk], marks[report.pk])
         result = check_markdown(readme, report.template, rules[report.template_id])
+        written = {n for n, text in answers[report.pk].items() if text.strip()}
+        left = {n for n in written if answers[report.pk][n].strip() == placeholders[report.template_id].get(n)}
         rows.append(
             GroupOverview(
                 group=group,
@@ -282,9 +319,10 @@ def course_overview(course: Course, *, group_ids: Iterable[int] | None = None) -
                 report=report,
                 readme=readme,
                 result=result,
-                verdicts=_question_verdicts(result, numbers),
-                passed=0 if result.course_error else result.passed,
+                verdicts=_question_verdicts(result, numbers, written, left),
+                passed=result.course_passed,
                 total=result.total,
+                answered=len(written - left),
                 no_report=not any(text.strip() for text in answers[report.pk].values()),
             )
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from ..engine import checks
 from ..models import (
     Answer,
@@ -13,6 +15,13 @@ from ..models import (
     Report,
 )
 from ..services.checking import check_markdown
+from .provenance import answer_provenance, with_current_source
+
+# What a question's badge and jump link say, besides the course checker's verdict (`QuestionRow.state`).
+NOT_ANSWERED = "not answered"
+PLACEHOLDER = "placeholder"
+PASSES = "passes"
+FAILS = "fails"
 
 
 @dataclass
@@ -20,6 +29,8 @@ class QuestionRow:
     question: Question
     answer: Answer | None
     result: checks.QuestionResult
+    warnings: list[str] = field(default_factory=list)  # checks.answer_warnings of the answer
+    provenance: str = ""  # who or what changed the answer last (selectors.provenance)
 
     @property
     def is_placeholder(self) -> bool:
@@ -34,6 +45,20 @@ class QuestionRow:
     def is_empty(self) -> bool:
         return self.answer is None or not self.answer.text.strip()
 
+    @property
+    def is_answered(self) -> bool:
+        return not self.is_empty and not self.is_placeholder
+
+    @property
+    def state(self) -> str:
+        """NOT_ANSWERED, PLACEHOLDER (both whatever the checker says: it passes an empty answer to a question with
+        no minimum, and counts a placeholder's words), else PASSES or FAILS as the course checker says."""
+        if self.is_empty:
+            return NOT_ANSWERED
+        if self.is_placeholder:
+            return PLACEHOLDER
+        return PASSES if self.result.passed else FAILS
+
 
 @dataclass
 class ReportPage:
@@ -42,6 +67,10 @@ class ReportPage:
     result: checks.CheckResult
     checklist: list[tuple[str, list[tuple[ChecklistItem, bool]]]]  # (week, [(item, checked)])
     figures: list[Figure] = field(default_factory=list)
+
+    @property
+    def answered(self) -> int:
+        return sum(row.is_answered for row in self.rows)
 
     @property
     def sections(self) -> list[tuple[str, list[QuestionRow]]]:
@@ -59,7 +88,7 @@ def report_page(report: Report) -> ReportPage:
     questions = list(report.template.questions.select_related("section"))  # 1
     answers = {
         a.question_id: a
-        for a in report.answers.on_own_template().select_related("updated_by")  # 2
+        for a in with_current_source(report.answers.on_own_template().select_related("updated_by"))  # 2
     }
     items = list(report.template.checklist.all())  # 3
     marks = {m.item_id: m for m in report.marks.on_own_template()}  # 4
@@ -70,7 +99,14 @@ def report_page(report: Report) -> ReportPage:
     )
     result = check_markdown(readme, report.template, [q.rule() for q in questions])
     by_number = {r.number: r for r in result.questions}
-    rows = [QuestionRow(q, answers.get(q.id), by_number[q.number]) for q in questions]
+    now, last = timezone.now(), questions[-1].number if questions else None
+    rows = []
+    for q in questions:
+        answer = answers.get(q.id)
+        text = answer.text if answer else ""
+        warnings = checks.answer_warnings(text, is_last=q.number == last, placeholder=q.placeholder)
+        provenance = answer_provenance(answer, answer.current_source, now=now) if answer else ""
+        rows.append(QuestionRow(q, answer, by_number[q.number], warnings, provenance))
     checklist: list[tuple[str, list[tuple[ChecklistItem, bool]]]] = []
     for item in items:
         if not checklist or checklist[-1][0] != item.week:

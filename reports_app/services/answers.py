@@ -12,6 +12,7 @@ from ..models import (
     Answer,
     AnswerRevision,
     ChecklistMark,
+    Draft,
     Group,
     Question,
     Report,
@@ -68,6 +69,7 @@ def answer_save(
 
     When a teammate saved a newer version since, nothing is overwritten: the text is kept as a conflict revision and
     AnswerConflict carries the current answer, so that the student can merge. Saving the text already there is a no-op.
+    A save that goes through discards the author's draft of the answer (a conflict keeps it: nothing was saved).
     The answer returned has `render_problem`: why its text could not be rendered (its html then shows it as typed),
     or None.
     """
@@ -76,6 +78,7 @@ def answer_save(
     with transaction.atomic():
         answer, _ = Answer.objects.get_or_create(report=report, question=question)
         if answer.version == base_version and answer.text == text:
+            _discard_draft(answer, user)
             answer.render_problem = problem
             return answer
         saved = Answer.objects.filter(pk=answer.pk, version=base_version).update(
@@ -87,12 +90,18 @@ def answer_save(
             )
     current = Answer.objects.select_related("question", "updated_by").get(pk=answer.pk)
     if saved or current.text == text:
+        _discard_draft(current, user)
         current.render_problem = problem
         return current
     attempt = AnswerRevision.objects.create(
         answer=current, version=base_version, kind=AnswerRevision.Kind.CONFLICT, text=text, author=user, source=source
     )
     raise AnswerConflict(current, attempt)
+
+
+def _discard_draft(answer: Answer, user) -> None:
+    if user is not None and user.pk is not None:
+        Draft.objects.filter(report_id=answer.report_id, question_id=answer.question_id, author_id=user.pk).delete()
 
 
 def answer_restore(*, report: Report, revision: AnswerRevision, base_version: int, user) -> Answer:

@@ -7,6 +7,8 @@ import functools
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required as django_login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -47,6 +49,24 @@ def get_access(request: HttpRequest, group_id: int) -> Access:
 def wants_json(request: HttpRequest) -> bool:
     """The page's script asks for JSON; a plain form post gets a redirect with a message."""
     return request.headers.get("Accept") == "application/json"
+
+
+SESSION_ENDED = "You are no longer logged in (the session ended, or you logged out in another tab). Nothing was saved."
+
+
+def login_required(view):
+    """Django's login_required, except that a script asking for JSON gets 401 and where to log in (its page then
+    offers a login that does not leave the page), never a redirect that would lose what it sent."""
+    wrapped = django_login_required(view)
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated and wants_json(request):
+            login = redirect_to_login(request.get_full_path())["Location"]
+            return JsonResponse({"error": SESSION_ENDED, "login": login}, status=401)
+        return wrapped(request, *args, **kwargs)
+
+    return wrapper
 
 
 def why_not_writable(access: Access) -> str | None:

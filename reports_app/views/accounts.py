@@ -13,7 +13,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.mail import send_mail
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
@@ -36,6 +37,7 @@ from ..services.signup import (
     invitations_for,
     join_sizes,
 )
+from .access import wants_json
 
 logger = logging.getLogger(__name__)
 
@@ -148,8 +150,18 @@ class LoginView(auth_views.LoginView):
 
     form_class = LoginForm
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if wants_json(self.request):  # the login an editor offers without leaving its page
+            return JsonResponse({"authenticated": True, "csrf": get_token(self.request)})
+        return response
+
     def form_invalid(self, form):
-        response = super().form_invalid(form)
+        if wants_json(self.request):
+            errors = " ".join(e for field in form.errors.values() for e in field)
+            response = JsonResponse({"error": errors}, status=400)
+        else:
+            response = super().form_invalid(form)
         if form.retry_after:
             response.status_code = 429
             response["Retry-After"] = str(form.retry_after)

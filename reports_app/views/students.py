@@ -4,24 +4,22 @@ read-only)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 from django.views.decorators.http import require_POST
 
 from ..engine import checks, rendering
-from ..engine.figures import FigureRejected
 from ..forms.students import (
     MAX_ANSWER_CHARS,
     VERSION_REFUSED_RESTORE,
     AnswerForm,
-    FigureForm,
     RestoreForm,
     clean_answer_text,
 )
-from ..models import Answer, AnswerRevision, Figure, Question
+from ..models import Answer, AnswerRevision, Question
 from ..selectors.report_page import report_page
 from ..services.answers import (
     UNRENDERED,
@@ -31,7 +29,7 @@ from ..services.answers import (
     checklist_set,
     stored_answer_html,
 )
-from ..services.figures import figure_add, figure_delete, figure_users
+from ..services.drafts import draft_of, draft_save, draft_worth_restoring, editing_now, person_name
 from ..services.reports import report_grading_html, report_markdown, report_zip
 from ..services.signup import (
     group_people,
@@ -43,6 +41,7 @@ from .access import (
     closes_cleanly,
     download_name,
     get_access,
+    login_required,
     refuse_write,
     wants_json,
     why_not_writable,
@@ -72,13 +71,38 @@ def _answer(access: Access, question: Question) -> Answer:
     return answer or Answer(report=access.report, question=question, version=0)
 
 
+SAVED = "Question {number} saved (version {version})."
+CONFLICT = (
+    "{author} saved version {version} while you were editing. Your text was not saved over it: it is still in the "
+    "editor (and kept in the history). Merge the two, then save again."
+)
+
+
+def _is_last(question: Question) -> bool:
+    return not Question.objects.filter(template_id=question.template_id, number__gt=question.number).exists()
+
+
+def _warnings(text: str, question: Question, is_last: bool | None = None) -> list[str]:
+    """What in `text` makes the course checker stop or miscount, as the editor and the save say it."""
+    is_last = _is_last(question) if is_last is None else is_last
+    return checks.answer_warnings(text, is_last=is_last, placeholder=question.placeholder)
+
+
 @login_required
 @closes_cleanly
 def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpResponse:
+    """The answer's editor. A plain form post saves and goes back to the report (the no-JavaScript way); the page's
+    script saves with `Accept: application/json` and stays (`_save_json`). Opening it restores the author's draft."""
     access = get_access(request, group_id)
     question = _question(access, number)
     answer = _answer(access, question)
-    form = AnswerForm(request.POST or None, initial={"text": answer.text, "version": answer.version})
+    if request.method == "POST" and wants_json(request):
+        return _save_json(request, access, question)
+    draft = draft_of(report=access.report, question=question, author=request.user) if access.can_edit else None
+    restored = draft if draft_worth_restoring(draft, answer) else None
+    start = restored or answer
+    initial = {"text": start.text, "version": restored.base_version if restored else answer.version}
+    form = AnswerForm(request.POST or None, initial=initial)
     conflict = preview = refused = None
     if request.method == "POST":
         if refused := why_not_writable(access):
@@ -97,14 +121,16 @@ def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpRespons
                         user=request.user,
                     )
                 except AnswerConflict as error:
-                    conflict, answer = error, error.answer
+                    conflict, answer = _conflict(error, text), error.answer
                     form = AnswerForm(initial={"text": text, "version": answer.version})
                 else:
-                    messages.success(request, f"Question {number} saved (version {saved.version}).")
+                    messages.success(request, SAVED.format(number=number, version=saved.version))
                     _warn_if_unrendered(request, saved, number)
+                    for warning in _warnings(saved.text, question):
+                        messages.warning(request, warning)
                     return redirect(reverse("report", args=[group_id]) + f"#question-{number}")
-    is_last = not Question.objects.filter(template_id=question.template_id, number__gt=number).exists()
-    result = checks.check_alone(form["text"].value() or "", question.rule(), is_last=is_last)
+    is_last = _is_last(question)
+    text = form["text"].value() or ""
     context = {
         "access": access,
         "group": access.group,
@@ -113,12 +139,116 @@ def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpRespons
         "form": form,
         "conflict": conflict,
         "preview": preview,
-        "result": result,
+        "result": checks.check_alone(text, question.rule(), is_last=is_last),
+        "warnings": _warnings(text, question, is_last),
         "is_last": is_last,
+        "restored": restored,
+        "editing": editing_now(report=access.report, question=question, besides=request.user)
+        if access.can_edit
+        else [],
         "figures": access.report.figures.all(),
         "unsaved_text": request.POST.get("text") if refused else None,
     }
+    if request.GET.get("fragment") and access.can_edit:  # the report page's script edits in place
+        return render(request, "reports_app/_editor.html", context)
     return render(request, "reports_app/edit_answer.html", context, status=403 if refused else 200)
+
+
+def _conflict(error: AnswerConflict, mine: str) -> dict:
+    """What the editor shows of a conflict: the newer version, who saved it, and what differs from the text typed."""
+    theirs = error.answer
+    diff = rendering.word_diff(theirs.text, mine)
+    return {
+        "version": theirs.version,
+        "author": person_name(theirs.updated_by),
+        "text": theirs.text,
+        "mine": mine,
+        "diff": diff.runs,
+        "diff_note": rendering.WORD_DIFF_SIMPLIFIED if diff.simplified else "",
+    }
+
+
+def _save_json(request: HttpRequest, access: Access, question: Question) -> JsonResponse:
+    """The editor script's save: it stays on the page, so every answer says what happened, and the text stays in the
+    editor whatever it is (the script never clears it)."""
+    if refused := why_not_writable(access):
+        return JsonResponse({"error": refused}, status=403)
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        errors = [e for field in form.errors.values() for e in field]
+        return JsonResponse({"error": " ".join(errors)}, status=400)
+    text = form.cleaned_data["text"]
+    try:
+        saved = answer_save(
+            report=access.report,
+            question=question,
+            text=text,
+            base_version=form.cleaned_data["version"],
+            user=request.user,
+        )
+    except AnswerConflict as error:
+        conflict = _conflict(error, text)
+        panel = render_to_string("reports_app/_conflict.html", {"conflict": conflict}, request=request)
+        message = CONFLICT.format(author=conflict["author"], version=conflict["version"])
+        payload = {key: conflict[key] for key in ("version", "author", "text")} | {"panel_html": panel}
+        return JsonResponse({"error": message, "conflict": payload}, status=409)
+    page = report_page(access.report)
+    row = next(r for r in page.rows if r.question.pk == question.pk)
+    warnings = _warnings(saved.text, question)
+    if saved.render_problem:
+        warnings.insert(0, f"{UNRENDERED.format(number=question.number, why=saved.render_problem)}. {UNRENDERED_SAVED}")
+    parts = {"row": row, "access": access, "group": access.group}
+    return JsonResponse(
+        {
+            "version": saved.version,
+            "message": SAVED.format(number=question.number, version=saved.version),
+            "warnings": warnings,
+            "html": saved.html,
+            "card_html": render_to_string("reports_app/_question_card.html", parts, request=request),
+            "jump_html": render_to_string("reports_app/_question_jump.html", parts),
+            "passed": page.result.course_passed,
+            "answered": page.answered,
+            "total": page.result.total,
+            "provenance": row.provenance,
+        }
+    )
+
+
+@login_required
+@closes_cleanly
+def answer_draft(request: HttpRequest, group_id: int, number: int) -> JsonResponse:
+    """The editor script's autosave (POST: text, version) and presence poll (GET): who else is typing in this answer,
+    and its version now (so that the editor can say a teammate saved meanwhile). JSON only."""
+    access = get_access(request, group_id)
+    question = _question(access, number)
+    if request.method == "POST":
+        if refused := why_not_writable(access):
+            return JsonResponse({"error": refused}, status=403)
+        form = AnswerForm(request.POST)
+        if not form.is_valid():
+            errors = [e for field in form.errors.values() for e in field]
+            return JsonResponse({"error": " ".join(errors)}, status=400)
+        draft = draft_save(
+            report=access.report,
+            question=question,
+            author=request.user,
+            text=form.cleaned_data["text"],
+            base_version=form.cleaned_data["version"],
+        )
+        saved_at = draft.updated_at.isoformat()
+    elif request.method == "GET":
+        saved_at = None
+    else:
+        return JsonResponse({"error": "GET or POST only."}, status=405)
+    answer = _answer(access, question)
+    return JsonResponse(
+        {
+            "saved_at": saved_at,
+            "editing": editing_now(report=access.report, question=question, besides=request.user),
+            "version": answer.version,
+            "updated_by": person_name(answer.updated_by) if answer.version else None,
+        }
+    )
 
 
 def _warn_if_unrendered(request: HttpRequest, saved: Answer, number: int) -> None:
@@ -132,14 +262,20 @@ def _warn_if_unrendered(request: HttpRequest, saved: Answer, number: int) -> Non
 @require_POST
 def preview_answer(request: HttpRequest, group_id: int, number: int) -> HttpResponse:
     """The sanitized HTML of unsaved text, for the editor's preview pane: within the render budget, text that cannot
-    be rendered comes back as typed with why. Refused (403, with the reason) to anyone who may not write now."""
+    be rendered comes back as typed with why. Refused (403, with the reason) to anyone who may not write now. The
+    script asks for JSON and gets the course checker's warnings for the text too."""
     access = get_access(request, group_id)
-    _question(access, number)
+    question = _question(access, number)
     if reason := why_not_writable(access):
+        if wants_json(request):
+            return JsonResponse({"error": reason}, status=403)
         page = f'<div class="alert alert-warning mb-0" role="alert">{escape(reason)}</div>'
         return HttpResponse(page, status=403, content_type="text/html; charset=utf-8")
     text = clean_answer_text(request.POST.get("text", ""))[:MAX_ANSWER_CHARS]
-    html, _ = stored_answer_html(text, access.group.pk, number)
+    html, problem = stored_answer_html(text, access.group.pk, number)
+    if wants_json(request):
+        warnings = _warnings(text, question)
+        return JsonResponse({"html": html, "warnings": warnings, "unrendered": problem})
     return HttpResponse(html, content_type="text/html; charset=utf-8")
 
 
@@ -244,74 +380,6 @@ def tick_checklist(request: HttpRequest, group_id: int) -> HttpResponse:
         return JsonResponse({"saved": {str(p): c for p, c in changes.items()}})
     messages.success(request, "Checklist saved." if changes else "The checklist had no changes to save.")
     return redirect(checklist)
-
-
-@login_required
-@closes_cleanly
-def figures(request: HttpRequest, group_id: int) -> HttpResponse:
-    access = get_access(request, group_id)
-    form = FigureForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
-        if refused := refuse_write(request, access):
-            return refused
-        if form.is_valid():
-            try:
-                figure, created = figure_add(
-                    report=access.report,
-                    data=form.cleaned_data["file"].read(),
-                    wanted_name=form.wanted_name(),
-                    user=request.user,
-                )
-            except FigureRejected as error:
-                form.add_error("file", str(error))
-            else:
-                if created:
-                    messages.success(
-                        request, f"Uploaded {figure.name}. Paste {figure.snippet} into an answer to show it."
-                    )
-                else:
-                    messages.info(request, f"This image is uploaded already, as {figure.name}.")
-                return redirect("figures", group_id)
-    figure_list = list(access.report.figures.select_related("uploaded_by"))
-    used = figure_users(access.report.answers.select_related("question"))
-    context = {
-        "access": access,
-        "group": access.group,
-        "form": form,
-        "figures": [(f, used.get(f.name, [])) for f in figure_list],
-    }
-    return render(request, "reports_app/figures.html", context)
-
-
-def _figure(access: Access, name: str) -> Figure:
-    return get_object_or_404(Figure, report=access.report, name=name)
-
-
-@login_required
-def figure(request: HttpRequest, group_id: int, name: str) -> FileResponse:
-    access = get_access(request, group_id)
-    found = _figure(access, name)
-    response = FileResponse(found.file.open("rb"), content_type=found.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'"
-    return response
-
-
-@login_required
-@closes_cleanly
-def delete_figure(request: HttpRequest, group_id: int, name: str) -> HttpResponse:
-    access = get_access(request, group_id)
-    found = _figure(access, name)
-    used_by = figure_users(access.report.answers.select_related("question")).get(name, [])
-    if request.method == "POST":
-        if refused := refuse_write(request, access):
-            return refused
-        if not used_by or request.POST.get("confirm") == "yes":
-            figure_delete(figure=found)
-            messages.success(request, f"Deleted {name}.")
-            return redirect("figures", group_id)
-    context = {"access": access, "group": access.group, "figure": found, "used_by": used_by}
-    return render(request, "reports_app/delete_figure.html", context)
 
 
 @login_required

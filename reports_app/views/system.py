@@ -7,12 +7,17 @@ import sys
 
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 
 from ..models import Course, Group
+from .access import wants_json
+
+DATABASE_DOWN = "The site cannot reach its database right now (it is probably restarting). Nothing was saved."
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -20,6 +25,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     restarting, say) gets a 503 that says so and gives back the text the person sent, so that nothing typed is lost.
     Rendered without the request: its context would query the database again."""
     if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        if wants_json(request):  # the page's script keeps the text and says so
+            return JsonResponse({"error": DATABASE_DOWN}, status=503, headers={"Retry-After": "30"})
         text = request.POST.get("text", "") if request.method == "POST" else ""
         page = loader.render_to_string("503.html", {"text": text})
         return HttpResponse(page, status=503, headers={"Retry-After": "30"})
@@ -38,6 +45,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """Django's CSRF failure view (settings.CSRF_FAILURE_VIEW), instead of its raw page: says what happened and gives
     the text that was sent back. When the form came from one of our own pages, the text comes in a form that posts it
     again with a fresh token; from anywhere else it is only shown, so that no other site can prepare a save."""
+    if wants_json(request):  # the page's script fetches a fresh token from `session` and sends again
+        return JsonResponse({"error": CSRF_REFUSED, "csrf": True}, status=403)
     text = request.POST.get("text", "") if request.method == "POST" else ""
     source = request.headers.get("Origin") or request.headers.get("Referer") or ""
     ours = bool(source) and url_has_allowed_host_and_scheme(
@@ -51,6 +60,13 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         "message": CSRF_REFUSED + ((CSRF_SAVE_AGAIN if action else CSRF_COPY) if text else ""),
     }
     return render(request, "403_csrf.html", context, status=403)
+
+
+@never_cache
+def session(request: HttpRequest) -> JsonResponse:
+    """For the editor's script, after a save was refused for its session or its CSRF token: whether this browser is
+    logged in, and a CSRF token valid now. Other sites cannot read the answer (no CORS), so the token stays ours."""
+    return JsonResponse({"authenticated": request.user.is_authenticated, "csrf": get_token(request)})
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -5,26 +5,20 @@ counter must agree with checks.count_images on tricky texts, and stay responsive
 """
 
 import random
-import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from reports_app.engine import checks
-from tests.helpers.pages import open_editor
+from reports_app.forms.students import clean_answer_text
+from tests.helpers.pages import answer_box, open_editor
 
-SHOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")  # what markdown shows as an image, even across lines
 RULE = checks.Rule(3, (50, 100), None)
 
 
-def uncounted_note(text: str) -> list[str]:
-    """The editor's warning for images markdown shows and the course checker does not count."""
-    answer = checks.check_alone(text, RULE, is_last=False)
-    uncounted = len(SHOWN_IMAGE.findall(text.strip("\n"))) - answer.images
-    if uncounted <= 0:
-        return []
-    shown = f"{uncounted} image{'s are' if uncounted > 1 else ' is'} shown but not counted by the course checker"
-    return [f"{shown}: write each image's markdown on one line."]
+def server_warnings(text: str) -> list[str]:
+    """The warnings the server sends with the live preview (images shown but not counted, among others)."""
+    return checks.answer_warnings(clean_answer_text(text), is_last=False)
 
 
 def tricky_texts() -> list[str]:
@@ -47,11 +41,11 @@ def tricky_texts() -> list[str]:
 def test_live_image_counter_agrees_with_the_course_on_tricky_texts(page: Page, live_server, login, group1):
     login(page, live_server, "alice", "pw-alice")
     open_editor(page, 3)
-    textarea = page.get_by_label("Answer (markdown)")
+    textarea = answer_box(page, 3)
     for text in tricky_texts():
         textarea.fill(text)
-        expect(page.locator("#image-count")).to_have_text(str(checks.check_alone(text, RULE, is_last=False).images))
-        expect(page.locator("#warnings li")).to_have_text(uncounted_note(text))
+        expect(page.locator(".image-count")).to_have_text(str(checks.check_alone(text, RULE, is_last=False).images))
+        expect(page.locator("[data-editor] .warnings li")).to_have_text(server_warnings(text))
 
 
 @pytest.mark.parametrize(
@@ -66,6 +60,6 @@ def test_live_image_counter_agrees_with_the_course_on_tricky_texts(page: Page, l
 def test_live_image_counter_stays_responsive_on_hostile_text(page: Page, live_server, login, group1, text, images):
     login(page, live_server, "alice", "pw-alice")
     open_editor(page, 3)
-    page.get_by_label("Answer (markdown)").fill(text)
-    expect(page.locator("#image-count")).to_have_text(str(images), timeout=3000)
+    answer_box(page, 3).fill(text)
+    expect(page.locator(".image-count")).to_have_text(str(images), timeout=3000)
     assert checks.count_images(text) == images

@@ -13,12 +13,10 @@ from tests.helpers.hostile import NESTED
 def test_text_that_cannot_be_rendered_previews_as_typed_with_why(page, live_server, login, group1):
     login(page, live_server, "alice", "pw-alice")
     page.goto(f"{live_server.url}/groups/{group1.pk}/questions/3/")
-    textarea = page.get_by_label("Answer (markdown)")
+    textarea = page.get_by_label("Answer to question 3 (markdown)")
     textarea.fill(NESTED)
 
-    page.get_by_role("button", name="Preview").click()
-
-    preview = page.locator("#preview")
+    preview = page.locator("#preview-3")
     expect(preview.get_by_role("alert")).to_have_text(
         "Question 3 cannot be rendered: nested 500 levels deep. It is shown as typed."
     )
@@ -30,13 +28,12 @@ def test_text_that_cannot_be_rendered_previews_as_typed_with_why(page, live_serv
 def test_a_preview_after_the_deadline_says_the_hand_in_closed(page, live_server, login, group1):
     login(page, live_server, "alice", "pw-alice")
     page.goto(f"{live_server.url}/groups/{group1.pk}/questions/3/")
-    page.get_by_label("Answer (markdown)").fill("*late* text")
     group1.course.deadline = timezone.now() - timedelta(minutes=1)
     group1.course.save()
+    page.get_by_label("Answer to question 3 (markdown)").fill("*late* text")
 
-    page.get_by_role("button", name="Preview").click()
-
-    preview = page.locator("#preview")
-    expect(preview).to_contain_text(re.compile(r"The hand-in closed on .+; the report can no longer be changed\."))
-    expect(preview.locator("em")).to_have_count(0)
-    expect(page.get_by_label("Answer (markdown)")).to_have_value("*late* text")
+    expect(page.locator(".preview-state")).to_contain_text(
+        re.compile(r"not updated: The hand-in closed on .+; the report can no longer be changed\.")
+    )
+    expect(page.locator("#preview-3 em")).to_have_count(0)
+    expect(page.get_by_label("Answer to question 3 (markdown)")).to_have_value("*late* text")

@@ -11,10 +11,11 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from reports_app.engine import checks
+from reports_app.forms.students import clean_answer_text
 from reports_app.models import Answer, AnswerRevision, ChecklistMark, Question
 from reports_app.services.answers import answer_save
 from reports_app.services.reports import report_for_group
-from tests.helpers.pages import open_editor
+from tests.helpers.pages import answer_box, open_editor
 
 from ..conftest import png_bytes
 
@@ -40,10 +41,10 @@ def test_student_types_an_answer_watches_the_counter_and_saves_it(page, live_ser
     expect(page.get_by_role("heading", level=1)).to_contain_text("group 1")
     passed_before = passed_count(page)
     open_editor(page, 3)
-    textarea = page.get_by_label("Answer (markdown)")
-    word_count, verdict = page.locator("#word-count"), page.locator("#verdict")
+    textarea = answer_box(page, 3)
+    word_count, verdict = page.locator(".word-count"), page.locator(".verdict-now")
     expect(word_count).to_have_text("0")
-    expect(verdict).to_have_text("fails")
+    expect(verdict).to_have_text("○ not answered")
 
     textarea.press_sequentially("We chose")
     expect(word_count).to_have_text("2")
@@ -53,14 +54,14 @@ def test_student_types_an_answer_watches_the_counter_and_saves_it(page, live_ser
     expect(word_count).to_have_text("48")
     textarea.press_sequentially(" w49")
     expect(word_count).to_have_text("49")
-    expect(verdict).to_have_text("fails")
+    expect(verdict).to_have_text("✗ fails")
     textarea.press_sequentially(" w50")
     expect(word_count).to_have_text("50")
-    expect(verdict).to_have_text("passes")
+    expect(verdict).to_have_text("✓ passes")
     page.get_by_role("button", name="Save", exact=True).click()
 
-    page.wait_for_url(f"{live_server.url}/groups/{group1.pk}/#question-3")
-    expect(page.get_by_role("alert")).to_have_text("Question 3 saved (version 1).")
+    expect(page.locator(".save-status")).to_have_text("✓ Question 3 saved (version 1).")  # beside the editor
+    expect(textarea).to_be_visible()  # which stays open
     card = page.locator("#question-3")
     expect(card.locator(".verdict")).to_contain_text("passes")
     expect(card.locator(".verdict")).to_contain_text("words 50 of 50-100")
@@ -83,27 +84,22 @@ def test_live_counters_agree_with_the_server_on_tricky_text(page, live_server, l
     login(page, live_server, "alice", "pw-alice")
     open_editor(page, 3)
 
-    textarea = page.get_by_label("Answer (markdown)")
-    textarea.fill(text)
+    textarea = answer_box(page, 3)
+    with page.expect_response(f"{live_server.url}/groups/{group1.pk}/questions/3/preview/") as preview_response:
+        textarea.fill(text)  # the preview follows the text by itself
 
     assert textarea.input_value() == text  # the browser kept every character
     server = checks.check_alone(text, checks.Rule(3, (50, 100), None), is_last=False)
     assert (server.words, server.images) == (12 + len(splitters), 3)
-    expect(page.locator("#word-count")).to_have_text(str(server.words))
-    expect(page.locator("#image-count")).to_have_text(str(server.images))
-    expect(page.locator("#verdict")).to_have_text("fails")
-    expect(page.locator("#warnings li")).to_have_text(
-        [
-            "The course checker stops counting at the first '##'; the text after it is not counted.",
-            "1 image is shown but not counted by the course checker: write each image's markdown on one line.",
-        ]
-    )
-
-    with page.expect_response(f"{live_server.url}/groups/{group1.pk}/questions/3/preview/") as preview_response:
-        page.get_by_role("button", name="Preview").click()
+    expect(page.locator(".word-count")).to_have_text(str(server.words))
+    expect(page.locator(".image-count")).to_have_text(str(server.images))
+    expect(page.locator(".verdict-now")).to_have_text("✗ fails")
+    warnings = checks.answer_warnings(clean_answer_text(text), is_last=False)
+    assert len(warnings) == 2  # the '##' cut, and the image written over two lines
+    expect(page.locator("[data-editor] .warnings li")).to_have_text(warnings)
 
     assert preview_response.value.ok
-    preview = page.locator("#preview")
+    preview = page.locator("#preview-3")
     expect(preview.get_by_role("heading", name="A heading", level=2)).to_be_visible()
     expect(preview).to_contain_text("not counted here")
     expect(preview.locator("img")).to_have_count(5)  # ![split\n](x) is an image to markdown, not to the checker
@@ -124,11 +120,10 @@ def test_uploaded_figure_shows_in_the_preview_of_an_answer(page, live_server, lo
     page.get_by_role("link", name=f"Group {group1.number}").click()
     expect(page.get_by_role("link", name="Figures (1)")).to_be_visible()
     open_editor(page, 4)
-    page.get_by_label("Answer (markdown)").press_sequentially("Rejected rows: ![plot](figures/plot.png)")
-    expect(page.locator("#image-count")).to_have_text("1")
-    page.get_by_role("button", name="Preview").click()
+    answer_box(page, 4).press_sequentially("Rejected rows: ![plot](figures/plot.png)")
+    expect(page.locator(".image-count")).to_have_text("1")
 
-    image = page.locator("#preview img")
+    image = page.locator("#preview-4 img")
     expect(image).to_have_attribute("src", f"/groups/{group1.pk}/figures/plot.png")
     expect(image).to_have_js_property("naturalWidth", 40)
 
@@ -146,23 +141,25 @@ def test_a_stale_save_shows_the_conflict_and_the_merge_is_saved(new_page, live_s
         login(page, live_server, name, f"pw-{name}")
         open_editor(page, 3)
 
-    alice.get_by_label("Answer (markdown)").clear()
-    alice.get_by_label("Answer (markdown)").press_sequentially("Alice wrote this.")
+    answer_box(alice, 3).clear()
+    answer_box(alice, 3).press_sequentially("Alice wrote this.")
     alice.get_by_role("button", name="Save", exact=True).click()
-    expect(alice.get_by_role("alert")).to_have_text("Question 3 saved (version 2).")
-    bob.get_by_label("Answer (markdown)").clear()
-    bob.get_by_label("Answer (markdown)").press_sequentially("Bob wrote that.")
+    expect(alice.locator(".save-status")).to_have_text("✓ Question 3 saved (version 2).")
+    answer_box(bob, 3).clear()
+    answer_box(bob, 3).press_sequentially("Bob wrote that.")
     bob.get_by_role("button", name="Save", exact=True).click()
 
     conflict = bob.locator("#conflict")
-    expect(conflict).to_contain_text("Someone saved this answer while you were editing")
+    expect(conflict).to_contain_text("alice saved this answer while you were editing")
     expect(conflict).to_contain_text("alice saved version 2")
-    expect(bob.get_by_label("Answer (markdown)")).to_have_value("Bob wrote that.")
+    expect(answer_box(bob, 3)).to_have_value("Bob wrote that.")
     expect(bob.locator("#newer-text")).to_have_text("Alice wrote this.")
-    bob.get_by_label("Answer (markdown)").fill("Alice wrote this. Bob wrote that.")
+    answer_box(bob, 3).fill("Alice wrote this. Bob wrote that.")
     bob.get_by_role("button", name="Save", exact=True).click()
-    expect(bob.get_by_role("alert")).to_have_text("Question 3 saved (version 3).")
-    bob.get_by_role("link", name="History").click()
+    expect(bob.locator(".save-status")).to_have_text("✓ Question 3 saved (version 3).")
+    expect(conflict).to_have_count(0)
+    bob.keyboard.press("Escape")
+    bob.locator("#question-3").get_by_role("link", name="History").click()
 
     expect(bob.get_by_role("rowheader")).to_have_text(["v3 current", "v2", "not saved (on v1)", "v1"])
     expect(bob.get_by_role("row").filter(has_text="not saved (on v1)")).to_contain_text("bob")
@@ -194,16 +191,16 @@ def test_after_the_deadline_the_server_refuses_a_save_and_the_report_is_read_onl
     course.deadline = timezone.now() - timedelta(minutes=1)
     course.save()
 
-    page.get_by_label("Answer (markdown)").press_sequentially("Too late.")
+    answer_box(page, 3).press_sequentially("Too late.")
     page.get_by_role("button", name="Save", exact=True).click()
 
-    expect(page.get_by_role("alert")).to_contain_text(
+    expect(page.locator(".save-status")).to_contain_text(
         re.compile(
-            r"^The hand-in closed on .+; the report can no longer be changed\. Your text was not saved; it is below to"
-            r" copy\.$"
+            r"^Not saved: The hand-in closed on .+; the report can no longer be changed\. Your text is still here"
         )
     )
-    expect(page.get_by_label("Your text, not saved")).to_have_value("Too late.")  # nothing typed is lost
+    expect(answer_box(page, 3)).to_have_value("Too late.")  # nothing typed is lost
+    expect(answer_box(page, 3)).not_to_be_editable()
     page.goto(f"{live_server.url}/groups/{group1.pk}/")
     expect(page.locator("#deadline")).to_contain_text(re.compile(r"The hand-in closed on .+; the report is read-only"))
     expect(page.get_by_role("link", name=re.compile("^Edit"))).to_have_count(0)
@@ -233,6 +230,5 @@ def test_report_fits_a_phone_and_tab_leads_from_the_answer_to_save(page, live_se
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     open_editor(page, 3)
-    page.get_by_label("Answer (markdown)").focus()
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Save", exact=True)).to_be_focused()

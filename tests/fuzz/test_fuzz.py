@@ -123,6 +123,17 @@ def test_report_parse_and_check(demo, text):
     assert result.total == len(rules)
 
 
+@FUZZ
+@with_corpus()
+@given(hostile_text)
+def test_answer_warnings(text):
+    def answer_warnings(text: str) -> list[str]:
+        return checks.answer_warnings(text, is_last=False) + checks.answer_warnings(text, is_last=True, placeholder="x")
+
+    warnings = within_a_second(answer_warnings, text)
+    assert all(isinstance(w, str) and w for w in warnings)
+
+
 @pytest.fixture(scope="module")
 def a_second_each():
     """Renders and decodes get SECONDS each (the site's budget is larger: a real report needs a fraction of it)."""

@@ -2,5 +2,6 @@
 
 repos (real git repos made in a test), hostile (inputs built to stall or crash), pages (driving the report pages),
 csv (what a spreadsheet would run), authorization (the URL x role matrix), settings (the settings imported in a
-clean process), images (PNG and JPEG files), processes (workers, servers and databases in processes of their own).
+clean process), images (PNG and JPEG files), processes (workers, servers and databases in processes of their own),
+forms (a page's form fields as a password manager reads them).
 """

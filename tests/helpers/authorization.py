@@ -19,7 +19,7 @@ from django_tasks_db.models import DBTaskResult
 
 from reports_app.models import AnswerRevision, Course, Figure, Group, Job, ReportTemplate
 from reports_app.services.answers import answer_save
-from reports_app.services.figures import figure_add
+from reports_app.services.figures import IfExists, figure_add, figure_delete
 from reports_app.services.reports import report_for_group
 from tests.conftest import DEMO_TEMPLATE, png_bytes
 
@@ -38,13 +38,17 @@ NEW_PASSWORD = "Quiet-otter-rows-42"
 NOT_SECRET = "pw-alice"  # alice's password in tests/conftest.py
 
 
+DELETED_FIGURE = "gone.png"
+
+
 ROSTER = "Group nb,Student 1,Student 2,Student 3,github_repo\n7,ann@example.com,ben@example.com,cat@example.com,\n"
 
 
 @dataclass(frozen=True)
 class World:
-    """The objects the URLs point at: group 1 (alice, bob) with a report, two versions of answer 1, a figure; the
-    course; a finished export job with its file."""
+    """The objects the URLs point at: group 1 (alice, bob) with a report, two versions of answer 1, a figure with an
+    earlier version (1) in its history and a deleted figure, DELETED_FIGURE; the course; a finished export job with
+    its file."""
 
     course: Course
     group: Group
@@ -70,7 +74,11 @@ def make_world(group1: Group, group2: Group, instructor) -> World:
     question = course.template.questions.get(number=1)
     answer_save(report=report, question=question, text="Our first answer.", base_version=0, user=alice)
     answer_save(report=report, question=question, text="Our second answer.", base_version=1, user=alice)
-    figure, _ = figure_add(report=report, data=png_bytes(), wanted_name="plot.png", user=alice)
+    figure_add(report=report, data=png_bytes(color="blue"), wanted_name="plot.png", user=alice)
+    replace = IfExists.REPLACE
+    figure = figure_add(report=report, data=png_bytes(), wanted_name="plot.png", user=alice, if_exists=replace).figure
+    deleted = figure_add(report=report, data=png_bytes(color="white"), wanted_name=DELETED_FIGURE, user=alice).figure
+    figure_delete(figure=deleted, user=alice)
     job = Job.objects.create(
         kind=Job.Kind.EXPORT,
         course=course,
@@ -290,6 +298,7 @@ TABLE: dict[str, list[Case]] = {
         )
     ],
     "healthz": [Case(url("healthz"), PUBLIC)],
+    "session": [Case(url("session"), PUBLIC)],
     "join": [
         Case(url("join"), PUBLIC),
         post(url("join"), (Expect(200, writes=True),) * 5, "anonymous", join_data),  # the code is the key
@@ -324,6 +333,15 @@ TABLE: dict[str, list[Case]] = {
             lambda w, user: {"text": "Some *emphasis*."},
         ),
     ],
+    "answer-draft": [
+        Case(url("answer-draft", group_id, question), GROUP_PAGE),  # who else is editing: the group's people
+        post(
+            url("answer-draft", group_id, question),
+            group_write(Expect(200, writes=True), staff=FORBIDDEN),
+            "member",
+            lambda w, user: {"text": "Half of a thought", "version": "2"},
+        ),
+    ],
     "answer-history": [Case(history_url, GROUP_PAGE)],
     "restore-answer": [
         Case(url("restore-answer", group_id, question, lambda w: w.revision.pk), POST_ONLY),
@@ -348,6 +366,15 @@ TABLE: dict[str, list[Case]] = {
         post(figures_url, group_write(Expect(302, figures_url, writes=True)), "member", figure_upload),
     ],
     "figure": [Case(url("figure", group_id, figure_name), GROUP_PAGE)],
+    "figure-version": [Case(url("figure-version", group_id, figure_name, lambda w: 1), GROUP_PAGE)],
+    "restore-figure": [
+        Case(url("restore-figure", group_id, lambda w: DELETED_FIGURE), POST_ONLY),
+        post(
+            url("restore-figure", group_id, lambda w: DELETED_FIGURE),
+            group_write(Expect(302, figures_url, writes=True)),
+            "member",
+        ),
+    ],
     "delete-figure": [
         Case(url("delete-figure", group_id, figure_name), GROUP_PAGE),
         post(

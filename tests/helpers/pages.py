@@ -25,6 +25,10 @@ def save(group, number: int, text: str, username: str = "alice"):
 
 
 def open_editor(page: Page, number: int) -> None:
-    """From the report page, follow the question's Edit link to its editor."""
+    """On the report page, press the question's Edit button: its editor opens in place, with the focus in it."""
     page.get_by_role("link", name=f"Edit question {number}", exact=True).click()
-    expect(page.get_by_role("heading", name=f"Question {number}", level=1)).to_be_visible()
+    expect(answer_box(page, number)).to_be_focused()
+
+
+def answer_box(page: Page, number: int):
+    return page.get_by_label(f"Answer to question {number} (markdown)")

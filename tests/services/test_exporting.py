@@ -130,7 +130,7 @@ def test_grades_csv_has_a_verdict_per_question_and_neutralises_formulas(course_w
     ]  # fmt: skip
     assert one == [
         "1", "One", "alice@example.org; bob", "6", "10",
-        "pass", "pass", "pass", "fail", "missing", "pass", "missing", "pass", "pass", "missing",
+        "pass", "missing", "pass", "fail", "missing", "pass", "missing", "missing", "pass", "missing",
         "0123456789abcdef0123456789abcdef01234567", "2026-01-21 01:04", "yes", "",
     ]  # fmt: skip
     assert two == ["2", "Two", "charlie", "0", "10", *["missing"] * 10, "", "", "no", ""]
@@ -325,3 +325,32 @@ def test_a_render_past_the_budget_costs_only_that_group(course_with_reports, gro
     assert summary.unrendered == ("group 1: the renderer took longer than 1 s",)
     assert "group-001/CANNOT-RENDER.txt" in files and "group-001/report.html" not in files
     assert "group-003/report.html" in files
+
+
+def test_one_pass_count_on_the_report_page_the_dashboard_and_grades_csv(course_with_reports, instructor):
+    """A report the course checker stops on passes nothing anywhere; its question-by-question count is guidance only."""
+    from django.urls import reverse
+    from django.utils.html import escape
+
+    from tests.conftest import client_for
+
+    staff = client_for("instructor")
+    stops = Group.objects.get(course=course_with_reports, number=3).report
+    assert report_check(stops).course_error and report_check(stops).passed == 7  # by its headings
+
+    files, _ = export(course_with_reports)
+    in_grades = {int(line[0]): int(line[3]) for line in grades(files)[1:]}
+    dashboard = staff.get(reverse("dashboard", args=[course_with_reports.pk]))
+    on_dashboard = {row.group.number: row.passed for row in dashboard.context["rows"]}
+    on_report_pages = {}
+    for number in (1, 3):
+        group = Group.objects.get(course=course_with_reports, number=number)
+        html = staff.get(reverse("report", args=[group.pk])).content.decode()
+        result = report_check(group.report)
+        assert f'<span id="passed">passed {result.course_passed}/10</span>' in html
+        assert f'<code id="course-message">{escape(result.course_message)}</code>' in html
+        on_report_pages[number] = result.course_passed
+
+    assert in_grades == on_dashboard == {1: 6, 2: 0, 3: 0}
+    assert on_report_pages == {1: 6, 3: 0}
+    assert report_check(stops).course_message.startswith("ValueError: Number of answers are different")

@@ -14,7 +14,7 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from reports_app import scraping
-from reports_app.models import AnswerRevision, Figure, Group, Report, Scrape
+from reports_app.models import AnswerRevision, Figure, FigureVersion, Group, Report, Scrape
 from reports_app.services.answers import answer_save
 from reports_app.services.scrapes import course_scrape, group_scrape
 from tests.conftest import jpeg_bytes, png_bytes, read_fixture
@@ -301,8 +301,9 @@ def test_figures_change_with_the_repo_and_those_gone_from_it_are_kept(
     a, b = Figure.objects.order_by("name")
     assert (a.pk, a.file.read(), a.sha256 != old_a.sha256) == (old_a.pk, png_bytes(color="green"), True)
     assert (b.name, b.file.read()) == ("b.jpg", jpeg_bytes())
-    assert not old_file.exists()
-    assert len(stored_files()) == 2
+    assert old_file.read_bytes() == png_bytes()  # the replaced file stays, in the figure's history
+    assert [(v.name, v.number, v.file.path) for v in FigureVersion.objects.all()] == [("a.png", 1, str(old_file))]
+    assert len(stored_files()) == 3
 
 
 def test_a_scrape_stores_figures_after_the_deadline(course, group1, repo):

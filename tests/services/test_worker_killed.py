@@ -175,7 +175,8 @@ def test_a_worker_killed_during_an_export_leaves_no_zip_and_the_job_runs_again(
     for number in range(1, 51):
         group = Group.objects.create(course=course, number=number)
         report_import(group=group, text=FILLED, template=course.template, label="seed")
-    held, _ = figure_add(report=Report.objects.get(group__number=45), data=png_bytes(), wanted_name="held", user=None)
+    report = Report.objects.get(group__number=45)
+    held = figure_add(report=report, data=png_bytes(), wanted_name="held", user=None).figure
     held_path = Path(held.file.path)
     held_path.unlink()
     os.mkfifo(held_path)

@@ -8,6 +8,8 @@ from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects, assertTemplateUsed
 
+from tests.helpers.forms import password_form_fields
+
 INVALID_LINK = "This password reset link is invalid or has already been used."
 WRONG_PASSWORD = "Please enter a correct username and password."
 NEW_PASSWORD = "Quiet-otter-rows-42"
@@ -49,7 +51,15 @@ def test_login_page_has_labelled_fields_and_a_reset_link(client):
     username_input = re.search(r'<input[^>]*id="id_username"[^>]*>', html).group(0)
     assert "autofocus" in username_input
     assert f'action="{reverse("login")}"' in html
-    assertContains(response, f'<a href="{reverse("password_reset")}">Forgot your password?</a>', html=True)
+    assertContains(
+        response, f'<a class="touch-link" href="{reverse("password_reset")}">Forgot your password?</a>', html=True
+    )
+
+
+def test_login_fields_are_marked_for_password_managers(client):
+    page = client.get(reverse("login")).content.decode()
+
+    assert password_form_fields(page) == [("username", "username", None), ("password", "current-password", None)]
 
 
 def test_login_page_carries_next_into_the_form(client):
@@ -137,6 +147,20 @@ def test_password_change_saves_the_new_password_and_keeps_the_user_logged_in(cli
     assert client.session[SESSION_KEY] == str(alice.pk)
 
 
+def test_password_change_form_names_the_account_for_password_managers(client, alice):
+    client.force_login(alice)
+
+    response = client.get(reverse("password_change"))
+
+    assert password_form_fields(response.content.decode()) == [
+        ("username", "username", "alice"),  # hidden: a password manager stores the new password under it
+        ("old_password", "current-password", None),
+        ("new_password1", "new-password", None),
+        ("new_password2", "new-password", None),
+    ]
+    assertContains(response, '<p id="account">Account: <strong>alice</strong></p>', html=True)
+
+
 def test_password_change_with_a_wrong_old_password_changes_nothing(client, alice):
     client.force_login(alice)
 
@@ -177,6 +201,18 @@ def test_reset_link_lets_the_user_set_a_new_password_and_log_in_with_it(client, 
     response = client.post(reverse("login"), {"username": "alice", "password": NEW_PASSWORD})
     assert response["Location"] == reverse("home")
     assert client.session[SESSION_KEY] == str(alice.pk)
+
+
+def test_reset_link_form_names_the_account_for_password_managers(client, alice, mailoutbox):
+    link = request_reset_link(client, mailoutbox, "alice@example.com")
+
+    form_page = client.get(client.get(link)["Location"])
+
+    assert password_form_fields(form_page.content.decode()) == [
+        ("username", "username", "alice"),
+        ("new_password1", "new-password", None),
+        ("new_password2", "new-password", None),
+    ]
 
 
 def test_password_reset_for_an_unknown_email_sends_nothing_and_shows_the_same_page(client, alice, mailoutbox):

@@ -60,6 +60,7 @@ def test_a_post_without_the_token_is_refused_and_with_it_works(world, mailoutbox
 def test_every_url_that_takes_a_post_is_covered():
     """Only views that never write on POST may lack a POST row (and a CSRF example)."""
     assert {param.values[0] for param in POSTS} == {
+        "answer-draft",
         "login",
         "logout",
         "password_change",
@@ -73,6 +74,7 @@ def test_every_url_that_takes_a_post_is_covered():
         "tick-checklist",
         "figures",
         "delete-figure",
+        "restore-figure",
         "start-job",
         "rerun-job",
         "admin:reports_app_reporttemplate_load",

@@ -126,8 +126,11 @@ def test_each_question_cell_says_its_verdict_in_class_letter_and_title(staff, co
         '<td class="verdict verdict-missing" title="Question 5 failed check. Expected number of words to be between '
         '200 and 300 but got 0">M</td>'
     ) in html
-    # no word rule: the course passes an empty answer, and so do we
-    assert '<td class="verdict verdict-pass" title="Question 2 passes: words 0">P</td>' in html
+    # no word rule: the course passes an empty answer, but it is not answered, and the cell says so, never green
+    assert (
+        '<td class="verdict verdict-missing" title="Question 2 is not answered; the course checker passes it: '
+        'words 0">M</td>'
+    ) in html
 
 
 def test_verdicts_and_pass_count_are_the_course_checkers(staff, course, answered):
@@ -136,11 +139,13 @@ def test_verdicts_and_pass_count_are_the_course_checkers(staff, course, answered
     (row,) = response.context["rows"]
 
     assert [v.verdict for v in row.verdicts] == [
-        "pass", "pass", "pass", "words", "missing", "images", "missing", "pass", "missing", "missing",
+        "pass", "missing", "pass", "words", "missing", "images", "missing", "missing", "missing", "missing",
     ]  # fmt: skip
-    assert [v.verdict == "pass" for v in row.verdicts] == [q.passed for q in result.questions]
-    assert row.passed == result.passed == 4
+    assert [v.passes for v in row.verdicts] == [q.passed for q in result.questions]
+    assert row.passed == result.passed == 4  # questions 2 and 8 pass empty: no minimum
     assert '<td class="passed text-end">4/10</td>' in response.content.decode()
+    assert row.answered == 4
+    assert '<td class="answered text-end">4/10</td>' in response.content.decode()
 
 
 def test_an_edited_rule_changes_the_verdict_on_the_next_view(staff, course, answered):
@@ -282,6 +287,10 @@ def three_groups(course, answered, group2, django_user_model):
         ({"q": "group 3"}, [3]),
         ({"failing": 5, "q": "charlie"}, [2]),
         ({"failing": 4, "q": "charlie"}, []),
+        ({"unanswered": 1}, [2, 3]),
+        ({"unanswered": 4}, [3]),
+        ({"unanswered": 8}, [1, 2, 3]),  # nobody wrote question 8 ...
+        ({"failing": 8}, [3]),  # ... and the course checker passes it empty (0-200 words) where there is a report
     ],
 )
 def test_filters(staff, three_groups, params, groups):
@@ -350,7 +359,7 @@ def test_the_csv_is_the_table_filtered_and_sorted_the_same_way(staff, three_grou
     group2, group1, group3 = lines
     assert group1 == [
         "1", "One", "alice; bob", "4", "10",
-        "pass", "pass", "pass", "fail", "missing", "fail", "missing", "pass", "missing", "missing",
+        "pass", "missing", "pass", "fail", "missing", "fail", "missing", "missing", "missing", "missing",
         "a1b2c3d4e5f6a7b8c9d0", "2026-01-21 01:59", "yes", "ok", "",
     ]  # fmt: skip
     assert group2[-5:] == ["", "", "no", "not scraped", "never scraped"]
@@ -426,3 +435,26 @@ def test_queries_do_not_grow_with_the_groups(staff, course, django_user_model, d
     with django_assert_num_queries(9):
         response = staff.get(path(course))
     assert group_numbers(response) == [1, 2, 3, 4, 5, 6]
+
+
+# --- not answered --------------------------------------------------------------------------------------------------
+
+
+def test_a_placeholder_left_in_is_not_answered_though_the_checker_counts_its_words(staff, course, group1):
+    save(group1, 3, words(60))
+    save(group1, 4, "--- question 4 fill here ---")  # 6 words of 100-200: the checker fails it
+    save(group1, 8, "--- question 8 fill here ---")  # 6 words of 0-200: the checker passes it
+    response = staff.get(url(course))
+    (row,) = response.context["rows"]
+    html = response.content.decode().replace("&#x27;", "'")
+
+    assert (row.verdict(4), row.verdict(8)) == ("missing", "missing")
+    assert (row.passes(4), row.passes(8)) == (False, True)
+    assert not row.answers(4) and not row.answers(8) and row.answers(3)
+    assert (row.passed, row.answered) == (report_check(group1.report).course_passed, 1)
+    assert (
+        '<td class="verdict verdict-missing" title="Question 8 still holds the template\'s placeholder. Question 8 '
+        'passes: words 6 of 0-200">M</td>'
+    ) in html
+    assert '<td class="answered text-end">1/10</td>' in html
+    assert "Not answered question" in html  # the filter

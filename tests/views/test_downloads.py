@@ -37,8 +37,7 @@ def save(report, number: int, text: str, user=None):
 
 
 def add_figure(report, data: bytes, name: str):
-    figure, _ = figure_add(report=report, data=data, wanted_name=name, user=None)
-    return figure
+    return figure_add(report=report, data=data, wanted_name=name, user=None).figure
 
 
 def words(n: int) -> str:

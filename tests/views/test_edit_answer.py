@@ -1,4 +1,5 @@
 import html
+import re
 
 import markdown
 import pytest
@@ -59,8 +60,8 @@ def test_saving_the_same_text_again_adds_no_version(alice, group1):
 def test_edit_page_shows_the_servers_counts_and_the_rule(alice, group1):
     save(group1, 3, "one two three ![a](figures/a.png)")
     html = alice.get(url(group1)).content.decode()
-    assert 'id="word-count">4</strong> of 50-100' in html
-    assert 'id="image-count">1</strong>' in html
+    assert 'class="word-count">4</strong> of 50-100' in html
+    assert 'class="image-count">1</strong>' in html
     assert "The course checker wants" in html and "50-100 words" in html
     assert 'data-words="50,100"' in html and 'data-last="0"' in html
 
@@ -75,8 +76,9 @@ def test_stale_save_never_overwrites_and_keeps_both_texts(alice, bob, group1):
     response = alice.post(url(group1), {"text": "alice's text from the old page", "version": 1})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Someone saved this answer while you were editing" in html
+    assert "bob saved this answer while you were editing" in html
     assert "bob saved version 2" in html
+    assert '<del class="diff-del">bob&#x27;s newer</del><ins class="diff-add">alice&#x27;s</ins> text' in html
     assert "alice&#x27;s text from the old page</textarea>" in html  # her text stays in the editor
     assert 'id="newer-text">bob&#x27;s newer text</pre>' in html  # beside the newer one
     assert 'name="version" value="2"' in html  # saving the merge is based on the newer version
@@ -107,7 +109,7 @@ def test_too_long_answers_are_refused(alice, group1):
 def test_preview_button_without_javascript_renders_and_saves_nothing(alice, group1):
     response = alice.post(url(group1), {"text": "**bold** <script>alert(1)</script>", "version": 0, "preview": ""})
     html = response.content.decode()
-    assert "<strong>bold</strong>" in html and "alert(1)" not in html.split('id="preview"')[1]
+    assert "<strong>bold</strong>" in html and "alert(1)" not in html.split('id="preview-3"')[1]
     assert not Answer.objects.exists()
 
 
@@ -249,6 +251,18 @@ def test_a_version_the_page_cannot_have_sent_is_refused_and_the_text_stays_in_th
     assert response.status_code == 200
     page = response.content.decode()
     assert html.escape(VERSION_REFUSED) in page
-    assert 'id="id_text">\nA paragraph typed with care.</textarea>' in page
+    assert re.search(r'<textarea name="text"[^>]*>A paragraph typed with care\.</textarea>', page)
     answer = Answer.objects.get()
     assert (answer.text, answer.version, answer.revisions.count()) == ("Our saved answer.", 1, 1)
+
+
+def test_the_editor_gets_the_course_checkers_warnings_for_the_text(alice, group1):
+    from reports_app.engine.checks import WARN_LAST_HEADING
+
+    save(group1, 10, "word " * 120 + "\n\n### Notes\n\n--- question 10 fill here ---")
+    response = alice.get(reverse("edit-answer", args=[group1.pk, 10]))
+    assert response.context["warnings"] == [
+        WARN_LAST_HEADING,
+        "This answer still holds the template's placeholder '--- question 10 fill here ---', and the course checker "
+        "counts its 6 words.",
+    ]

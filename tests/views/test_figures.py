@@ -18,9 +18,9 @@ from PIL import Image
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from reports_app.engine.figures import FigureRejected, jpeg_layout
-from reports_app.models import Figure, Question
+from reports_app.models import Figure, FigureVersion, Question
 from reports_app.services.answers import answer_save
-from reports_app.services.figures import figure_add
+from reports_app.services.figures import IfExists, figure_add, figure_delete
 from reports_app.services.reports import report_for_group
 from tests.conftest import jpeg_bytes, png_bytes
 from tests.helpers.images import (
@@ -38,6 +38,7 @@ NOT_AN_IMAGE = (
 DAMAGED = "The file starts like an image but cannot be read to the end: it is damaged or incomplete."
 EMPTY = "The submitted file is empty."
 MEMBERS_ONLY = "Only the group's members can change its report."
+REPLACE = IfExists.REPLACE
 
 
 @pytest.fixture
@@ -45,15 +46,28 @@ def report(group1):
     return report_for_group(group1)
 
 
-def upload(client, group, data: bytes, filename: str = "plot.png", name: str = "", content_type: str = "image/png"):
-    """POST one file to the group's figures page, as the browser form does."""
+def upload(
+    client,
+    group,
+    data: bytes,
+    filename: str = "plot.png",
+    name: str = "",
+    content_type: str = "image/png",
+    replace: str = "",
+    **headers,
+):
+    """POST one file to the group's figures page, as the browser form does (or its script, given the headers)."""
     file = SimpleUploadedFile(filename, data, content_type=content_type)
-    return client.post(reverse("figures", args=[group.pk]), {"file": file, "name": name})
+    return client.post(reverse("figures", args=[group.pk]), {"file": file, "name": name, "replace": replace}, **headers)
+
+
+def upload_json(client, group, data: bytes, filename: str = "plot.png", **fields):
+    """POST one file as figures.js does for a paste or a drop."""
+    return upload(client, group, data, filename, headers={"Accept": "application/json"}, **fields)
 
 
 def add_figure(report, data: bytes, name: str = "plot.png") -> Figure:
-    figure, _ = figure_add(report=report, data=data, wanted_name=name, user=None)
-    return figure
+    return figure_add(report=report, data=data, wanted_name=name, user=None).figure
 
 
 def stored_files() -> list[Path]:
@@ -377,19 +391,54 @@ def test_a_path_in_the_uploaded_file_name_becomes_a_plain_file_name(alice, group
     assert "passwd" in name
 
 
-def test_two_images_with_the_same_name_get_different_names(alice, group1, report):
-    upload(alice, group1, png_bytes(color="red"), filename="x.png")
-    upload(alice, group1, png_bytes(color="green"), filename="x.png")
+EXISTS = (
+    "A figure named {name} exists. Choose below: replace it (the old one stays in its history) or upload this one "
+    "under a new name, then choose the file again."
+)
 
-    assert sorted(Figure.objects.filter(report=report).values_list("name", flat=True)) == ["x-2.png", "x.png"]
+
+def figure_names(report) -> list[str]:
+    return sorted(Figure.objects.filter(report=report).values_list("name", flat=True))
+
+
+def test_an_image_under_a_taken_name_asks_before_anything_is_stored(alice, group1, report):
+    upload(alice, group1, png_bytes(color="red"), filename="x.png")
+
+    response = upload(alice, group1, png_bytes(color="green"), filename="other.png", name="x")
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"replace": [EXISTS.format(name="x.png")]}
+    assertContains(response, EXISTS.format(name="x.png"))
+    assertContains(response, 'name="name" value="x"')  # what was typed stays
+    assertContains(response, "replace it (the old file stays in its history)")
+    assert figure_names(report) == ["x.png"]
+    assert stored_bytes(report) == png_bytes(color="red")
+    assert not FigureVersion.objects.exists()
+    assert len(stored_files()) == 1
+
+
+def test_keep_both_stores_the_image_under_the_next_free_name(alice, group1, report):
+    upload(alice, group1, png_bytes(color="red"), filename="x.png")
+
+    response = upload(alice, group1, png_bytes(color="green"), filename="x.png", replace="new")
+
+    assertRedirects(response, reverse("figures", args=[group1.pk]), fetch_redirect_response=False)
+    assert figure_names(report) == ["x-2.png", "x.png"]
+    assert not FigureVersion.objects.exists()
 
 
 def test_names_differing_only_in_case_count_as_the_same_name(alice, group1, report):
     """X.png and x.png would be one file in a checkout on macOS or Windows."""
     upload(alice, group1, png_bytes(color="red"), filename="X.png")
-    upload(alice, group1, png_bytes(color="green"), filename="x.png")
 
-    assert sorted(Figure.objects.filter(report=report).values_list("name", flat=True)) == ["X.png", "x-2.png"]
+    asked = upload(alice, group1, png_bytes(color="green"), filename="x.png")
+    upload(alice, group1, png_bytes(color="green"), filename="x.png", replace="new")
+    upload(alice, group1, png_bytes(color="blue"), filename="x.png", replace="yes")
+
+    assert asked.context["form"].errors == {"replace": [EXISTS.format(name="X.png")]}
+    assert figure_names(report) == ["X.png", "x-2.png"]
+    replaced = Figure.objects.get(report=report, name="X.png")
+    assert (replaced.version, replaced.read_bytes()) == (2, png_bytes(color="blue"))
 
 
 def test_the_same_image_uploaded_twice_is_stored_once(alice, group1, report):
@@ -487,35 +536,79 @@ def test_a_figure_in_an_answer_shows_in_the_answer_preview(alice, group1, report
 # --- delete ------------------------------------------------------------------------------------------------------
 
 
-def test_an_unused_figure_is_deleted_by_one_post(alice, group1, report, django_capture_on_commit_callbacks):
-    figure = add_figure(report, png_bytes(), "plot.png")
-    path = Path(figure.file.path)
-    assert path.exists()
-
-    with django_capture_on_commit_callbacks(execute=True):
-        response = alice.post(reverse("delete-figure", args=[group1.pk, "plot.png"]))
-
-    assertRedirects(response, reverse("figures", args=[group1.pk]), fetch_redirect_response=False)
-    assert not Figure.objects.filter(pk=figure.pk).exists()
-    assert not path.exists()
-    page = alice.get(reverse("figures", args=[group1.pk]))
-    assert shown_messages(page) == ["Deleted plot.png."]
-
-
-def test_the_file_of_a_deleted_figure_stays_until_the_delete_commits(
+def test_an_unused_figure_is_deleted_by_one_post_and_the_page_offers_undo(
     alice, group1, report, django_capture_on_commit_callbacks
 ):
     figure = add_figure(report, png_bytes(), "plot.png")
     path = Path(figure.file.path)
 
-    with django_capture_on_commit_callbacks() as callbacks:
-        alice.post(reverse("delete-figure", args=[group1.pk, "plot.png"]))
-        assert not Figure.objects.filter(pk=figure.pk).exists()
-        assert path.exists()
-    for callback in callbacks:
-        callback()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice.post(reverse("delete-figure", args=[group1.pk, "plot.png"]))
 
-    assert not path.exists()
+    figures_page = reverse("figures", args=[group1.pk])
+    assertRedirects(response, f"{figures_page}?deleted=plot.png", fetch_redirect_response=False)
+    assert not Figure.objects.filter(pk=figure.pk).exists()
+    assert path.read_bytes() == png_bytes()  # kept, in its history
+    page = alice.get(response["Location"])
+    notice = re.search(r'<div [^>]*id="deleted-notice".*?</div>', page.content.decode(), re.S).group()
+    assert "Deleted plot.png." in notice
+    assert f'action="{reverse("restore-figure", args=[group1.pk, "plot.png"])}"' in notice
+    assert ">Undo<" in notice
+
+
+def test_undo_brings_a_deleted_figure_back_as_it_was(alice, bob, group1, report):
+    figure = add_figure(report, png_bytes(), "plot.png")
+    file_name = figure.file.name
+    alice.post(reverse("delete-figure", args=[group1.pk, "plot.png"]))
+
+    response = bob.post(reverse("restore-figure", args=[group1.pk, "plot.png"]))
+
+    assertRedirects(response, reverse("figures", args=[group1.pk]), fetch_redirect_response=False)
+    restored = Figure.objects.get(report=report)
+    assert (restored.name, restored.file.name, restored.version, restored.sha256) == (
+        "plot.png",
+        file_name,
+        1,
+        figure.sha256,
+    )
+    assert restored.read_bytes() == png_bytes()
+    assert not FigureVersion.objects.exists()
+    assert shown_messages(bob.get(reverse("figures", args=[group1.pk]))) == ["Restored plot.png."]
+
+
+def test_deleted_figures_are_listed_to_restore_with_their_file(alice, group1, report):
+    add_figure(report, png_bytes(color="red"), "plot.png")
+    alice.post(reverse("delete-figure", args=[group1.pk, "plot.png"]))
+
+    page = alice.get(reverse("figures", args=[group1.pk]))
+
+    assertContains(page, "Deleted figures")
+    assertContains(page, f'href="{reverse("figure-version", args=[group1.pk, "plot.png", 1])}"')
+    assertContains(page, f'action="{reverse("restore-figure", args=[group1.pk, "plot.png"])}"')
+    response = alice.get(reverse("figure-version", args=[group1.pk, "plot.png", 1]))
+    assert b"".join(response.streaming_content) == png_bytes(color="red")
+
+
+def test_a_deleted_figure_is_not_restored_over_a_new_one_of_its_name(alice, group1, report):
+    add_figure(report, png_bytes(color="red"), "plot.png")
+    alice.post(reverse("delete-figure", args=[group1.pk, "plot.png"]))
+    add_figure(report, png_bytes(color="green"), "Plot.png")
+
+    response = alice.post(reverse("restore-figure", args=[group1.pk, "plot.png"]))
+
+    assertRedirects(response, reverse("figures", args=[group1.pk]), fetch_redirect_response=False)
+    assert figure_names(report) == ["Plot.png"]
+    assert FigureVersion.objects.get().name == "plot.png"
+    assert shown_messages(alice.get(reverse("figures", args=[group1.pk]))) == [
+        "plot.png cannot be restored while a figure named Plot.png exists: delete or rename that one first."
+    ]
+
+
+def test_restoring_a_name_that_was_never_deleted_is_404(alice, group1, report):
+    add_figure(report, png_bytes(), "plot.png")
+
+    assert alice.post(reverse("restore-figure", args=[group1.pk, "other.png"])).status_code == 404
+    assert figure_names(report) == ["plot.png"]
 
 
 def test_a_used_figure_asks_for_confirmation_naming_the_question(
@@ -535,9 +628,9 @@ def test_a_used_figure_asks_for_confirmation_naming_the_question(
     with django_capture_on_commit_callbacks(execute=True):
         response = alice.post(url, {"confirm": "yes"})
 
-    assertRedirects(response, reverse("figures", args=[group1.pk]), fetch_redirect_response=False)
+    assertRedirects(response, f"{reverse('figures', args=[group1.pk])}?deleted=plot.png", fetch_redirect_response=False)
     assert not Figure.objects.filter(pk=figure.pk).exists()
-    assert stored_files() == []
+    assert [(v.name, v.file.read()) for v in FigureVersion.objects.all()] == [("plot.png", png_bytes())]
 
 
 def test_the_figures_page_says_which_questions_use_a_figure(alice, group1, report):
@@ -665,6 +758,9 @@ def test_the_figures_page_query_count_does_not_grow_with_the_figures(alice, grou
     assert response.status_code == 200
     for color in ("green", "blue", "white", "black"):
         add_figure(report, png_bytes(color=color), f"{color}.png")
+        figure_add(report=report, data=png_bytes(2, 2, color), wanted_name="a.png", user=None, if_exists=REPLACE)
+    gone = add_figure(report, png_bytes(color="yellow"), "gone.png")
+    figure_delete(figure=gone, user=None)
 
     with CaptureQueriesContext(connection) as five:
         response = alice.get(reverse("figures", args=[group1.pk]))
@@ -674,12 +770,272 @@ def test_the_figures_page_query_count_does_not_grow_with_the_figures(alice, grou
     assert len(five.captured_queries) == len(one.captured_queries)
 
 
-def test_the_figures_page_runs_five_queries(alice, group1, report, django_assert_num_queries):
+def test_the_figures_page_runs_six_queries(alice, group1, report, django_assert_num_queries):
     for color in ("red", "green", "blue"):
         add_figure(report, png_bytes(color=color), f"{color}.png")
+    figure_add(report=report, data=png_bytes(2, 2), wanted_name="red.png", user=None, if_exists=REPLACE)
 
-    # session, user, group with course, template, report and membership, figures with uploader, answers with question
-    with django_assert_num_queries(5):
+    # session, user, group with course, template, report and membership, figures with uploader, answers with question,
+    # the figures' earlier versions
+    with django_assert_num_queries(6):
         response = alice.get(reverse("figures", args=[group1.pk]))
 
     assert len(response.context["figures"]) == 3
+
+
+# --- replacing: a new version, the old one in the history ---------------------------------------------------------
+
+
+def figure_version_url(group, name: str, number: int) -> str:
+    return reverse("figure-version", args=[group.pk, name, number])
+
+
+def served(response) -> bytes:
+    """The bytes of a file response; reading them to the end closes it (response.close() would close the database
+    connection of the test too)."""
+    return b"".join(response.streaming_content)
+
+
+def test_replacing_a_figure_makes_a_new_version_and_keeps_the_old_file(alice, bob, group1, report):
+    upload(alice, group1, png_bytes(color="red"), filename="runs.png")
+    old_file = Figure.objects.get(report=report).file.name
+
+    response = upload(bob, group1, png_bytes(6, 5, "green"), filename="runs.png", replace="yes")
+
+    assertRedirects(response, reverse("figures", args=[group1.pk]), fetch_redirect_response=False)
+    figure = Figure.objects.get(report=report)
+    assert (figure.name, figure.version, figure.uploaded_by.username) == ("runs.png", 2, "bob")
+    assert (figure.width, figure.height, figure.read_bytes()) == (6, 5, png_bytes(6, 5, "green"))
+    version = FigureVersion.objects.get(report=report)
+    assert (version.name, version.number, version.file.name) == ("runs.png", 1, old_file)
+    assert (version.uploaded_by.username, version.archived_by.username) == ("alice", "bob")
+    assert version.file.read() == png_bytes(color="red")
+    page = bob.get(reverse("figures", args=[group1.pk]))
+    assert shown_messages(page) == [
+        "Replaced runs.png with the new image (version 2); the old one stays in its history."
+    ]
+    assertContains(page, "Earlier versions (1)")
+    assertContains(page, f'href="{figure_version_url(group1, "runs.png", 1)}"')
+
+
+def test_every_earlier_file_is_served_from_the_history(alice, group1, report):
+    for color in ("red", "green", "blue"):
+        upload(alice, group1, png_bytes(color=color), filename="runs.png", replace="yes")
+
+    assert Figure.objects.get(report=report).version == 3
+    assert served(alice.get(figure_url(group1, "runs.png"))) == png_bytes(color="blue")
+    response = alice.get(figure_version_url(group1, "runs.png", 2))
+    assert (response["Content-Type"], response["X-Content-Type-Options"]) == ("image/png", "nosniff")
+    assert served(response) == png_bytes(color="green")
+    assert served(alice.get(figure_version_url(group1, "runs.png", 1))) == png_bytes(color="red")
+    assert alice.get(figure_version_url(group1, "runs.png", 3)).status_code == 404  # the current one is the figure
+
+
+def test_the_same_image_under_its_own_name_changes_nothing_even_with_replace(alice, group1, report):
+    upload(alice, group1, png_bytes(), filename="runs.png")
+
+    response = upload(alice, group1, png_bytes(), filename="runs.png", replace="yes")
+
+    assertRedirects(response, reverse("figures", args=[group1.pk]), fetch_redirect_response=False)
+    assert Figure.objects.get(report=report).version == 1
+    assert not FigureVersion.objects.exists()
+    assert len(stored_files()) == 1
+
+
+def test_a_figure_uploaded_again_after_a_delete_continues_the_history_of_its_name(alice, group1, report):
+    upload(alice, group1, png_bytes(color="red"), filename="runs.png")
+    alice.post(reverse("delete-figure", args=[group1.pk, "runs.png"]))
+
+    upload(alice, group1, png_bytes(color="green"), filename="runs.png")
+
+    figure = Figure.objects.get(report=report)
+    assert (figure.version, figure.read_bytes()) == (2, png_bytes(color="green"))
+    assert served(alice.get(figure_version_url(group1, "runs.png", 1))) == png_bytes(color="red")
+
+
+def test_staff_may_look_at_an_earlier_version(staff, group1, report):
+    add_figure(report, png_bytes(color="red"), "runs.png")
+    figure_add(report=report, data=png_bytes(color="green"), wanted_name="runs.png", user=None, if_exists=REPLACE)
+
+    assert served(staff.get(figure_version_url(group1, "runs.png", 1))) == png_bytes(color="red")
+
+
+def test_an_earlier_version_of_another_groups_figure_is_404(alice, charlie, group1, group2, report):
+    theirs = report_for_group(group2)
+    add_figure(theirs, png_bytes(color="red"), "runs.png")
+    figure_add(report=theirs, data=png_bytes(color="green"), wanted_name="runs.png", user=None, if_exists=REPLACE)
+    add_figure(report, png_bytes(color="blue"), "runs.png")
+
+    assert alice.get(figure_version_url(group1, "runs.png", 1)).status_code == 404  # not under her own group
+    assert alice.get(figure_version_url(group2, "runs.png", 1)).status_code == 404  # nor under theirs
+    assert served(charlie.get(figure_version_url(group2, "runs.png", 1))) == png_bytes(color="red")
+
+
+def test_anonymous_is_sent_to_log_in_for_an_earlier_version(client, group1, report):
+    add_figure(report, png_bytes(color="red"), "runs.png")
+    figure_add(report=report, data=png_bytes(color="green"), wanted_name="runs.png", user=None, if_exists=REPLACE)
+    url = figure_version_url(group1, "runs.png", 1)
+
+    assertRedirects(client.get(url), f"{reverse('login')}?next={url}")
+
+
+def test_outsider_cannot_restore_a_deleted_figure(charlie, group1, report):
+    figure_delete(figure=add_figure(report, png_bytes(), "runs.png"), user=None)
+
+    assert charlie.post(reverse("restore-figure", args=[group1.pk, "runs.png"])).status_code == 404
+    assert not Figure.objects.exists()
+
+
+def test_after_the_deadline_a_deleted_figure_is_not_restored(alice, course, group1, report):
+    figure_delete(figure=add_figure(report, png_bytes(), "runs.png"), user=None)
+    course.deadline = timezone.now() - timedelta(hours=1)
+    course.save()
+
+    response = alice.post(reverse("restore-figure", args=[group1.pk, "runs.png"]))
+
+    assertRedirects(response, reverse("report", args=[group1.pk]), fetch_redirect_response=False)
+    assert not Figure.objects.exists()
+
+
+# --- JSON upload (paste and drop in the editor) -------------------------------------------------------------------
+
+
+def test_a_json_upload_answers_the_snippet_to_insert(alice, group1, report):
+    response = upload_json(alice, group1, png_bytes(), filename="loss curve.png")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "name": "loss-curve.png",
+        "snippet": "![loss-curve](figures/loss-curve.png)",
+        "url": figure_url(group1, "loss-curve.png"),
+        "created": True,
+        "replaced": False,
+        "message": "Uploaded loss-curve.png. Paste ![loss-curve](figures/loss-curve.png) into an answer to show it.",
+    }
+    assert Figure.objects.get(report=report).read_bytes() == png_bytes()
+
+
+def test_a_json_upload_under_a_taken_name_is_409_and_stores_nothing(alice, group1, report):
+    upload_json(alice, group1, png_bytes(color="red"), filename="runs.png")
+
+    response = upload_json(alice, group1, png_bytes(color="green"), filename="runs.png")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": "A figure named runs.png exists: replace it (the old one stays in its history) or upload under a new "
+        "name.",
+        "exists": "runs.png",
+    }
+    assert Figure.objects.get(report=report).read_bytes() == png_bytes(color="red")
+    assert not FigureVersion.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("replace", "names", "replaced", "version"),
+    [("yes", ["runs.png"], True, 2), ("new", ["runs-2.png", "runs.png"], False, 1)],
+)
+def test_a_json_upload_replaces_or_keeps_both_as_asked(alice, group1, report, replace, names, replaced, version):
+    upload_json(alice, group1, png_bytes(color="red"), filename="runs.png")
+
+    response = upload_json(alice, group1, png_bytes(color="green"), filename="runs.png", replace=replace)
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert (answer["replaced"], answer["created"]) == (replaced, True)
+    assert figure_names(report) == names
+    assert Figure.objects.get(report=report, name=answer["name"]).version == version
+
+
+def test_a_json_upload_of_an_image_already_there_gives_its_snippet(alice, group1, report):
+    upload_json(alice, group1, png_bytes(), filename="runs.png")
+
+    answer = upload_json(alice, group1, png_bytes(), filename="image.png").json()
+
+    assert (answer["name"], answer["created"], answer["replaced"]) == ("runs.png", False, False)
+    assert answer["message"] == "This image is uploaded already, as runs.png."
+
+
+def test_a_pasted_image_never_replaces_a_figure_and_gets_a_fresh_name(alice, group1, report):
+    """A clipboard calls every image `image.png`: a second paste must not ask, nor replace the first."""
+    first = upload_json(alice, group1, png_bytes(color="red"), filename="image.png").json()
+    second = upload_json(alice, group1, png_bytes(color="green"), filename="image.png", replace="yes").json()
+
+    assert re.fullmatch(r"pasted-\d{8}-\d{6}\.png", first["name"]), first
+    assert re.fullmatch(r"pasted-\d{8}-\d{6}(-2)?\.png", second["name"]), second
+    assert first["name"] != second["name"]
+    assert not second["replaced"]
+    assert {f.name: f.read_bytes() for f in Figure.objects.filter(report=report)} == {
+        first["name"]: png_bytes(color="red"),
+        second["name"]: png_bytes(color="green"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param(b"x,y\n1,2\n", NOT_AN_IMAGE, id="text"),
+        pytest.param(png_bytes()[:40], DAMAGED, id="truncated"),
+        pytest.param(b"", EMPTY, id="empty"),
+    ],
+)
+def test_a_refused_json_upload_is_400_with_why(alice, group1, report, data, message):
+    response = upload_json(alice, group1, data, filename="plot.png")
+
+    assert response.status_code == 400
+    assert response.json() == {"error": message}
+    assert not Figure.objects.exists()
+    assert stored_files() == []
+
+
+def test_a_json_upload_by_staff_is_403_with_why(staff, group1, report):
+    response = upload_json(staff, group1, png_bytes())
+
+    assert response.status_code == 403
+    assert response.json() == {"error": MEMBERS_ONLY}
+    assert not Figure.objects.exists()
+
+
+def test_a_json_upload_after_the_deadline_is_403_with_why(alice, course, group1, report):
+    course.deadline = timezone.now() - timedelta(hours=1)
+    course.save()
+
+    response = upload_json(alice, group1, png_bytes())
+
+    assert response.status_code == 403
+    assert response.json()["error"].startswith("The hand-in closed on ")
+    assert not Figure.objects.exists()
+
+
+def test_a_json_upload_without_a_session_is_401_with_where_to_log_in(client, group1, report):
+    response = upload_json(client, group1, png_bytes())
+
+    assert response.status_code == 401
+    assert response.json()["login"].startswith(reverse("login"))
+    assert not Figure.objects.exists()
+
+
+def test_an_outsiders_json_upload_is_404(charlie, group1, report):
+    assert upload_json(charlie, group1, png_bytes()).status_code == 404
+    assert not Figure.objects.exists()
+
+
+# --- the figures page for scripts ----------------------------------------------------------------------------------
+
+
+def test_the_figures_page_has_a_paste_area_and_insert_buttons_for_members(alice, group1, report):
+    add_figure(report, png_bytes(), "runs.png")
+
+    page = alice.get(reverse("figures", args=[group1.pk]))
+
+    assertContains(page, f'data-figure-upload="{reverse("figures", args=[group1.pk])}"')
+    assertContains(page, 'data-figure-insert="![runs](figures/runs.png)" aria-label="Insert figure runs.png"')
+    assertContains(page, "reports_app/figures.js")
+
+
+def test_staff_get_neither_paste_area_nor_insert_buttons(staff, group1, report):
+    add_figure(report, png_bytes(), "runs.png")
+
+    page = staff.get(reverse("figures", args=[group1.pk]))
+
+    assertNotContains(page, "data-figure-upload")
+    assertNotContains(page, "data-figure-insert")

@@ -21,6 +21,7 @@ from reports_app.services.signup import (
     INVITATION_TAKEN,
     group_signup,
 )
+from tests.helpers.forms import password_form_fields
 
 PASSWORD = "Quiet-otter-rows-42"
 CHOSEN = {"new_password1": PASSWORD, "new_password2": PASSWORD}
@@ -81,6 +82,18 @@ def test_an_invitation_expires_after_the_setting_days(client, invited, settings)
 
     assertContains(response, escaped(INVITATION_GONE), status_code=404)
     assert not Membership.objects.filter(group=group).exists()
+
+
+def test_the_new_accounts_password_form_names_it_for_password_managers(client, invited):
+    _group, links = invited
+
+    page = client.get(links["ann@example.com"]).content.decode()
+
+    assert password_form_fields(page) == [
+        ("username", "username", "ann@example.com"),  # the account accepting makes is named by the address
+        ("new_password1", "new-password", None),
+        ("new_password2", "new-password", None),
+    ]
 
 
 def test_a_password_that_the_validators_refuse_changes_nothing(client, invited):

@@ -1,5 +1,6 @@
-// Live word and image counters and a preview for the answer editor, instant checklist ticks.
-// Every page works without this file; it only saves round trips.
+// The answer editor (on its own page, and in place on the report page): live counters and preview, drafts saved as
+// you type (on the server and in this browser), Ctrl+S, moves between questions, and every refused save answered
+// without losing the text. Instant checklist ticks. Every page works without this file.
 (function () {
   "use strict";
 
@@ -52,27 +53,6 @@
     return count;
   }
 
-  // Images as markdown shows them, even across lines: /!\[[^\]]*\]\([^)]*\)/g counted in one pass (the pattern is
-  // quadratic on "![" repeated). From an `![`, the first `]` must be followed by `(`, and some `)` must follow.
-  function countShownImages(text) {
-    const nextBracket = finder(text, "]");
-    const nextClose = finder(text, ")");
-    let count = 0;
-    let start = text.indexOf("![");
-    while (start !== -1) {
-      const bracket = nextBracket(start + 2);
-      if (bracket === -1) break;
-      const close = text[bracket + 1] === "(" ? nextClose(bracket + 2) : -1;
-      if (close === -1) {
-        start = text.indexOf("![", bracket + 1);  // every `![` before the `]` fails the same way
-        continue;
-      }
-      count += 1;
-      start = text.indexOf("![", close + 1);
-    }
-    return count;
-  }
-
   function range(value) {
     return value ? value.split(",").map(Number) : null;
   }
@@ -81,62 +61,494 @@
     return !bounds || (bounds[0] <= count && count <= bounds[1]);
   }
 
-  function csrfToken(form) {
-    return form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  // ---- Talking to the server: a fresh CSRF token and a login without leaving the page when needed ----
+
+  let token = null;  // set once the server gave a newer token than the page's (after a login, say)
+
+  function currentToken() {
+    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return token || (input ? input.value : "");
   }
 
-  function setupEditor(form) {
-    const textarea = form.querySelector("textarea[name=text]");
-    const counters = document.getElementById("counters");
-    if (!textarea || !counters) return;
-    const words = range(counters.dataset.words);
-    const images = range(counters.dataset.images);
-    const isLast = counters.dataset.last === "1";
-    const wordCount = document.getElementById("word-count");
-    const imageCount = document.getElementById("image-count");
-    const verdict = document.getElementById("verdict");
-    const warnings = document.getElementById("warnings");
-    let saved = textarea.value;
+  const UNREACHABLE = "The server could not be reached.";
 
-    function update() {
-      const text = textarea.value.replace(/\r\n?/g, "\n");
-      const answer = courseCut(text, isLast);
-      const nWords = countWords(answer);
-      const nImages = countImages(answer);
-      wordCount.textContent = nWords;
-      imageCount.textContent = nImages;
-      wordCount.className = within(nWords, words) ? "text-success" : "text-danger";
-      imageCount.className = within(nImages, images) ? "text-success" : "text-danger";
-      verdict.textContent = within(nWords, words) && within(nImages, images) ? "passes" : "fails";
-      const notes = [];
-      if (text.includes(MARKER)) notes.push("'Answer:' cannot be saved inside an answer: it breaks the course check of the whole report.");
-      else if (!isLast && text.includes("##")) notes.push("The course checker stops counting at the first '##'; the text after it is not counted.");
-      const uncounted = countShownImages(answer) - nImages;
-      if (uncounted > 0) notes.push(`${uncounted} image${uncounted > 1 ? "s are" : " is"} shown but not counted by the course checker: write each image's markdown on one line.`);
-      warnings.replaceChildren(...notes.map((note) => Object.assign(document.createElement("li"), { textContent: note })));
+  async function request(url, options) {
+    const headers = { Accept: "application/json", "X-CSRFToken": currentToken() };
+    try {
+      const response = await fetch(url, { credentials: "same-origin", ...options, headers });
+      const json = (response.headers.get("Content-Type") || "").startsWith("application/json");
+      const data = json ? await response.json() : { error: `The server answered ${response.status}.` };
+      return { status: response.status, data };
+    } catch (error) {
+      return { status: 0, data: { error: UNREACHABLE } };
+    }
+  }
+
+  async function refreshSession(sessionUrl) {
+    const answer = await request(sessionUrl, { method: "GET" });
+    if (answer.status === 200) token = answer.data.csrf;
+    return answer.status === 200 ? answer.data : null;
+  }
+
+  let loginPending = null;
+
+  // The page's login dialog; resolves true once logged in, false when the person chose not to.
+  function logIn() {
+    const dialog = document.getElementById("login-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") return Promise.resolve(false);
+    if (loginPending) return loginPending;
+    const form = dialog.querySelector("form");
+    const error = dialog.querySelector(".login-dialog-error");
+    loginPending = new Promise((resolve) => {
+      function finish(result) {
+        form.removeEventListener("submit", onSubmit);
+        dialog.removeEventListener("cancel", onCancel);
+        if (dialog.open) dialog.close();
+        loginPending = null;
+        resolve(result);
+      }
+      function onCancel() { finish(false); }
+      async function onSubmit(event) {
+        if (!event.submitter || event.submitter.value !== "login") { event.preventDefault(); finish(false); return; }
+        event.preventDefault();
+        error.textContent = "";
+        await refreshSession(form.dataset.sessionUrl);  // the login form needs a token valid now
+        const body = new FormData(form);
+        const answer = await request(form.dataset.loginUrl, { method: "POST", body });
+        if (answer.status === 200) {
+          token = answer.data.csrf;
+          form.querySelector("input[type=password]").value = "";
+          finish(true);
+        } else {
+          error.textContent = answer.data.error || UNREACHABLE;
+        }
+      }
+      form.addEventListener("submit", onSubmit);
+      dialog.addEventListener("cancel", onCancel);
+      error.textContent = "";
+      dialog.showModal();
+      const password = dialog.querySelector("input[type=password]");
+      (dialog.querySelector("input[name=username]").value ? password : dialog.querySelector("input[name=username]")).focus();
+    });
+    return loginPending;
+  }
+
+  // POST with recovery: a stale CSRF token is renewed and the request sent again; a lost session asks to log in
+  // (when `interactive`) and sends again. The caller's text never leaves the page.
+  async function send(url, makeBody, sessionUrl, interactive) {
+    let answer = await request(url, { method: "POST", body: makeBody() });
+    if (answer.status === 403 && answer.data.csrf) {
+      const session = await refreshSession(sessionUrl);
+      if (session && session.authenticated) answer = await request(url, { method: "POST", body: makeBody() });
+      else if (session) answer = { status: 401, data: { error: answer.data.error } };
+    }
+    if (answer.status === 401 && interactive && (await logIn())) {
+      answer = await request(url, { method: "POST", body: makeBody() });
+    }
+    return answer;
+  }
+
+  // ---- The editor ----
+
+  const DRAFT_EVERY_MS = 5000;
+  const PRESENCE_EVERY_MS = 20000;
+  const PREVIEW_AFTER_MS = 400;
+
+  function readLocal(key) {
+    try {
+      return JSON.parse(window.localStorage.getItem(key) || "null");
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function writeLocal(key, value) {
+    try {
+      if (value === null) window.localStorage.removeItem(key);
+      else window.localStorage.setItem(key, JSON.stringify(value));
+    } catch (error) {
+      // storage full or refused: the server's draft still holds the text
+    }
+  }
+
+  function listItems(list, lines) {
+    list.replaceChildren(...lines.map((line) => Object.assign(document.createElement("li"), { textContent: line })));
+  }
+
+  class Editor {
+    constructor(root, hooks) {
+      this.root = root;
+      this.hooks = hooks;
+      this.textarea = root.querySelector("textarea[name=text]");
+      this.version = root.querySelector("input[name=version]");
+      this.form = root.querySelector("form");
+      this.status = root.querySelector(".save-status");
+      this.preview = root.querySelector(".preview");
+      this.previewState = root.querySelector(".preview-state");
+      this.warnings = root.querySelector(".warnings");
+      this.announce = root.querySelector(".announce");
+      this.editingNow = root.querySelector(".editing-now");
+      this.words = range(root.dataset.words);
+      this.images = range(root.dataset.images);
+      this.isLast = root.dataset.last === "1";
+      this.number = root.dataset.number;
+      this.key = root.dataset.storageKey;
+      this.saved = root.hasAttribute("data-restored") ? null : this.textarea.value;  // the text as saved, if known
+      this.drafted = this.textarea.value;  // the text the server holds as this person's draft or answer
+      this.previewSeq = 0;
+      this.saving = null;
+      this.verdict = null;
+      this.restoreLocal();
+      this.bind();
+      this.update();
+      if (this.textarea.value !== this.saved) this.schedulePreview(0);
+      this.timers = [
+        window.setInterval(() => this.saveDraft(), DRAFT_EVERY_MS),
+        window.setInterval(() => this.poll(), PRESENCE_EVERY_MS),
+      ];
+      root.querySelector(".keys").hidden = false;
+      const previewButton = root.querySelector("[data-role=preview-button]");
+      if (previewButton) previewButton.hidden = true;
+      root.querySelectorAll(".no-script-hint").forEach((hint) => hint.remove());
     }
 
-    textarea.addEventListener("input", update);
-    update();
-
-    form.addEventListener("submit", (event) => {
-      if (event.submitter && event.submitter.name === "preview") {
-        event.preventDefault();
-        const body = new FormData();
-        body.append("text", textarea.value);
-        const preview = document.getElementById("preview");
-        fetch(form.dataset.previewUrl, { method: "POST", body, headers: { "X-CSRFToken": csrfToken(form) } })
-          // 403: the hand-in closed (or this user may not write); the server's HTML says so
-          .then((response) => (response.ok || response.status === 403 ? response.text() : Promise.reject(response.status)))
-          .then((html) => { preview.innerHTML = html; })  // sanitized or escaped by the server, like every answer we show
-          .catch(() => { preview.textContent = "The preview could not be loaded; your text is still in the editor."; });
+    // Text typed in this browser and never saved anywhere (offline, logged out, tab closed) comes back, if it is
+    // newer than both the saved answer and the server's draft.
+    restoreLocal() {
+      const local = readLocal(this.key);
+      if (!local || local.text === this.textarea.value) return;
+      const newest = Math.max(Number(this.root.dataset.savedAt || 0), Number(this.root.dataset.serverDraftAt || 0));
+      if (local.at / 1000 <= newest) {
+        writeLocal(this.key, null);
         return;
       }
-      saved = textarea.value;
-    });
-    window.addEventListener("beforeunload", (event) => {
-      if (textarea.value !== saved) event.preventDefault();
-    });
+      this.textarea.value = local.text;
+      this.version.value = local.version;
+      this.saved = null;
+      const note = document.createElement("div");
+      note.className = "alert alert-info local-draft-note";
+      note.setAttribute("role", "status");
+      note.textContent = `Restored text typed in this browser on ${new Date(local.at).toLocaleString()} that was not saved yet. Save to keep it.`;
+      this.root.prepend(note);
+    }
+
+    bind() {
+      this.textarea.addEventListener("input", () => {
+        this.update();
+        writeLocal(this.key, { text: this.textarea.value, version: this.version.value, at: Date.now() });
+        this.schedulePreview(PREVIEW_AFTER_MS);
+      });
+      this.form.addEventListener("submit", (event) => {
+        if (event.submitter && event.submitter.name === "preview") return;  // hidden with this script
+        event.preventDefault();
+        this.save();
+      });
+      this.root.addEventListener("keydown", (event) => this.onKey(event));
+      this.root.addEventListener("click", (event) => {
+        const start = event.target.closest("[data-start]");
+        if (start) this.startFrom(start.dataset.start);
+        const done = event.target.closest("[data-role=done]");
+        if (done && this.hooks.close) {
+          event.preventDefault();
+          this.hooks.close(this);
+        }
+      });
+      this.onUnload = (event) => {
+        if (this.dirty() && this.textarea.value !== this.drafted) event.preventDefault();
+      };
+      window.addEventListener("beforeunload", this.onUnload);
+      // A tab closed (or put away on a phone) between two autosaves still leaves its draft on the server.
+      this.onHide = (event) => {
+        if (event.type === "pagehide" || document.visibilityState === "hidden") this.flushDraft();
+      };
+      document.addEventListener("visibilitychange", this.onHide);
+      window.addEventListener("pagehide", this.onHide);
+    }
+
+    onKey(event) {
+      const mod = event.ctrlKey || event.metaKey;
+      if (mod && !event.altKey && event.key.toLowerCase() === "s") {
+        event.preventDefault();
+        this.save();
+      } else if (event.altKey && !mod && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+        event.preventDefault();
+        this.move(event.key === "ArrowDown" ? 1 : -1);
+      } else if (event.key === "Escape" && this.hooks.close && !event.defaultPrevented) {
+        event.preventDefault();
+        this.hooks.close(this);
+      }
+    }
+
+    async move(delta) {
+      if (this.hooks.move) return this.hooks.move(this, delta);
+      const link = document.querySelector(delta > 0 ? ".question-moves a[rel=next]" : ".question-moves a[rel=prev]");
+      if (!link) return;
+      if (this.textarea.value !== this.saved && !(await this.save())) return;
+      window.location.assign(link.href);
+    }
+
+    dirty() {
+      return this.textarea.value !== this.saved;
+    }
+
+    update() {
+      const text = this.textarea.value.replace(/\r\n?/g, "\n");
+      const answer = courseCut(text, this.isLast);
+      const words = countWords(answer);
+      const images = countImages(answer);
+      const wordCount = this.root.querySelector(".word-count");
+      const imageCount = this.root.querySelector(".image-count");
+      wordCount.textContent = words;
+      imageCount.textContent = images;
+      wordCount.className = "word-count " + (within(words, this.words) ? "text-success" : "text-danger");
+      imageCount.className = "image-count " + (within(images, this.images) ? "text-success" : "text-danger");
+      const passes = within(words, this.words) && within(images, this.images);
+      const verdict = !text.trim() ? "○ not answered" : passes ? "✓ passes" : "✗ fails";
+      this.root.querySelector(".verdict-now").textContent = verdict;
+      if (this.verdict !== null && verdict !== this.verdict) {
+        this.announce.textContent = `Question ${this.number} ${verdict.slice(2)}.`;  // only changes are announced
+      }
+      this.verdict = verdict;
+    }
+
+    schedulePreview(delay) {
+      window.clearTimeout(this.previewTimer);
+      this.previewState.textContent = "updating…";
+      this.preview.classList.add("stale");
+      this.previewTimer = window.setTimeout(() => this.refreshPreview(), delay);
+    }
+
+    async refreshPreview() {
+      const seq = ++this.previewSeq;
+      const body = new FormData();
+      body.append("text", this.textarea.value);
+      const answer = await request(this.root.dataset.previewUrl, { method: "POST", body });
+      if (seq !== this.previewSeq) return;  // the text changed since: a newer preview is on its way
+      if (answer.status === 200) {
+        this.preview.innerHTML = answer.data.html;  // sanitized (or escaped) by the server, like every answer shown
+        listItems(this.warnings, answer.data.warnings);
+        this.previewState.textContent = "";
+        this.preview.classList.remove("stale");
+      } else {
+        this.previewState.textContent = `not updated: ${answer.data.error}`;
+      }
+    }
+
+    say(message, kind) {
+      this.status.textContent = message;
+      this.status.className = `small save-status text-${kind}`;
+    }
+
+    body() {
+      const body = new FormData();
+      body.append("text", this.textarea.value);
+      body.append("version", this.version.value);
+      return body;
+    }
+
+    async saveDraft() {
+      const text = this.textarea.value;
+      if (this.saving || text === this.drafted || text === this.saved) return;
+      const answer = await send(this.root.dataset.draftUrl, () => this.body(), this.root.dataset.sessionUrl, false);
+      if (answer.status === 200) {
+        this.drafted = text;
+        this.showEditing(answer.data);
+        if (this.status.dataset.draftProblem) this.say("Draft saved.", "body-secondary");
+        delete this.status.dataset.draftProblem;
+      } else {
+        this.status.dataset.draftProblem = "1";
+        const why = answer.status === 401 ? "you are no longer logged in" : answer.data.error;
+        this.say(`Draft not saved on the server (${why}); it is kept in this browser. Press Save to try again.`, "warning-emphasis");
+      }
+    }
+
+    flushDraft() {
+      const text = this.textarea.value;
+      if (text === this.drafted || text === this.saved || !navigator.sendBeacon) return;
+      const body = this.body();
+      body.append("csrfmiddlewaretoken", currentToken());
+      if (navigator.sendBeacon(this.root.dataset.draftUrl, body)) this.drafted = text;
+    }
+
+    async poll() {
+      if (document.hidden) return;
+      const answer = await request(this.root.dataset.draftUrl, { method: "GET" });
+      if (answer.status === 200) this.showEditing(answer.data);
+    }
+
+    showEditing(data) {
+      const names = data.editing || [];
+      let line = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} editing this answer too.` : "";
+      if (data.version > Number(this.version.value)) {
+        line += ` ${data.updated_by || "Someone"} saved version ${data.version} meanwhile: when you save, you will see both.`;
+      }
+      if (this.editingNow.textContent !== line.trim()) this.editingNow.textContent = line.trim();
+    }
+
+    // Save and stay. Resolves true when saved; whatever happens the text stays in the editor and in this browser.
+    save() {
+      if (!this.saving) this.saving = this.trySave().finally(() => { this.saving = null; });
+      return this.saving;
+    }
+
+    async trySave() {
+      const text = this.textarea.value;
+      this.say("Saving…", "body-secondary");
+      const answer = await send(this.root.dataset.saveUrl, () => this.body(), this.root.dataset.sessionUrl, true);
+      const data = answer.data;
+      if (answer.status === 200) {
+        this.version.value = data.version;
+        this.saved = this.drafted = text;
+        if (this.textarea.value === text) writeLocal(this.key, null);
+        this.root.querySelector(".conflict-slot").replaceChildren();
+        this.root.querySelectorAll(".draft-note, .local-draft-note").forEach((note) => note.remove());
+        listItems(this.warnings, data.warnings);
+        this.say(`✓ ${data.message}`, "success");
+        if (this.hooks.saved) this.hooks.saved(this, data);
+        return true;
+      }
+      if (answer.status === 409) {
+        const slot = this.root.querySelector(".conflict-slot");
+        slot.innerHTML = data.conflict.panel_html;  // rendered (and escaped) by the server
+        slot.querySelector(".conflict-starts").hidden = false;
+        this.mine = text;
+        this.theirs = data.conflict.text;
+        this.version.value = data.conflict.version;
+        this.saved = null;
+        this.say(`Not saved: ${data.error}`, "danger");
+        slot.scrollIntoView({ block: "nearest" });
+        return false;
+      }
+      const kept = " Your text is still here and kept in this browser.";
+      if (answer.status === 401) this.say(`Not saved: you are not logged in.${kept} Press Save to log in and save.`, "danger");
+      else if (answer.status === 403) {
+        this.textarea.readOnly = true;  // the hand-in closed: the text stays, to copy
+        this.say(`Not saved: ${data.error}${kept} Copy it if you need it.`, "danger");
+      } else if (answer.status === 400) this.say(`Not saved: ${data.error}`, "danger");
+      else this.say(`Not saved: ${data.error}${kept} Press Save again in a moment.`, "danger");
+      return false;
+    }
+
+    // The conflict's starting points for the merge; each replaces the editor's text as an undoable edit.
+    startFrom(which) {
+      const text = which === "mine" ? this.mine : which === "theirs" ? this.theirs : `${this.mine}\n\n${this.theirs}`;
+      this.textarea.focus();
+      this.textarea.select();
+      if (!document.execCommand || !document.execCommand("insertText", false, text)) {
+        this.textarea.value = text;
+        this.textarea.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+    }
+
+    async close() {
+      await this.saveDraft();
+      this.timers.forEach((timer) => window.clearInterval(timer));
+      window.clearTimeout(this.previewTimer);
+      window.removeEventListener("beforeunload", this.onUnload);
+      document.removeEventListener("visibilitychange", this.onHide);
+      window.removeEventListener("pagehide", this.onHide);
+    }
+  }
+
+  // ---- The report page: any answer edited in place, one at a time, with moves to the next and previous ----
+
+  function setupInlineEditing() {
+    const articles = Array.from(document.querySelectorAll("article[id^=question-]"));
+    let open = null;  // { article, editor, view }
+
+    async function openAt(article) {
+      if (open && open.article === article) {
+        open.editor.textarea.focus();
+        return;
+      }
+      const link = article.querySelector("a[data-inline-edit]");
+      if (open && !(await closeOpen())) return;
+      let response;
+      try {
+        response = await fetch(link.href + "?fragment=1", { credentials: "same-origin" });
+      } catch (error) {
+        response = null;
+      }
+      if (!response || !response.ok || response.redirected) {
+        window.location.assign(link.href);  // the page of its own says what is wrong (or asks to log in)
+        return;
+      }
+      const body = article.querySelector("[data-answer-body]");
+      const view = Array.from(body.children).filter((child) => !child.classList.contains("prompt-text"));
+      view.forEach((child) => { child.hidden = true; });
+      const holder = document.createElement("div");
+      holder.innerHTML = await response.text();  // our own template's HTML
+      body.append(holder);
+      link.hidden = true;
+      const editor = new Editor(holder.querySelector("[data-editor]"), { close: () => closeOpen(), move, saved });
+      open = { article, editor, view, holder, link };
+      editor.textarea.focus();
+      article.scrollIntoView({ block: "start" });
+    }
+
+    // Closes the open editor, saving first when its text changed; false (and it stays open) when the save failed.
+    async function closeOpen() {
+      if (!open) return true;
+      const { editor, view, holder } = open;
+      if (editor.dirty() && !(await editor.save())) return false;
+      await editor.close();
+      const { article, card } = open;
+      let link = open.link;
+      if (card) {  // saved: the card as the server renders it now
+        const index = articles.indexOf(article);
+        article.replaceWith(card);
+        articles[index] = card;
+        bindLink(card);
+        link = card.querySelector("a[data-inline-edit]");
+      } else {
+        holder.remove();
+        view.forEach((child) => { child.hidden = false; });
+        link.hidden = false;
+      }
+      open = null;
+      link.focus({ preventScroll: true });
+      link.closest("article").scrollIntoView({ block: "nearest" });
+      return true;
+    }
+
+    async function move(editor, delta) {
+      const index = articles.indexOf(open.article) + delta;
+      const target = articles.slice(Math.max(index, 0)).find((a) => a.querySelector("a[data-inline-edit]"));
+      if (index < 0 || !target) return;
+      await openAt(target);
+    }
+
+    // The server sends the question's card as the page now shows it: its verdict and footer change at once, the rest
+    // (the answer as rendered) when the editor closes.
+    function saved(editor, data) {
+      const card = document.createElement("div");
+      card.innerHTML = data.card_html;  // our own template's HTML, answers sanitized
+      open.card = card.firstElementChild;
+      for (const part of [".card-header", ".card-footer"]) {
+        open.article.querySelector(part).replaceWith(open.card.querySelector(part).cloneNode(true));
+      }
+      open.link = open.article.querySelector("a[data-inline-edit]");
+      bindLink(open.article);
+      open.link.hidden = true;
+      const jump = document.getElementById(`jump-${editor.number}`);
+      if (jump) jump.outerHTML = data.jump_html;
+      const passed = document.getElementById("passed");
+      if (passed) passed.textContent = `passed ${data.passed}/${data.total}`;
+      const answered = document.getElementById("answered");
+      if (answered) answered.textContent = `answered ${data.answered}/${data.total}`;
+    }
+
+    function bindLink(article) {
+      const link = article.querySelector("a[data-inline-edit]");
+      if (!link) return;
+      link.addEventListener("click", (event) => {
+        if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;  // a new tab wants the page
+        event.preventDefault();
+        openAt(article);
+      });
+    }
+
+    articles.forEach(bindLink);
   }
 
   function setupChecklist(form) {
@@ -153,7 +565,7 @@
       fetch(form.action, {
         method: "POST",
         body,
-        headers: { "X-CSRFToken": csrfToken(form), Accept: "application/json" },
+        headers: { "X-CSRFToken": currentToken(), Accept: "application/json" },
       })
         .then((response) => response.json().then((data) => (response.ok ? data : Promise.reject(data.error))))
         .then(() => {
@@ -175,8 +587,8 @@
     });
   }
 
-  const editor = document.getElementById("answer-form");
-  if (editor) setupEditor(editor);
+  document.querySelectorAll("[data-editor]").forEach((root) => new Editor(root, {}));
+  if (document.querySelector("a[data-inline-edit]")) setupInlineEditing();
   const checklist = document.getElementById("checklist-form");
   if (checklist && checklist.querySelector(".checklist-item:not([disabled])")) setupChecklist(checklist);
 })();
