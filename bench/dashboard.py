@@ -89,7 +89,7 @@ def make_course(n_groups: int, template_path: Path | None, *, figures: list[byte
     from engine import make_report
 
     from reports_app.models import Course, Group, Membership, Scrape
-    from reports_app.services.figures import figure_add
+    from reports_app.services.figures import IfExists, figure_add
     from reports_app.services.reports import report_import
     from reports_app.services.templates import template_load
 
@@ -111,7 +111,8 @@ def make_course(n_groups: int, template_path: Path | None, *, figures: list[byte
         Membership.objects.bulk_create(Membership(user=u, group=group) for u in users[(n - 1) * 3 : n * 3])
         result = report_import(group=group, text=make_report(parsed, rng), template=template, label="bench")
         for data in rng.sample(figures, rng.choice([2, 3])) if figures else []:
-            figure_add(report=result.report, data=data, wanted_name=f"fig{n}.png", user=None)
+            name = f"fig{n}.png"
+            figure_add(report=result.report, data=data, wanted_name=name, user=None, if_exists=IfExists.NEW_NAME)
         if n % 10 != 0:  # every tenth group has never been scraped
             status = Scrape.Status.OK if n % 7 else Scrape.Status.EMPTY
             scrape = Scrape.objects.create(

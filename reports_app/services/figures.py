@@ -163,15 +163,16 @@ def _archive(figure: Figure, user) -> FigureVersion:
         name=figure.name,
         number=figure.version,
         file=figure.file.name,
-        content_type=figure.content_type,
-        size=figure.size,
-        width=figure.width,
-        height=figure.height,
-        sha256=figure.sha256,
-        uploaded_by=figure.uploaded_by,
         uploaded_at=figure.uploaded_at,
         archived_by=user,
+        **_image_of(figure),
     )
+
+
+def _image_of(stored: Figure | FigureVersion) -> dict:
+    """What a figure and a version of it both say of their image file."""
+    fields = ("content_type", "size", "width", "height", "sha256", "uploaded_by")
+    return {name: getattr(stored, name) for name in fields}
 
 
 def figure_delete(*, figure: Figure, user) -> None:
@@ -196,16 +197,7 @@ def figure_restore(*, report: Report, name: str, user) -> Figure:
         if clash is not None:
             raise FigureNotRestorable(clash.name)
         figure = Figure.objects.create(
-            report=report,
-            name=name,
-            version=last.number,
-            file=last.file.name,
-            content_type=last.content_type,
-            size=last.size,
-            width=last.width,
-            height=last.height,
-            sha256=last.sha256,
-            uploaded_by=last.uploaded_by,
+            report=report, name=name, version=last.number, file=last.file.name, **_image_of(last)
         )
         last.delete()
     return figure

@@ -69,6 +69,11 @@ def login_required(view):
     return wrapper
 
 
+def form_refused(form) -> JsonResponse:
+    """A form a script sent that did not validate: 400 and every error, in one sentence list."""
+    return JsonResponse({"error": " ".join(e for errors in form.errors.values() for e in errors)}, status=400)
+
+
 def why_not_writable(access: Access) -> str | None:
     """Why this user may not change the report now, or None when they may."""
     if access.can_edit:

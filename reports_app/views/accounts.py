@@ -37,7 +37,7 @@ from ..services.signup import (
     invitations_for,
     join_sizes,
 )
-from .access import wants_json
+from .access import form_refused, wants_json
 
 logger = logging.getLogger(__name__)
 
@@ -157,11 +157,7 @@ class LoginView(auth_views.LoginView):
         return response
 
     def form_invalid(self, form):
-        if wants_json(self.request):
-            errors = " ".join(e for field in form.errors.values() for e in field)
-            response = JsonResponse({"error": errors}, status=400)
-        else:
-            response = super().form_invalid(form)
+        response = form_refused(form) if wants_json(self.request) else super().form_invalid(form)
         if form.retry_after:
             response.status_code = 429
             response["Retry-After"] = str(form.retry_after)

@@ -24,7 +24,7 @@ from ..services.figures import (
     figure_restore,
     figure_users,
 )
-from .access import Access, closes_cleanly, get_access, login_required, refuse_write, wants_json
+from .access import Access, closes_cleanly, form_refused, get_access, login_required, refuse_write, wants_json
 
 UPLOADED = "Uploaded {name}. Paste {snippet} into an answer to show it."
 REPLACED = "Replaced {name} with the new image (version {version}); the old one stays in its history."
@@ -79,7 +79,7 @@ def figures(request: HttpRequest, group_id: int) -> HttpResponse:
                 messages.success(request, _added_message(added))
                 return redirect("figures", group_id)
         if wants_json(request):
-            return JsonResponse({"error": " ".join(e for errors in form.errors.values() for e in errors)}, status=400)
+            return form_refused(form)
     return render(request, "reports_app/figures.html", _page_context(request, access, form))
 
 

@@ -40,6 +40,7 @@ from .access import (
     attachment,
     closes_cleanly,
     download_name,
+    form_refused,
     get_access,
     login_required,
     refuse_write,
@@ -54,7 +55,7 @@ HAND_IN_UNRENDERABLE = "The hand-in HTML of group {number} cannot be made: {why}
 @login_required
 def report(request: HttpRequest, group_id: int) -> HttpResponse:
     access = get_access(request, group_id)
-    page = report_page(access.report)
+    page = report_page(access.report, viewer=request.user if access.can_edit else None)
     members, invited = group_people(access.group)
     context = {"access": access, "page": page, "group": access.group, "members": members, "invited": invited}
     return render(request, "reports_app/report.html", context)
@@ -113,13 +114,7 @@ def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpRespons
                 preview, _ = stored_answer_html(text, access.group.pk, number)
             else:
                 try:
-                    saved = answer_save(
-                        report=access.report,
-                        question=question,
-                        text=text,
-                        base_version=form.cleaned_data["version"],
-                        user=request.user,
-                    )
+                    saved = _save(request, access, question, form)
                 except AnswerConflict as error:
                     conflict, answer = _conflict(error, text), error.answer
                     form = AnswerForm(initial={"text": text, "version": answer.version})
@@ -154,6 +149,17 @@ def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpRespons
     return render(request, "reports_app/edit_answer.html", context, status=403 if refused else 200)
 
 
+def _save(request: HttpRequest, access: Access, question: Question, form: AnswerForm) -> Answer:
+    """answer_save of a valid AnswerForm by the person asking (AnswerConflict when a teammate saved meanwhile)."""
+    return answer_save(
+        report=access.report,
+        question=question,
+        text=form.cleaned_data["text"],
+        base_version=form.cleaned_data["version"],
+        user=request.user,
+    )
+
+
 def _conflict(error: AnswerConflict, mine: str) -> dict:
     """What the editor shows of a conflict: the newer version, who saved it, and what differs from the text typed."""
     theirs = error.answer
@@ -175,17 +181,10 @@ def _save_json(request: HttpRequest, access: Access, question: Question) -> Json
         return JsonResponse({"error": refused}, status=403)
     form = AnswerForm(request.POST)
     if not form.is_valid():
-        errors = [e for field in form.errors.values() for e in field]
-        return JsonResponse({"error": " ".join(errors)}, status=400)
+        return form_refused(form)
     text = form.cleaned_data["text"]
     try:
-        saved = answer_save(
-            report=access.report,
-            question=question,
-            text=text,
-            base_version=form.cleaned_data["version"],
-            user=request.user,
-        )
+        saved = _save(request, access, question, form)
     except AnswerConflict as error:
         conflict = _conflict(error, text)
         panel = render_to_string("reports_app/_conflict.html", {"conflict": conflict}, request=request)
@@ -226,8 +225,7 @@ def answer_draft(request: HttpRequest, group_id: int, number: int) -> JsonRespon
             return JsonResponse({"error": refused}, status=403)
         form = AnswerForm(request.POST)
         if not form.is_valid():
-            errors = [e for field in form.errors.values() for e in field]
-            return JsonResponse({"error": " ".join(errors)}, status=400)
+            return form_refused(form)
         draft = draft_save(
             report=access.report,
             question=question,

@@ -174,3 +174,62 @@ def test_the_preview_follows_the_text_and_warns_like_the_checker(page: Page, liv
     expect(page.locator("#preview-3 h2")).to_have_text("a heading inside")
     expect(page.locator(".warnings li").first).to_be_visible()
     assert not Answer.objects.exists()
+
+
+def test_the_report_page_points_to_text_typed_here_and_not_saved(page: Page, live_server, login, group1):
+    login(page, live_server, "alice", "pw-alice")
+    report = f"{live_server.url}/groups/{group1.pk}/"
+    page.goto(report)
+    page.get_by_role("link", name="Edit question 5", exact=True).click()
+    page.context.set_offline(True)
+    page.get_by_label("Answer to question 5 (markdown)").fill("Typed in place, then the network went")
+    context = page.context
+    page.close()  # offline: neither an autosave nor the closing tab's beacon reaches the server
+    context.set_offline(False)
+    assert not Draft.objects.exists()
+
+    page = context.new_page()
+    page.goto(report)
+    expect(page.locator("#question-5 .local-draft-waiting")).to_contain_text("Text typed in this browser on")
+    page.get_by_role("link", name="Edit question 5", exact=True).click()
+    expect(page.get_by_label("Answer to question 5 (markdown)")).to_have_value("Typed in place, then the network went")
+    page.keyboard.press("Control+s")
+    expect(page.locator(".save-status")).to_have_text("✓ Question 5 saved (version 1).")
+    page.reload()
+    expect(page.locator(".local-draft-waiting")).to_have_count(0)
+
+
+def test_screen_readers_hear_only_changes_of_verdict(page: Page, live_server, login, group1):
+    login(page, live_server, "alice", "pw-alice")
+    page.goto(editor_url(live_server, group1))
+    textarea = page.get_by_label("Answer to question 3 (markdown)")
+    announce = page.locator("[data-editor] .announce")
+    expect(page.locator("#counters-3")).not_to_have_attribute("aria-live", "polite")  # counts change on every key
+    expect(announce).to_have_attribute("aria-live", "polite")
+
+    textarea.press_sequentially("one two")
+    expect(announce).to_have_text("Question 3 fails.")
+    textarea.press_sequentially(" three")
+    expect(announce).to_have_text("Question 3 fails.")  # the count changed, the verdict did not: nothing new
+    textarea.fill("")
+    expect(announce).to_have_text("Question 3 not answered.")
+
+
+def test_the_conflict_page_without_the_script_offers_the_same_starting_points(new_page, live_server, login, group1):
+    """A conflict shown by the server's page (a plain form post) gets the merge helpers once the script runs."""
+    save(group1, 3, "Bob's text.", username="bob")
+    page = new_page()
+    login(page, live_server, "alice", "pw-alice")
+    page.goto(editor_url(live_server, group1))
+    page.evaluate(
+        """() => {
+        const form = document.querySelector('.answer-form');
+        form.querySelector('[name=version]').value = '0';
+        form.querySelector('[name=text]').value = "Alice's text.";
+        HTMLFormElement.prototype.submit.call(form);
+    }"""
+    )
+    conflict = page.locator("#conflict")
+    expect(conflict).to_contain_text("bob saved version 1")
+    conflict.get_by_role("button", name="both (mine, then version 1)").click()
+    expect(page.get_by_label("Answer to question 3 (markdown)")).to_have_value("Alice's text.\n\nBob's text.")

@@ -172,3 +172,13 @@ def test_a_save_while_the_database_is_down_gets_json_503():
     status, content_type, body = json.loads(result.stdout.strip().splitlines()[-1])
     assert (status, content_type) == (503, "application/json"), result.stderr
     assert "cannot reach its database" in json.loads(body)["error"]
+
+
+def test_the_report_page_says_where_a_draft_waits_and_who_is_typing(alice, bob, group1):
+    alice.post(draft_url(group1, 3), {"text": "alice typing", "version": 0}, **JSON)
+    bob.post(draft_url(group1, 4), {"text": "bob typing", "version": 0}, **JSON)
+    page = alice.get(reverse("report", args=[group1.pk])).content.decode()
+    card3 = page.split('id="question-3"')[1].split("</article>")[0]
+    card4 = page.split('id="question-4"')[1].split("</article>")[0]
+    assert "Your unsaved draft from" in card3 and "editing this answer" not in card3
+    assert "bob is editing this answer." in card4 and "Your unsaved draft" not in card4

@@ -171,6 +171,13 @@
     }
   }
 
+  // This browser's copy of an answer's text, if the server never acknowledged it (typed offline, logged out, or in
+  // a tab closed before its autosave). Decided without comparing clocks: a copy the server took is marked `synced`.
+  function unsyncedLocal(key) {
+    const local = readLocal(key);
+    return local && !local.synced ? local : null;
+  }
+
   function listItems(list, lines) {
     list.replaceChildren(...lines.map((line) => Object.assign(document.createElement("li"), { textContent: line })));
   }
@@ -206,7 +213,18 @@
         window.setInterval(() => this.saveDraft(), DRAFT_EVERY_MS),
         window.setInterval(() => this.poll(), PRESENCE_EVERY_MS),
       ];
+      const starts = root.querySelector(".conflict-starts");  // a conflict the server's page showed
+      if (starts) {
+        starts.hidden = false;
+        this.mine = this.textarea.value;
+        this.theirs = root.querySelector(".newer-text").textContent;
+      }
       root.querySelector(".keys").hidden = false;
+      const done = root.querySelector("[data-role=done]");
+      if (hooks.close && done) {  // in place on the report page: the editor closes, the page stays
+        done.textContent = "Close";
+        done.setAttribute("aria-keyshortcuts", "Escape");
+      }
       const previewButton = root.querySelector("[data-role=preview-button]");
       if (previewButton) previewButton.hidden = true;
       root.querySelectorAll(".no-script-hint").forEach((hint) => hint.remove());
@@ -215,10 +233,8 @@
     // Text typed in this browser and never saved anywhere (offline, logged out, tab closed) comes back, if it is
     // newer than both the saved answer and the server's draft.
     restoreLocal() {
-      const local = readLocal(this.key);
-      if (!local || local.text === this.textarea.value) return;
-      const newest = Math.max(Number(this.root.dataset.savedAt || 0), Number(this.root.dataset.serverDraftAt || 0));
-      if (local.at / 1000 <= newest) {
+      const local = unsyncedLocal(this.key);
+      if (!local || local.text === this.textarea.value) {
         writeLocal(this.key, null);
         return;
       }
@@ -352,6 +368,8 @@
       const answer = await send(this.root.dataset.draftUrl, () => this.body(), this.root.dataset.sessionUrl, false);
       if (answer.status === 200) {
         this.drafted = text;
+        const local = readLocal(this.key);
+        if (local && local.text === text) writeLocal(this.key, { ...local, synced: true });
         this.showEditing(answer.data);
         if (this.status.dataset.draftProblem) this.say("Draft saved.", "body-secondary");
         delete this.status.dataset.draftProblem;
@@ -549,6 +567,15 @@
     }
 
     articles.forEach(bindLink);
+    articles.forEach((article) => {
+      const local = article.dataset.storageKey && unsyncedLocal(article.dataset.storageKey);
+      if (!local) return;
+      const note = Object.assign(document.createElement("span"), {
+        className: "d-block text-warning-emphasis local-draft-waiting",
+        textContent: `✎ Text typed in this browser on ${new Date(local.at).toLocaleString()} is not saved yet: Edit to go on with it.`,
+      });
+      article.querySelector(".card-footer > span").append(note);
+    });
   }
 
   function setupChecklist(form) {
