@@ -20,6 +20,7 @@ from ..forms.students import (
     clean_answer_text,
 )
 from ..models import Answer, AnswerRevision, Question
+from ..selectors.provenance import answer_provenance, with_current_source
 from ..selectors.report_page import report_page
 from ..services.answers import (
     UNRENDERED,
@@ -68,8 +69,9 @@ def _question(access: Access, number: int) -> Question:
 
 
 def _answer(access: Access, question: Question) -> Answer:
-    answer = Answer.objects.filter(report=access.report, question=question).select_related("updated_by").first()
-    return answer or Answer(report=access.report, question=question, version=0)
+    """The answer (with its `current_source`, for its provenance), or an unsaved empty one at version 0 (without)."""
+    answers = Answer.objects.filter(report=access.report, question=question).select_related("updated_by")
+    return with_current_source(answers).first() or Answer(report=access.report, question=question, version=0)
 
 
 SAVED = "Question {number} saved (version {version})."
@@ -138,6 +140,7 @@ def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpRespons
         "warnings": _warnings(text, question, is_last),
         "is_last": is_last,
         "restored": restored,
+        "provenance": answer_provenance(answer, getattr(answer, "current_source", None)),
         "editing": editing_now(report=access.report, question=question, besides=request.user)
         if access.can_edit
         else [],

@@ -182,3 +182,9 @@ def test_the_report_page_says_where_a_draft_waits_and_who_is_typing(alice, bob, 
     card4 = page.split('id="question-4"')[1].split("</article>")[0]
     assert "Your unsaved draft from" in card3 and "editing this answer" not in card3
     assert "bob is editing this answer." in card4 and "Your unsaved draft" not in card4
+
+
+def test_the_editor_says_who_changed_the_answer_last(alice, group1):
+    save(group1, 3, "bob's words", username="bob")
+    page = alice.get(edit_url(group1)).content.decode()
+    assert '<span class="provenance">bob, just now</span> · version 1' in page
