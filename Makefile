@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install chromium postgres run test test-postgres lint fuzz conformance bench bench-web bench-scrape clean
+.PHONY: install chromium postgres run test test-postgres lint fuzz conformance bench bench-web bench-rush bench-scrape clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ bench: install
 # Load test: 50 students for 30 s on gunicorn and a throwaway PostgreSQL (the script starts both on free ports).
 bench-web: install
 	env -u DATABASE_URL $(PY) bench/web_load.py
+
+# The deadline rush: 600 students in groups of 4 writing in the editor (drafts, previews, JSON saves) for 60 s.
+bench-rush: install
+	env -u DATABASE_URL $(PY) bench/web_load.py --profile deadline-rush
 
 # Scrape 150 local repos made to look like course repos, against plain sequential clones of them.
 bench-scrape: install
