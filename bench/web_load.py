@@ -37,9 +37,10 @@ Profile `deadline-rush` (issue 13): 600 students in 150 groups of 4 write their 
 A student's session: open the report page, think, open a question's editor as the report page does in place
 (`GET .../questions/<n>/?fragment=1`; a question of their own share of the report 90% of the time, any question
 otherwise: teammates sometimes edit the same answer), then write it in 3-8 bursts of 2-3 s of typing, each followed
-by a pause to think. The editor's script sends, with report.js's timers: a preview (`POST .../preview/`, JSON)
-0.4 s after each burst (debounced); a draft (`POST .../draft/`, JSON) every 5 s when the text changed since the
-last one; a presence poll (`GET .../draft/`) every 20 s. Then a save through the JSON save (`POST
+by a pause to think. The editor's script sends, with report.js's timers: a draft (`POST .../draft/` with
+`preview=1`, JSON: the draft kept, the sanitized preview and the checker's warnings back) 0.4 s after each burst and
+every 5 s during a longer one; a presence poll (`GET .../draft/`) every 20 s when no draft was answered in between.
+Then a save through the JSON save (`POST
 .../questions/<n>/`, 200 with the new version, or 409 with the teammate's version: the student merges and saves
 again, twice at most), a checklist tick on 30% of saves (each member ticks their own items), think, and the next
 session. Each student starts at a random point of writing a first answer (its report page and editor are loaded in
@@ -54,15 +55,16 @@ average 2-12 before the runs, other processes on 0.4-1.3 of the 2 cores througho
 - mix (`make bench-web`): 24.5 requests/s, p95 80 ms (view 90, save 74, tick 74), 0 errors, 0 lost. Issue 9's
   numbers on a quiet machine, same profile: p95 98 ms for 5 sync workers, 96 ms for 4, 132 ms for 7, 230-276 ms for
   gthread 2x4 and 3x4; at think 0, 56 requests/s for 5 sync workers against 50-54 for gthread.
-- deadline-rush (`make bench-rush`): the students' schedule is 161 requests/s (drafts 65/s, previews 47/s, presence
-  polls 19/s, report pages, editors and saves 8.6/s each, ticks 2.6/s). Each request costs gunicorn 9-11 ms of CPU
-  and PostgreSQL about 1 ms, so the schedule needs 1.6-1.7 of the 2 cores on a quiet machine (about 85% busy with
-  the clients); the p95 target is out of reach until requests get cheaper or fewer. Measured with load average
-  2.2 before the run: 145 requests/s sent (98% of those due), p50 1.5 s, p95 3.5 s, 0 errors; 566 saves, 3457
-  drafts, 177 ticks, 23 conflicts acknowledged, none lost. Gunicorn got 1.23 cores, other processes 0.61.
-  Fewer students on the same shared machine: 450: p50 240 ms, p95 3.0 s; 150: 40 requests/s, p50 40 ms, p95 330 ms
-  (others on 1.17 cores). Worker counts at 600 (all saturated, throughput follows the CPU gunicorn got, not the
-  count): 3 sync p95 9.3 s, 5 sync 3.5-13 s, 8 sync 10 s, gthread 3x4 20 s; 5 sync workers stay the default.
+- deadline-rush (`make bench-rush`), the editor as it first was (a preview after each burst, a separate draft every
+  5 s, a presence poll every 20 s): a schedule of 161 requests/s (drafts 65/s, previews 47/s, presence 19/s, report
+  pages, editors and saves 8.6/s each, ticks 2.6/s) at 9-11 ms of gunicorn CPU each needed 1.6-1.7 of the 2 cores:
+  with load average 2.2 before the run, p50 1.5 s, p95 3.5 s, 0 errors, none lost. Hence the editor's protocol
+  now: one request while typing carries the draft and brings the preview back, presence is asked only when no
+  draft was answered for 20 s, the draft is one UPDATE, and whether a question is the last is part of its query.
+  Measured with that (load average 2.16 before the run, other sessions' tests running): 76 requests/s (the
+  schedule 75.9/s, 100% sent), p50 23 ms, p95 56 ms, p99 74 ms (report 65, editor 52, draft 47, save 73, tick 40
+  at p95), 0 errors; 588 saves, 2752 drafts, 187 ticks, 25 conflicts acknowledged, none lost. Gunicorn used 0.92
+  cores (12.1 ms a request), PostgreSQL 0.04.
 - The load generator kept its schedule: 0.5 ms of CPU per request (0.03-0.07 cores for 600 clients), woke up late
   for a due request by p50 1-3 ms and p95 5-90 ms, following the machine's load rather than the number of client
   processes (1, 2, 4 processes: p95 51, 5-31, 80 ms); threads are not what limits the numbers.
@@ -98,7 +100,7 @@ DEMO_TEMPLATE = ROOT / "reports_app" / "demo" / "template.md"
 HOST = "127.0.0.1"
 JSON = "application/json"
 MIX = {"view": 60, "save": 25, "tick": 15}
-KINDS = ["view", "report", "editor", "draft", "presence", "preview", "save", "tick"]  # in the tables
+KINDS = ["view", "report", "editor", "draft", "presence", "save", "tick"]  # in the tables
 WORDS = "data model pipeline training we used the a container cloud test our and to of for with deploy metrics".split()
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 VERSION_FIELD = re.compile(rb'<input[^>]*\bname="version"[^>]*>')
@@ -120,10 +122,12 @@ PROFILES = {
     "deadline-rush": Profile(clients=600, group_size=4, duration=60, think="5-10", editor=True, client_processes=2),
 }
 
-# The editor's script (report.js), as a writing student drives it.
-DRAFT_SECONDS = 5.0  # the autosave timer: a draft when the text changed since the last one
-PRESENCE_SECONDS = 20.0  # the presence poll's timer
-PREVIEW_DEBOUNCE = 0.4  # a preview this long after typing stops
+# The editor's script (report.js), as a writing student drives it: one request (the draft, the preview back) after
+# each pause in typing and every DRAFT_SECONDS during a longer burst; a presence poll every PRESENCE_SECONDS when no
+# such answer came in between.
+DRAFT_SECONDS = 5.0
+PRESENCE_SECONDS = 20.0
+SYNC_AFTER = 0.4  # the draft (and its preview) this long after typing stops
 EDITOR = "?fragment=1"  # what the report page's script fetches to open an answer's editor in place
 TYPING_SECONDS = (2.0, 3.0)  # one burst of typing
 BURSTS = (3, 8)  # bursts of typing (each followed by a pause to think) before a save
@@ -405,26 +409,32 @@ def writing_plan(
     rng: random.Random, start: float, think: tuple[float, float], bursts: int
 ) -> list[tuple[float, str, int]]:
     """What the editor sends while a student writes an answer, from opening it at `start`: (when, what, bursts typed
-    by then) in time order, ending with the save. E.g. [(7.2, "draft", 1), (7.9, "preview", 2), ..., (58, "save", 5)].
+    by then) in time order, ending with the save. E.g. [(7.2, "draft", 1), (19.9, "draft", 2), ..., (58, "save", 5)].
 
-    Bursts of TYPING_SECONDS of typing, each followed by a preview (debounced) and a pause to think. Two timers, as in
-    report.js: every DRAFT_SECONDS a draft when the text changed since the last one; every PRESENCE_SECONDS a presence
-    poll. The save comes after the last pause."""
+    Bursts of TYPING_SECONDS of typing, each followed by a pause to think. As report.js does: a draft (which brings
+    the preview back) SYNC_AFTER seconds after typing stops, and every DRAFT_SECONDS while a burst goes on; a presence
+    poll every PRESENCE_SECONDS unless a draft was answered within that time. The save comes after the last pause."""
     plan = []
-    t, tick = start, start + DRAFT_SECONDS
+    t = start
     for typed in range(1, bursts + 1):
-        end = t + rng.uniform(*TYPING_SECONDS)
+        begin, end = t, t + rng.uniform(*TYPING_SECONDS)
+        plan += [(at, "draft", typed) for at in _every(begin + DRAFT_SECONDS, end, DRAFT_SECONDS)]
+        plan.append((end + SYNC_AFTER, "draft", typed))
         t = end + rng.uniform(*think)
-        plan.append((end + PREVIEW_DEBOUNCE, "preview", typed))
-        changed = True
-        while tick < t:
-            if changed:
-                plan.append((tick, "draft", typed))
-                changed = tick < end  # typing goes on after a tick within the burst
-            tick += DRAFT_SECONDS
-    plan += [(start + PRESENCE_SECONDS * k, "presence", 0) for k in range(1, int((t - start) // PRESENCE_SECONDS) + 1)]
+    drafts = sorted(when for when, _, _ in plan)
+    for poll in _every(start + PRESENCE_SECONDS, t, PRESENCE_SECONDS):
+        if not any(poll - PRESENCE_SECONDS < when <= poll for when in drafts):
+            plan.append((poll, "presence", 0))
     plan.append((t, "save", bursts))
     return sorted(plan)
+
+
+def _every(first: float, until: float, step: float) -> list[float]:
+    times = []
+    while first < until:
+        times.append(first)
+        first += step
+    return times
 
 
 def schedule_rate(profile: Profile, think: tuple[float, float], seed: int) -> float:
@@ -545,16 +555,15 @@ class Writer(Client):
             if not self.at(when):
                 return False
             text = "\n".join(lines[: max(1, -(-len(lines) * typed // bursts))])
-            if what == "draft":  # the text is a little behind when the timer ticks within a burst: no matter
-                reply = self.call("draft", "POST", f"{url}draft/", {"text": text, "version": version})
+            if what == "draft":  # with the preview back, as the editor asks
+                form = {"text": text, "version": version, "preview": "1"}
+                reply = self.call("draft", "POST", f"{url}draft/", form)
                 acknowledged = reply and "saved_at" in reply[1]
                 events.append(("draft", number, text, version) if acknowledged else ("unsure", number, "", 0))
+                if acknowledged and "html" not in reply[1]:
+                    self.fail("draft", 200, "draft: 200 without the preview's html")
             elif what == "presence":
                 self.call("presence", "GET", f"{url}draft/")
-            elif what == "preview":
-                reply = self.call("preview", "POST", f"{url}preview/", {"text": text})
-                if reply and "html" not in reply[1]:
-                    self.fail("preview", 200, "preview: 200 without html")
             elif not self.save(url, number, text, version):
                 return False
         if student.positions and self.rng.random() < TICK_SHARE:

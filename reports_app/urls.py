@@ -9,7 +9,6 @@ urlpatterns = [
     path("groups/<int:group_id>/", students.report, name="report"),
     path("groups/<int:group_id>/questions/<int:number>/", students.edit_answer, name="edit-answer"),
     path("groups/<int:group_id>/questions/<int:number>/draft/", students.answer_draft, name="answer-draft"),
-    path("groups/<int:group_id>/questions/<int:number>/preview/", students.preview_answer, name="preview-answer"),
     path("groups/<int:group_id>/questions/<int:number>/history/", students.answer_history, name="answer-history"),
     path(
         "groups/<int:group_id>/questions/<int:number>/restore/<int:revision_id>/",

@@ -49,6 +49,13 @@ class AnswerForm(forms.Form):
         return cleaned
 
 
+class DraftForm(AnswerForm):
+    """An autosaved draft: kept as typed, even text a save refuses (the editor says why it cannot be saved)."""
+
+    def clean_text(self) -> str:
+        return clean_answer_text(self.cleaned_data["text"])
+
+
 class RestoreForm(forms.Form):
     """The version a history page showed when Restore was pressed."""
 

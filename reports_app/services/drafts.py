@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..models import Answer, Draft, Question, Report
@@ -21,9 +22,16 @@ def draft_save(*, report: Report, question: Question, author: AbstractBaseUser, 
     Refused (DeadlinePassed) once the hand-in is closed, like a save: after the deadline nothing typed can change the
     report, and the editor keeps the text in the browser instead."""
     ensure_open(report.group)
-    draft, _ = Draft.objects.update_or_create(
-        report=report, question=question, author=author, defaults={"text": text, "base_version": base_version}
-    )
+    draft = Draft(report=report, question=question, author=author, text=text, base_version=base_version)
+    draft.updated_at = timezone.now()
+    mine = Draft.objects.filter(report=report, question=question, author=author)
+    if mine.update(text=text, base_version=base_version, updated_at=draft.updated_at):  # one query, every few seconds
+        return draft
+    try:
+        with transaction.atomic():
+            draft.save()
+    except IntegrityError:  # the author's other tab created it meanwhile: the newest text wins
+        mine.update(text=text, base_version=base_version, updated_at=draft.updated_at)
     return draft
 
 

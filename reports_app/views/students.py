@@ -4,20 +4,19 @@ read-only)."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import escape
 from django.views.decorators.http import require_POST
 
 from ..engine import checks, rendering
 from ..forms.students import (
-    MAX_ANSWER_CHARS,
     VERSION_REFUSED_RESTORE,
     AnswerForm,
+    DraftForm,
     RestoreForm,
-    clean_answer_text,
 )
 from ..models import Answer, AnswerRevision, Question
 from ..selectors.provenance import answer_provenance, with_current_source
@@ -63,9 +62,10 @@ def report(request: HttpRequest, group_id: int) -> HttpResponse:
 
 
 def _question(access: Access, number: int) -> Question:
-    return get_object_or_404(
-        Question.objects.select_related("section"), template_id=access.report.template_id, number=number
-    )
+    """The question of the report's template, with `is_last` (whether the course checker reads it as the last)."""
+    later = Question.objects.filter(template_id=OuterRef("template_id"), number__gt=OuterRef("number"))
+    questions = Question.objects.select_related("section").annotate(is_last=~Exists(later))
+    return get_object_or_404(questions, template_id=access.report.template_id, number=number)
 
 
 def _answer(access: Access, question: Question) -> Answer:
@@ -81,14 +81,9 @@ CONFLICT = (
 )
 
 
-def _is_last(question: Question) -> bool:
-    return not Question.objects.filter(template_id=question.template_id, number__gt=question.number).exists()
-
-
-def _warnings(text: str, question: Question, is_last: bool | None = None) -> list[str]:
+def _warnings(text: str, question: Question) -> list[str]:
     """What in `text` makes the course checker stop or miscount, as the editor and the save say it."""
-    is_last = _is_last(question) if is_last is None else is_last
-    return checks.answer_warnings(text, is_last=is_last, placeholder=question.placeholder)
+    return checks.answer_warnings(text, is_last=question.is_last, placeholder=question.placeholder)
 
 
 @login_required
@@ -126,7 +121,7 @@ def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpRespons
                     for warning in _warnings(saved.text, question):
                         messages.warning(request, warning)
                     return redirect(reverse("report", args=[group_id]) + f"#question-{number}")
-    is_last = _is_last(question)
+    is_last = question.is_last
     text = form["text"].value() or ""
     context = {
         "access": access,
@@ -137,7 +132,7 @@ def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpRespons
         "conflict": conflict,
         "preview": preview,
         "result": checks.check_alone(text, question.rule(), is_last=is_last),
-        "warnings": _warnings(text, question, is_last),
+        "warnings": _warnings(text, question),
         "is_last": is_last,
         "restored": restored,
         "provenance": answer_provenance(answer, getattr(answer, "current_source", None)),
@@ -219,32 +214,37 @@ def _save_json(request: HttpRequest, access: Access, question: Question) -> Json
 @login_required
 @closes_cleanly
 def answer_draft(request: HttpRequest, group_id: int, number: int) -> JsonResponse:
-    """The editor script's autosave (POST: text, version) and presence poll (GET): who else is typing in this answer,
-    and its version now (so that the editor can say a teammate saved meanwhile). JSON only."""
+    """The editor script's autosave (POST: text, version; with `preview`, the text's sanitized HTML and the course
+    checker's warnings come back too: one request while someone types) and presence poll (GET): who else is typing in
+    this answer, and its version now (so that the editor can say a teammate saved meanwhile). JSON only."""
     access = get_access(request, group_id)
     question = _question(access, number)
+    reply = {}
     if request.method == "POST":
         if refused := why_not_writable(access):
             return JsonResponse({"error": refused}, status=403)
-        form = AnswerForm(request.POST)
+        form = DraftForm(request.POST)
         if not form.is_valid():
             return form_refused(form)
+        text = form.cleaned_data["text"]
         draft = draft_save(
             report=access.report,
             question=question,
             author=request.user,
-            text=form.cleaned_data["text"],
+            text=text,
             base_version=form.cleaned_data["version"],
         )
-        saved_at = draft.updated_at.isoformat()
-    elif request.method == "GET":
-        saved_at = None
-    else:
+        reply["saved_at"] = draft.updated_at.isoformat()
+        if request.POST.get("preview"):
+            reply["html"], reply["unrendered"] = stored_answer_html(text, access.group.pk, number)
+            reply["warnings"] = _warnings(text, question)
+    elif request.method != "GET":
         return JsonResponse({"error": "GET or POST only."}, status=405)
     answer = _answer(access, question)
     return JsonResponse(
         {
-            "saved_at": saved_at,
+            "saved_at": None,
+            **reply,
             "editing": editing_now(report=access.report, question=question, besides=request.user),
             "version": answer.version,
             "updated_by": person_name(answer.updated_by) if answer.version else None,
@@ -257,27 +257,6 @@ def _warn_if_unrendered(request: HttpRequest, saved: Answer, number: int) -> Non
     if saved.render_problem:
         why = UNRENDERED.format(number=number, why=saved.render_problem)
         messages.warning(request, f"{why}. {UNRENDERED_SAVED}")
-
-
-@login_required
-@require_POST
-def preview_answer(request: HttpRequest, group_id: int, number: int) -> HttpResponse:
-    """The sanitized HTML of unsaved text, for the editor's preview pane: within the render budget, text that cannot
-    be rendered comes back as typed with why. Refused (403, with the reason) to anyone who may not write now. The
-    script asks for JSON and gets the course checker's warnings for the text too."""
-    access = get_access(request, group_id)
-    question = _question(access, number)
-    if reason := why_not_writable(access):
-        if wants_json(request):
-            return JsonResponse({"error": reason}, status=403)
-        page = f'<div class="alert alert-warning mb-0" role="alert">{escape(reason)}</div>'
-        return HttpResponse(page, status=403, content_type="text/html; charset=utf-8")
-    text = clean_answer_text(request.POST.get("text", ""))[:MAX_ANSWER_CHARS]
-    html, problem = stored_answer_html(text, access.group.pk, number)
-    if wants_json(request):
-        warnings = _warnings(text, question)
-        return JsonResponse({"html": html, "warnings": warnings, "unrendered": problem})
-    return HttpResponse(html, content_type="text/html; charset=utf-8")
 
 
 @login_required

@@ -85,7 +85,7 @@ def test_live_counters_agree_with_the_server_on_tricky_text(page, live_server, l
     open_editor(page, 3)
 
     textarea = answer_box(page, 3)
-    with page.expect_response(f"{live_server.url}/groups/{group1.pk}/questions/3/preview/") as preview_response:
+    with page.expect_response(f"{live_server.url}/groups/{group1.pk}/questions/3/draft/") as preview_response:
         textarea.fill(text)  # the preview follows the text by itself
 
     assert textarea.input_value() == text  # the browser kept every character

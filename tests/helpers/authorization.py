@@ -324,15 +324,6 @@ TABLE: dict[str, list[Case]] = {
             lambda w, user: {"text": "Our third answer.", "version": "2"},
         ),
     ],
-    "preview-answer": [
-        Case(url("preview-answer", group_id, question), POST_ONLY),
-        post(
-            url("preview-answer", group_id, question),
-            group_write(OK, staff=FORBIDDEN),  # refused like a write: the editor is for members, before the deadline
-            "member",
-            lambda w, user: {"text": "Some *emphasis*."},
-        ),
-    ],
     "answer-draft": [
         Case(url("answer-draft", group_id, question), GROUP_PAGE),  # who else is editing: the group's people
         post(

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from reports_app.models import Question
 from reports_app.services.answers import answer_save
 from reports_app.services.reports import report_for_group
+
+
+def preview(client, group, number: int, text: str):
+    """What the editor sends while someone types (their draft, asking for the preview back): the response."""
+    url = reverse("answer-draft", args=[group.pk, number])
+    return client.post(url, {"text": text, "version": 0, "preview": "1"}, HTTP_ACCEPT="application/json")
 
 
 def save(group, number: int, text: str, username: str = "alice"):

@@ -69,7 +69,6 @@ def test_every_url_that_takes_a_post_is_covered():
         "join",
         "invitation",
         "edit-answer",
-        "preview-answer",
         "restore-answer",
         "tick-checklist",
         "figures",

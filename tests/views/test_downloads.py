@@ -20,6 +20,7 @@ from reports_app.services.checking import check_markdown
 from reports_app.services.figures import figure_add
 from reports_app.services.reports import report_for_group, report_grading_html, report_markdown
 from tests.conftest import png_bytes
+from tests.helpers import pages
 from tests.helpers.hostile import BRACKETS, NESTED
 
 SCRIPT = "<script>alert(1)</script>"
@@ -131,7 +132,7 @@ def test_raw_html_in_an_answer_is_kept_in_the_hand_in_html_only(alice, group1, r
 
     hand_in = alice.get(reverse("download-html", args=[group1.pk])).content.decode()
     page = alice.get(reverse("report", args=[group1.pk])).content.decode()
-    preview = alice.post(reverse("preview-answer", args=[group1.pk, 3]), {"text": SCRIPT}).content.decode()
+    preview = pages.preview(alice, group1, 3, SCRIPT).json()["html"]
     grading = alice.get(reverse("download-grading", args=[group1.pk])).content.decode()
 
     assert SCRIPT in hand_in

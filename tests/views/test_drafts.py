@@ -17,7 +17,7 @@ from django.utils import timezone
 from reports_app.models import Answer, AnswerRevision, Draft
 from reports_app.views.access import SESSION_ENDED
 from reports_app.views.system import CSRF_REFUSED
-from tests.helpers.pages import save
+from tests.helpers.pages import preview, save
 
 ROOT = Path(__file__).resolve().parents[2]
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -152,10 +152,10 @@ def test_the_fragment_is_the_editor_alone_for_the_report_page(alice, group1):
     assert 'name="csrfmiddlewaretoken"' in page
 
 
-def test_the_preview_in_json_carries_the_servers_warnings(alice, group1):
-    response = alice.post(reverse("preview-answer", args=[group1.pk, 3]), {"text": "a\n\n## b"}, **JSON)
-    data = response.json()
-    assert data["html"].startswith("<p>a</p>") and data["warnings"]
+def test_a_draft_sent_while_typing_brings_the_preview_and_the_warnings_back(alice, group1):
+    data = preview(alice, group1, 3, "a\n\n## b\n\nAnswer: x").json()
+    assert data["html"].startswith("<p>a</p>") and data["warnings"][0].startswith("'Answer:' cannot be saved")
+    assert Draft.objects.get().text == "a\n\n## b\n\nAnswer: x"  # kept as typed, though a save refuses it
 
 
 def test_a_save_while_the_database_is_down_gets_json_503():

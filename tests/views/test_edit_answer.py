@@ -11,7 +11,7 @@ from reports_app.engine import checks, rendering
 from reports_app.forms.students import MAX_ANSWER_CHARS, MAX_VERSION, VERSION_REFUSED
 from reports_app.models import Answer, AnswerRevision
 from tests.helpers.hostile import A_LIST, BRACKETS, NESTED
-from tests.helpers.pages import save
+from tests.helpers.pages import preview, save
 
 
 def url(group, number: int = 3) -> str:
@@ -113,13 +113,12 @@ def test_preview_button_without_javascript_renders_and_saves_nothing(alice, grou
     assert not Answer.objects.exists()
 
 
-def test_preview_endpoint_returns_sanitized_html(alice, charlie, group1):
-    preview = reverse("preview-answer", args=[group1.pk, 3])
-    response = alice.post(preview, {"text": "![plot](figures/plot.png)\n\n<img src=x onerror=alert(1)>"})
-    html = response.content.decode()
+def test_the_preview_is_sanitized_html(alice, charlie, group1):
+    response = preview(alice, group1, 3, "![plot](figures/plot.png)\n\n<img src=x onerror=alert(1)>")
+    html = response.json()["html"]
     assert f'src="{reverse("figure", args=[group1.pk, "plot.png"])}"' in html
     assert "onerror" not in html
-    assert charlie.post(preview, {"text": "x"}).status_code == 404
+    assert preview(charlie, group1, 3, "x").status_code == 404
 
 
 def test_saving_after_the_deadline_is_refused_with_the_reason_and_the_text_kept_to_copy(alice, group1):
@@ -208,10 +207,6 @@ def test_an_answer_past_the_render_budget_is_saved_as_typed(alice, group1, short
     assert Answer.objects.get(question__number=6).text == BRACKETS
 
 
-def preview(group, number: int = 3) -> str:
-    return reverse("preview-answer", args=[group.pk, number])
-
-
 @pytest.mark.timeout(30)
 @pytest.mark.parametrize(
     ("text", "why"),
@@ -219,12 +214,10 @@ def preview(group, number: int = 3) -> str:
     ids=["nested", "brackets"],
 )
 def test_preview_of_text_that_cannot_be_rendered_shows_it_as_typed_with_why(alice, group1, short_budget, text, why):
-    response = alice.post(preview(group1), {"text": text})
+    response = preview(alice, group1, 3, text)
     assert response.status_code == 200
-    assert response.content.decode() == rendering.unrendered_html(text.rstrip(), why, what="Question 3")
-    assert alice.post(preview(group1), {"text": A_LIST}).content.decode() == rendering.sanitize(
-        markdown.markdown(A_LIST.rstrip())
-    )
+    assert response.json()["html"] == rendering.unrendered_html(text.rstrip(), why, what="Question 3")
+    assert preview(alice, group1, 3, A_LIST).json()["html"] == rendering.sanitize(markdown.markdown(A_LIST.rstrip()))
 
 
 def test_preview_button_without_javascript_shows_text_that_cannot_be_rendered_as_typed(alice, group1):
@@ -234,13 +227,12 @@ def test_preview_button_without_javascript_shows_text_that_cannot_be_rendered_as
 
 
 def test_preview_is_refused_after_the_deadline_and_to_staff(alice, staff, group1):
-    assert staff.post(preview(group1), {"text": "x"}).status_code == 403
+    assert preview(staff, group1, 3, "x").status_code == 403
     group1.course.deadline = timezone.now() - timezone.timedelta(minutes=5)
     group1.course.save()
-    response = alice.post(preview(group1), {"text": "*too late*"})
+    response = preview(alice, group1, 3, "*too late*")
     assert response.status_code == 403
-    assert "The hand-in closed on" in response.content.decode()
-    assert "<em>" not in response.content.decode()
+    assert "The hand-in closed on" in response.json()["error"] and "html" not in response.json()
 
 
 @pytest.mark.parametrize("version", [str(10**25), str(MAX_VERSION + 1), "-1", "two", ""])

@@ -31,6 +31,7 @@ from tests.helpers.images import (
     progressive_jpeg,
     srgb_profile,
 )
+from tests.helpers.pages import preview
 
 NOT_AN_IMAGE = (
     "Only PNG and JPEG images can be uploaded, and this file is neither (we check its content, not its name)."
@@ -526,10 +527,10 @@ def test_a_figure_of_another_group_is_not_served_under_this_group(alice, group1,
 def test_a_figure_in_an_answer_shows_in_the_answer_preview(alice, group1, report):
     add_figure(report, png_bytes(), "plot.png")
 
-    response = alice.post(reverse("preview-answer", args=[group1.pk, 6]), {"text": "![plot](figures/plot.png)"})
+    response = preview(alice, group1, 6, "![plot](figures/plot.png)")
 
     assert response.status_code == 200
-    html = response.content.decode()
+    html = response.json()["html"]
     assert re.search(rf'<img [^>]*src="{re.escape(figure_url(group1, "plot.png"))}"', html), html
 
 

@@ -33,6 +33,7 @@ from tests.helpers.hostile import (
     hostile_template_source,
     make_hostile,
 )
+from tests.helpers.pages import preview
 
 # Scripts we serve ourselves; nothing else may run on a page.
 OUR_SCRIPTS = ("/static/", "/admin/jsi18n/")
@@ -154,10 +155,10 @@ def test_editor_preview_button(alice, hostile):
     assert_safe(response.content, "ANSWER-SHOWN")
 
 
-def test_preview_endpoint(alice, hostile):
-    response = alice.post(reverse("preview-answer", args=[hostile.group.pk, 3]), {"text": f"PREVIEWED\n\n{ANSWER}"})
+def test_preview_while_typing(alice, hostile):
+    response = preview(alice, hostile.group, 3, f"PREVIEWED\n\n{ANSWER}")
     assert response.status_code == 200
-    assert_safe(response.content, "PREVIEWED", "raw link")
+    assert_safe(response.json()["html"].encode(), "PREVIEWED", "raw link")
 
 
 def test_unsaved_text_after_the_deadline_is_escaped(alice, hostile):
@@ -344,4 +345,4 @@ def test_anonymous_and_outsiders_see_none_of_the_hostile_pages(client, charlie, 
         assert response.status_code == 404 and b"__xss" not in response.content
     for url in staff_pages:
         assert alice.get(url).status_code == 404
-    assert charlie.post(reverse("preview-answer", args=[group, 3]), {"text": ANSWER}).status_code == 404
+    assert charlie.post(reverse("answer-draft", args=[group, 3]), {"text": ANSWER, "version": 0}).status_code == 404

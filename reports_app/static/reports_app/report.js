@@ -150,9 +150,12 @@
 
   // ---- The editor ----
 
+  // While someone types, one request keeps their draft on the server and brings the preview back: after a pause of
+  // SYNC_AFTER_MS, and every DRAFT_EVERY_MS during a long burst. Presence is asked only when no such answer came in
+  // the last PRESENCE_EVERY_MS.
+  const SYNC_AFTER_MS = 400;
   const DRAFT_EVERY_MS = 5000;
   const PRESENCE_EVERY_MS = 20000;
-  const PREVIEW_AFTER_MS = 400;
 
   function readLocal(key) {
     try {
@@ -202,15 +205,17 @@
       this.key = root.dataset.storageKey;
       this.saved = root.hasAttribute("data-restored") ? null : this.textarea.value;  // the text as saved, if known
       this.drafted = this.textarea.value;  // the text the server holds as this person's draft or answer
-      this.previewSeq = 0;
       this.saving = null;
       this.verdict = null;
       this.restoreLocal();
       this.bind();
       this.update();
-      if (this.textarea.value !== this.saved) this.schedulePreview(0);
+      this.syncSeq = 0;
+      this.syncedAt = 0;  // when the server last answered a sync or a poll (Date.now())
+      this.sentAt = 0;  // when the last sync was sent
+      if (this.textarea.value !== this.saved) this.scheduleSync(0);
       this.timers = [
-        window.setInterval(() => this.saveDraft(), DRAFT_EVERY_MS),
+        window.setInterval(() => this.retrySync(), DRAFT_EVERY_MS),
         window.setInterval(() => this.poll(), PRESENCE_EVERY_MS),
       ];
       const starts = root.querySelector(".conflict-starts");  // a conflict the server's page showed
@@ -252,7 +257,7 @@
       this.textarea.addEventListener("input", () => {
         this.update();
         writeLocal(this.key, { text: this.textarea.value, version: this.version.value, at: Date.now() });
-        this.schedulePreview(PREVIEW_AFTER_MS);
+        this.scheduleSync(Date.now() - this.sentAt >= DRAFT_EVERY_MS ? 0 : SYNC_AFTER_MS);
       });
       this.form.addEventListener("submit", (event) => {
         if (event.submitter && event.submitter.name === "preview") return;  // hidden with this script
@@ -327,26 +332,48 @@
       this.verdict = verdict;
     }
 
-    schedulePreview(delay) {
-      window.clearTimeout(this.previewTimer);
+    scheduleSync(delay) {
+      window.clearTimeout(this.syncTimer);
       this.previewState.textContent = "updating…";
       this.preview.classList.add("stale");
-      this.previewTimer = window.setTimeout(() => this.refreshPreview(), delay);
+      this.syncTimer = window.setTimeout(() => this.sync(), delay);
     }
 
-    async refreshPreview() {
-      const seq = ++this.previewSeq;
-      const body = new FormData();
-      body.append("text", this.textarea.value);
-      const answer = await request(this.root.dataset.previewUrl, { method: "POST", body });
-      if (seq !== this.previewSeq) return;  // the text changed since: a newer preview is on its way
+    // The draft to the server, the preview and the checker's warnings back. An answer to an older text is not shown:
+    // a newer sync is on its way.
+    async sync() {
+      const seq = ++this.syncSeq;
+      const text = this.textarea.value;
+      this.sentAt = Date.now();
+      const answer = await send(this.root.dataset.draftUrl, () => this.body(true), this.root.dataset.sessionUrl, false);
+      if (answer.status === 200) {
+        this.drafted = text;
+        this.syncedAt = Date.now();
+        const local = readLocal(this.key);
+        if (local && local.text === text) writeLocal(this.key, { ...local, synced: true });
+        this.showEditing(answer.data);
+        if (this.status.dataset.draftProblem) this.say("Draft saved.", "body-secondary");
+        delete this.status.dataset.draftProblem;
+      }
+      if (seq !== this.syncSeq) return;
       if (answer.status === 200) {
         this.preview.innerHTML = answer.data.html;  // sanitized (or escaped) by the server, like every answer shown
         listItems(this.warnings, answer.data.warnings);
         this.previewState.textContent = "";
         this.preview.classList.remove("stale");
-      } else {
-        this.previewState.textContent = `not updated: ${answer.data.error}`;
+        return;
+      }
+      this.previewState.textContent = `not updated: ${answer.data.error}`;
+      this.status.dataset.draftProblem = "1";
+      const why = answer.status === 401 ? "you are no longer logged in" : answer.data.error;
+      this.say(`Draft not saved on the server (${why}); it is kept in this browser. Press Save to try again.`, "warning-emphasis");
+    }
+
+    // A sync that failed (offline, say) is tried again every few seconds while the text differs from the server's.
+    retrySync() {
+      const text = this.textarea.value;
+      if (!this.saving && text !== this.drafted && text !== this.saved && Date.now() - this.sentAt >= DRAFT_EVERY_MS) {
+        this.sync();
       }
     }
 
@@ -355,29 +382,12 @@
       this.status.className = `small save-status text-${kind}`;
     }
 
-    body() {
+    body(preview) {
       const body = new FormData();
       body.append("text", this.textarea.value);
       body.append("version", this.version.value);
+      if (preview) body.append("preview", "1");
       return body;
-    }
-
-    async saveDraft() {
-      const text = this.textarea.value;
-      if (this.saving || text === this.drafted || text === this.saved) return;
-      const answer = await send(this.root.dataset.draftUrl, () => this.body(), this.root.dataset.sessionUrl, false);
-      if (answer.status === 200) {
-        this.drafted = text;
-        const local = readLocal(this.key);
-        if (local && local.text === text) writeLocal(this.key, { ...local, synced: true });
-        this.showEditing(answer.data);
-        if (this.status.dataset.draftProblem) this.say("Draft saved.", "body-secondary");
-        delete this.status.dataset.draftProblem;
-      } else {
-        this.status.dataset.draftProblem = "1";
-        const why = answer.status === 401 ? "you are no longer logged in" : answer.data.error;
-        this.say(`Draft not saved on the server (${why}); it is kept in this browser. Press Save to try again.`, "warning-emphasis");
-      }
     }
 
     flushDraft() {
@@ -389,9 +399,12 @@
     }
 
     async poll() {
-      if (document.hidden) return;
+      if (document.hidden || Date.now() - this.syncedAt < PRESENCE_EVERY_MS) return;
       const answer = await request(this.root.dataset.draftUrl, { method: "GET" });
-      if (answer.status === 200) this.showEditing(answer.data);
+      if (answer.status === 200) {
+        this.syncedAt = Date.now();
+        this.showEditing(answer.data);
+      }
     }
 
     showEditing(data) {
@@ -459,9 +472,9 @@
     }
 
     async close() {
-      await this.saveDraft();
+      if (this.textarea.value !== this.drafted && this.textarea.value !== this.saved) await this.sync();
       this.timers.forEach((timer) => window.clearInterval(timer));
-      window.clearTimeout(this.previewTimer);
+      window.clearTimeout(this.syncTimer);
       window.removeEventListener("beforeunload", this.onUnload);
       document.removeEventListener("visibilitychange", this.onHide);
       window.removeEventListener("pagehide", this.onHide);
