@@ -216,6 +216,10 @@ if min(MAIL_MAX_PER_RECIPIENT, MAIL_MAX_PER_ADDRESS, MAIL_WINDOW_SECONDS) < 1:
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
 if INVITATION_DAYS < 1:
     raise ImproperlyConfigured("INVITATION_DAYS must be 1 or more")
+# The site's address, for the links in mails sent outside a request (`import_roster --invite`); unset, that refuses.
+SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/")
+if SITE_URL and not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL must start with http:// or https://, not {SITE_URL!r}")
 # The editor autosaves a draft every few seconds while someone types; teammates see "bob is editing" for a draft
 # saved within DRAFT_PRESENCE_SECONDS.
 DRAFT_PRESENCE_SECONDS = env_int("DRAFT_PRESENCE_SECONDS", 60)

@@ -4,6 +4,7 @@ from operator import attrgetter
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpResponse
@@ -13,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
+from django_tasks_db.models import DBTaskResult
 
 from . import tasks
 from .engine import diffing, parsing, roster
@@ -20,6 +22,7 @@ from .forms.admin import (
     AdminLoginForm,
     CourseAdminForm,
     GroupAdminForm,
+    MoveReportsForm,
     QuestionRulesForm,
     RosterApplyForm,
     RosterUploadForm,
@@ -31,7 +34,6 @@ from .models import (
     AnswerRevision,
     Checker,
     ChecklistItem,
-    ChecklistMark,
     Course,
     Figure,
     Group,
@@ -44,7 +46,9 @@ from .models import (
     ReportTemplate,
     Scrape,
 )
-from .services.roster import roster_import, roster_read, roster_rows
+from .services.invitations import invitations_send, members_without_password
+from .services.roster import roster_import, roster_read, roster_rows, roster_without_password
+from .services.template_moves import course_move_preview, course_reports_move, template_as_stored
 from .services.templates import TemplateConflict, template_load
 
 # --- templates: loaded from their file with a preview, rules editable, any two versions compared --------------------
@@ -68,12 +72,7 @@ class QuestionInline(admin.TabularInline):
 
     @admin.display(description="question")
     def asks(self, question: Question) -> str:
-        return diffing.first_line(question.prompt)
-
-
-def template_stored(template: ReportTemplate) -> parsing.ParsedTemplate:
-    """The template as its reports are checked now: its text with the rules and checker as stored."""
-    return diffing.with_stored(template.parsed(), rules=template.rules(), checker=template.checker)
+        return diffing.prompt_text(question.prompt)  # in full; the admin shows a line break as one
 
 
 def template_diff_context(
@@ -192,7 +191,7 @@ class ReportTemplateAdmin(admin.ModelAdmin):
                     "words": diffing.rule_text(q.words),
                     "images": diffing.rule_text(q.images),
                     "placeholder": diffing.excerpt(q.placeholder, 60),
-                    "asks": diffing.first_line(q.prompt),
+                    "asks": diffing.prompt_text(q.prompt),
                 }
                 for q in parsed.questions
             ],
@@ -210,7 +209,7 @@ class ReportTemplateAdmin(admin.ModelAdmin):
         if old := data["compare_to"]:
             new = replace(parsed, checker=checker)  # the checker chosen on the form, as it would be stored
             context |= template_diff_context(
-                (old.name, template_stored(old), old.source), (data["name"], new, data["text"])
+                (old.name, template_as_stored(old), old.source), (data["name"], new, data["text"])
             )
         return context
 
@@ -229,7 +228,7 @@ class ReportTemplateAdmin(admin.ModelAdmin):
         if form.is_valid():
             old, new = form.cleaned_data["old"], form.cleaned_data["new"]
             context |= template_diff_context(
-                (old.name, template_stored(old), old.source), (new.name, template_stored(new), new.source)
+                (old.name, template_as_stored(old), old.source), (new.name, template_as_stored(new), new.source)
             )
         return TemplateResponse(request, "admin/reports_app/reporttemplate/compare.html", context)
 
@@ -256,6 +255,9 @@ class ChecklistItemAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the template's text would still hold the item: its README would no longer match
 
 
 class MembershipInline(admin.TabularInline):
@@ -314,13 +316,27 @@ class JobAdmin(admin.ModelAdmin):
         return False
 
 
+# --- invitations: a mail with a link to choose a password, for accounts that have none yet (services/invitations.py) --
+
+SEND_INVITATIONS_AGAIN = "Send invitations again (members who never chose a password)"
+
+
+def send_invitations(model_admin: admin.ModelAdmin, request, memberships: list[Membership]) -> None:
+    """Mail the invitations; say how many went out and, per address, why any did not."""
+    site = get_current_site(request).name
+    sent = invitations_send(memberships=memberships, base_url=request.build_absolute_uri("/"), site_name=site)
+    model_admin.message_user(request, sent.summary(), messages.WARNING if sent.failed else messages.SUCCESS)
+    for line in sent.failures():
+        model_admin.message_user(request, line, messages.ERROR)
+
+
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
     form = CourseAdminForm
     list_display = ["code", "title", "template", "deadline"]
     list_select_related = ["template"]
     search_fields = ["code", "title"]
-    actions = ["scrape_heads", "scrape_at_deadline", "export_for_grading"]
+    actions = ["scrape_heads", "scrape_at_deadline", "export_for_grading", "send_invitations"]
 
     @admin.action(description="Scrape every group's repo (branch head)", permissions=["change"])
     def scrape_heads(self, request, queryset):
@@ -334,6 +350,10 @@ class CourseAdmin(admin.ModelAdmin):
     def export_for_grading(self, request, queryset):
         return start_jobs(request, Job.Kind.EXPORT, [(course, {}) for course in queryset])
 
+    @admin.action(description=SEND_INVITATIONS_AGAIN, permissions=["change"])
+    def send_invitations(self, request, queryset):
+        send_invitations(self, request, members_without_password(Group.objects.filter(course__in=queryset)))
+
     # The roster: "Import roster" (upload, preview the changes, Apply) and "Export roster" on the change page.
 
     def get_urls(self):
@@ -341,6 +361,7 @@ class CourseAdmin(admin.ModelAdmin):
         return [
             path("<path:object_id>/roster/import/", view(self.import_roster), name="reports_app_course_import_roster"),
             path("<path:object_id>/roster/export/", view(self.export_roster), name="reports_app_course_export_roster"),
+            path("<path:object_id>/move-reports/", view(self.move_reports), name="reports_app_course_move_reports"),
             *super().get_urls(),
         ]
 
@@ -375,13 +396,18 @@ class CourseAdmin(admin.ModelAdmin):
                     remove_missing=payload["remove_missing"],
                 )
                 self.message_user(request, f"Roster of {course} imported. {changes.summary()}", messages.SUCCESS)
+                if payload.get("invite") and changes.users_created:
+                    new = members_without_password(course.groups.all(), usernames=changes.users_created)
+                    send_invitations(self, request, new)
                 return redirect("admin:reports_app_course_change", course.pk)
             if upload.is_valid():
                 data, remove = upload.cleaned_data["file"], upload.cleaned_data["remove_missing"]
+                invite = upload.cleaned_data["invite"]
                 read = roster_read(course=course, data=data)
                 changes = roster_import(course=course, roster=read, dry_run=True, remove_missing=remove)
-                context["changes"] = changes
-                token = RosterApplyForm.sign(course_id=course.pk, text=roster.decode(data), remove_missing=remove)
+                context |= {"changes": changes, "invite": invite, "without_password": roster_without_password(read)}
+                text = roster.decode(data)
+                token = RosterApplyForm.sign(course_id=course.pk, text=text, remove_missing=remove, invite=invite)
                 context["apply"] = RosterApplyForm(initial={"roster": token}, course_id=course.pk)
         except roster.RosterError as error:
             context["problems"] = error.problems
@@ -396,6 +422,67 @@ class CourseAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="{slugify(course.code) or "course"}-roster.csv"'
         return response
 
+    # Moving reports to the course's template after it was switched: a preview of where answers go, then Move.
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        course = self.get_object(request, unquote(object_id))
+        elsewhere = reports_elsewhere(course) if course is not None else 0
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "elsewhere": elsewhere})
+
+    def response_change(self, request, obj: Course):
+        """Saved: say so when reports follow another version than the course's template, with the way to move them."""
+        if n := reports_elsewhere(obj):
+            reports, follow = (f"{n} report", "follows") if n == 1 else (f"{n} reports", "follow")
+            url = reverse("admin:reports_app_course_move_reports", args=[obj.pk])
+            warning = format_html(REPORTS_ELSEWHERE, reports=reports, follow=follow, template=obj.template, url=url)
+            self.message_user(request, warning, messages.WARNING)
+        return super().response_change(request, obj)
+
+    def move_reports(self, request, object_id: str):
+        """GET: where each report's answers would go on the course's template. POST (Move): move them all."""
+        course = self._roster_course(request, object_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": course,
+            "title": f"Move the reports of {course} to {course.template or 'its template'}",
+        }
+        if course.template is None:
+            context["no_template"] = True
+            return TemplateResponse(request, "admin/reports_app/course/move_reports.html", context)
+        form = MoveReportsForm(request.POST or None, course_template_id=course.template_id)
+        if form.is_valid():
+            outcome = course_reports_move(course=course, user=request.user)
+            if moved := len(outcome.moved):
+                done = f"Moved {moved} report{pluralize(moved)} to {course.template}."
+                self.log_change(request, course, done)  # in the course's history
+                self.message_user(request, done, messages.SUCCESS)
+            elif not outcome.failed:
+                self.message_user(request, NOTHING_TO_MOVE.format(template=course.template), messages.INFO)
+            for number, why in outcome.failed:
+                self.message_user(request, f"The report of group {number} was not moved: {why}", messages.ERROR)
+            return redirect("admin:reports_app_course_change", course.pk)
+        context |= {
+            "preview": course_move_preview(course=course),
+            "form": MoveReportsForm(initial={"target": course.template_id}, course_template_id=course.template_id),
+            "errors": form.errors.get("target", []),
+        }
+        return TemplateResponse(request, "admin/reports_app/course/move_reports.html", context)
+
+
+NOTHING_TO_MOVE = "Nothing to move: every report of the course follows {template} already."
+REPORTS_ELSEWHERE = (
+    '{reports} of this course {follow} another version than its template, {template}. <a href="{url}">Move them to '
+    "{template}</a>: the next page shows where each answer goes before anything moves."
+)
+
+
+def reports_elsewhere(course: Course) -> int:
+    """How many reports of the course follow another template version than the course's."""
+    if course.template_id is None:
+        return 0
+    return Report.objects.filter(group__course=course).exclude(template_id=course.template_id).count()
+
 
 @admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
@@ -405,7 +492,7 @@ class GroupAdmin(admin.ModelAdmin):
     list_select_related = ["course", "last_scrape"]
     search_fields = ["name", "repo_url", "memberships__user__username"]
     inlines = [MembershipInline]
-    actions = ["scrape_heads", "scrape_at_deadline"]
+    actions = ["scrape_heads", "scrape_at_deadline", "send_invitations"]
 
     @admin.action(description="Scrape the selected groups' repos (branch head)", permissions=["change"])
     def scrape_heads(self, request, queryset):
@@ -414,6 +501,10 @@ class GroupAdmin(admin.ModelAdmin):
     @admin.action(description="Scrape the selected groups' repos at their deadline", permissions=["change"])
     def scrape_at_deadline(self, request, queryset):
         return start_jobs(request, Job.Kind.SCRAPE, jobs_by_course(queryset, at_deadline=True))
+
+    @admin.action(description=SEND_INVITATIONS_AGAIN, permissions=["change"])
+    def send_invitations(self, request, queryset):
+        send_invitations(self, request, members_without_password(queryset))
 
     @admin.display(description="last scrape", ordering="last_scrape__status")
     def last_scrape_status(self, group: Group) -> str:
@@ -465,22 +556,50 @@ class FigureInline(admin.TabularInline):
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
+    """Read-only: a report is started by its group's first visit or import, moves to another template version from
+    its course's page (which moves its answers too), and goes with its group; deleting it alone would take every
+    version of every answer with it."""
+
     list_display = ["group", "template", "source_label", "imported_at", "updated_at"]
     list_filter = ["group__course", "template"]
     list_select_related = ["group__course", "template"]
-    readonly_fields = ["source", "source_label", "layout", "problems", "unplaced", "imported_at"]
+    readonly_fields = ["group", "template", "source", "source_label", "layout", "problems", "unplaced", "imported_at"]
     inlines = [AnswerInline, FigureInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(AnswerRevision)
 class AnswerRevisionAdmin(admin.ModelAdmin):
+    """Read-only: every version of every answer, never deleted (the answer's history page restores any of them)."""
+
     list_display = ["answer", "version", "kind", "author", "source", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["answer__report__group__course", "answer__question", "author"]
     readonly_fields = ["answer", "version", "kind", "text", "author", "source", "created_at"]
 
+    def has_add_permission(self, request) -> bool:
+        return False
 
-admin.site.register(ChecklistMark)
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# Internal tables stay out of the admin: checklist marks (the report page ticks them, within the deadline), drafts,
+# figure versions (the figures page shows and restores them), and the task queue's results (a Job is what people
+# follow, on its page).
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
 
 # The admin's login counts failed logins in the same counters as the site's login page.
 admin.site.login_form = AdminLoginForm
@@ -498,6 +617,9 @@ class LoginCounterAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
@@ -508,7 +630,10 @@ class InvitationAdmin(admin.ModelAdmin):
     list_filter = ["group__course", ("accepted_at", admin.EmptyFieldListFilter)]
     list_select_related = ["group__course", "invited_by"]
     search_fields = ["email", "name"]
-    readonly_fields = ["group", "email", "name", "invited_by", "created_at", "accepted_at"]
+    readonly_fields = ["group", "email", "name", "study_number", "invited_by", "created_at", "accepted_at"]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -1,15 +1,18 @@
 """Bulk export of a course for grading: one zip with every group's hand-in, an index page and a grades sheet.
 
-    index.html                  every group: links, pass count, members, commit, late (self-contained page)
+    index.html                  every group: links, pass count, a verdict per question (P/W/I/M/S, coloured),
+                                members with study numbers, commit, late (self-contained page)
     grades.csv                  one row per group, one verdict column per question (opens in Excel)
     group-007/README.md         the group's README as it stands now
     group-007/report.html       ... as the course renders it (rendering.standard_html, byte for byte)
-    group-007/grading.html      ... sanitized, figures inside (the bytes report_grading_html gives)
+    group-007/grading.html      ... sanitized, figures inside, below a header with the group, its members, the
+                                commit and the verdicts (the bytes report_grading_html gives)
     group-007/figures/<name>
     group-008/CANNOT-RENDER.txt why group 8 has README.md and figures only: its HTML could not be made in the budget
 
 Groups are read and written a chunk at a time, so memory stays flat whatever the size of the course. What goes wrong
-with one group's pages stays in its folder: every other group comes out as it would without it.
+with one group's pages stays in its folder: every other group comes out as it would without it. Times are in the
+site's time zone (TIME_ZONE), entries extract as 0644 (files) and 0755 (folders).
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ from django.utils import timezone
 from .engine import rendering
 from .engine.csvfiles import write_csv
 from .models import Course, Figure, Group
-from .selectors.overview import GroupOverview, course_overview
-from .services.reports import grading_title, report_folder_write
+from .selectors.grading import VERDICT_LABELS, grading_header, invited_people
+from .selectors.overview import GroupOverview, QuestionVerdict, Verdict, course_overview
+from .services.reports import grading_title, report_folder_write, zip_add
 from .services.scrapes import failure_reason
 
 logger = logging.getLogger(__name__)
@@ -97,6 +101,11 @@ def file_name_part(text: str, *, fallback: str = "course") -> str:
     return name or fallback
 
 
+def download_name(course: Course, finished_at: datetime) -> str:
+    """'C1-reports-20260121-0104.zip': an export's name as downloaded, its time in the site's time zone."""
+    return f"{file_name_part(course.code)}-reports-{timezone.localtime(finished_at):%Y%m%d-%H%M}.zip"
+
+
 # --- CSV -----------------------------------------------------------------------------------------------------------
 
 
@@ -110,6 +119,7 @@ def _header(numbers: tuple[int, ...]) -> list[str]:
         "group",
         "name",
         "members",
+        "study numbers",
         "passed",
         "questions",
         *questions,
@@ -124,20 +134,28 @@ def _cells(numbers: tuple[int, ...], row: GroupOverview) -> list:
         row.group.number,
         row.group.name,
         "; ".join(row.member_emails()),
+        study_numbers(row),
         row.passed,
         row.total,
-        *(row.verdict(n).word for n in numbers),
+        *(row.verdict(n).letter for n in numbers),  # as on the dashboard: P, W, I, M, S
         row.scrape.commit_sha if row.scrape else "",
         local_time(row.commit_at),
         "yes" if row.late else "no",
     ]
 
 
+def study_numbers(row: GroupOverview) -> str:
+    """The members' study numbers in the order of the members column ('s1; ; s3' when the second has none); ''
+    when no member has one."""
+    numbers = [member.study_number for member in row.members]
+    return "; ".join(numbers) if any(numbers) else ""
+
+
 def grades_rows(
     numbers: tuple[int, ...], rows: Iterable[GroupOverview], notes: dict[int, str] | None = None
 ) -> Iterator[list]:
-    """grades.csv: a header, then per group its members' e-mails, pass count and a pass/fail/missing per question,
-    and `notes` by group id (e.g. that its HTML could not be made)."""
+    """grades.csv: a header, then per group its members' e-mails and study numbers, pass count and a
+    P/W/I/M/S per question as on the dashboard, and `notes` by group id (e.g. that its HTML could not be made)."""
     notes = notes or {}
     yield [*_header(numbers), "notes"]
     for row in rows:
@@ -179,6 +197,7 @@ def course_export(
     """
     ids = list(course.groups.order_by("number").values_list("pk", flat=True))
     workers = default_workers() if workers is None else workers
+    now = timezone.now()  # every entry's date, and the index's "exported"
     listed: list[tuple[GroupOverview, str | None, str]] = []  # rows without README, folder, why no HTML
     numbers: set[int] = set()
     figure_count, problems = 0, []
@@ -200,10 +219,10 @@ def course_export(
                     except Exception as error:
                         why = _why(row.group, error)
                         cannot = {CANNOT_RENDER_FILE: CANNOT_RENDER_TEXT.format(number=row.group.number, why=why)}
-                        report_folder_write(archive, folder, row.readme or "", files, cannot)
+                        report_folder_write(archive, folder, row.readme or "", files, cannot, when=now)
                     else:
                         pages = {"report.html": html, "grading.html": grading}
-                        report_folder_write(archive, folder, row.readme or "", files, pages)
+                        report_folder_write(archive, folder, row.readme or "", files, pages, when=now)
                     figure_count += len(files)
                 listed.append((row.slim(), folder, why))
                 if progress:
@@ -213,12 +232,19 @@ def course_export(
         notes = {row.group.pk: f"cannot render: {why}" for row, _, why in listed if why}
         grades = io.StringIO()
         write_csv(grades, grades_rows(columns, rows, notes), bom=True)
-        archive.writestr("grades.csv", grades.getvalue().encode("utf-8"))
+        zip_add(archive, "grades.csv", grades.getvalue().encode("utf-8"), when=now)
         index = render_to_string(
             "export/index.html",
-            {"course": course, "groups": listed, "numbers": columns, "exported_at": timezone.now()},
+            {
+                "course": course,
+                "groups": [(row, folder, why, grid_cells(row, columns)) for row, folder, why in listed],
+                "numbers": columns,
+                "legend": [(verdict, VERDICT_LABELS[verdict]) for verdict in Verdict],
+                "exported_at": now,
+                "time_zone": settings.TIME_ZONE,
+            },
         )
-        archive.writestr("index.html", index.encode("utf-8"))
+        zip_add(archive, "index.html", index.encode("utf-8"), when=now)
     return ExportSummary(
         groups=len(rows),
         reports=sum(folder is not None for _, folder, _ in listed),
@@ -229,6 +255,16 @@ def course_export(
         problems=tuple(problems),
         unrendered=tuple(f"group {row.group.number}: {why}" for row, _, why in listed if why),
     )
+
+
+def grid_cells(row: GroupOverview, numbers: tuple[int, ...]) -> list[QuestionVerdict]:
+    """The row's verdict for each of the index's columns (chunks may have had fewer: a question not in its
+    template is missing)."""
+    by_number = {verdict.number: verdict for verdict in row.verdicts}
+    return [
+        by_number.get(n) or QuestionVerdict(n, Verdict.MISSING, f"Question {n} is not in this template")
+        for n in numbers
+    ]
 
 
 def export_to_path(
@@ -260,22 +296,30 @@ def _read(
     for start in range(0, len(ids), CHUNK_GROUPS):
         overview = course_overview(course, group_ids=ids[start : start + CHUNK_GROUPS])
         figures = _figures([row.report.pk for row in overview.rows if row.report is not None])
+        invited = invited_people(row.group.pk for row in overview.rows)
         groups: list[tuple[GroupOverview, dict[str, bytes], Pages | None]] = []
         for row in overview.rows:
             if row.report is None or row.readme is None:
                 groups.append((row, {}, None))
                 continue
             files = _figure_files(row.group.number, figures.get(row.report.pk, []), problems)
-            groups.append((row, files, _pages(pool, row.readme, grading_title(row.group), files)))
+            header = grading_header(row, invited.get(row.group.pk, ()))
+            groups.append((row, files, _pages(pool, row.readme, grading_title(row.group), files, header)))
         yield overview.numbers, groups
 
 
-def _pages(pool: ThreadPoolExecutor | None, readme: str, title: str, figures: dict[str, bytes]) -> Pages:
+def _pages(
+    pool: ThreadPoolExecutor | None,
+    readme: str,
+    title: str,
+    figures: dict[str, bytes],
+    header: rendering.GradingHeader,
+) -> Pages:
     """The group's two pages: submitted to the pool now, or rendered here when asked for. Asking raises what the
     render raised (rendering.RenderError past the budget)."""
     if pool is None:
-        return lambda: rendering.hand_in_pages(readme, title, figures)
-    return pool.submit(rendering.hand_in_pages, readme, title, figures).result
+        return lambda: rendering.hand_in_pages(readme, title, figures, header)
+    return pool.submit(rendering.hand_in_pages, readme, title, figures, header).result
 
 
 def _why(group: Group, error: Exception) -> str:

@@ -13,7 +13,8 @@ the same `LOGIN_LOCKOUT_SECONDS`): logins and sign-ups never lock each other. Ev
 code or a wrong one: a right code taken back would let anyone who has it probe without limit.
 
 Mails anyone can make the site send (invitations, reset links) are counted per recipient and per client address
-(`MAIL_MAX_PER_RECIPIENT`, `MAIL_MAX_PER_ADDRESS` within `MAIL_WINDOW_SECONDS`), with the same rules.
+(`MAIL_MAX_PER_RECIPIENT`, `MAIL_MAX_PER_ADDRESS` within `MAIL_WINDOW_SECONDS`), with the same rules; the invitations
+staff send to a roster's accounts count per recipient only.
 
 A refused attempt writes no row, and every attempt deletes a bounded number of counters whose window and lockout are
 over: the table holds only the counters of the current window, however long anyone hammers a locked address.
@@ -149,6 +150,12 @@ def mail_allowed(*, recipient: str, address: str, now: datetime | None = None) -
     """Count one mail to `recipient` asked for from the client `address`; False (counting nothing) when either has
     had its share of mails in this window: then send nothing, and answer as if it was sent."""
     return _count_attempt([(Scope.MAIL_TO, normalise_username(recipient)), (Scope.MAIL_FROM, address)], now) is None
+
+
+def staff_mail_allowed(*, recipient: str, now: datetime | None = None) -> bool:
+    """Count one mail to `recipient` that staff send (a roster's invitations); False (counting nothing) when the
+    address has had its share in this window. Staff mail whole courses, so no client address is counted."""
+    return _count_attempt([(Scope.MAIL_TO, normalise_username(recipient))], now) is None
 
 
 def _refusal(rows: list[LoginCounter], now: datetime) -> Refusal | None:

@@ -499,6 +499,19 @@ class Job(models.Model):
             return " ".join(filter(None, ["stuck", self.current, f"since {since}"]))
         return state if state == "stopped" else self.get_status_display()
 
+    def title(self) -> str:
+        """What the job does, in words: 'export for grading', 'scrape at the deadline (3 chosen groups)'."""
+        if self.kind == self.Kind.EXPORT:
+            return "export for grading"
+        title = "scrape at the deadline" if self.options.get("at_deadline") else "scrape at the branch head"
+        chosen = self.options.get("groups") or []
+        return title + (f" ({len(chosen)} chosen group{'' if len(chosen) == 1 else 's'})" if chosen else "")
+
+    @property
+    def active(self) -> bool:
+        """Queued, or running with its worker alive and moving: its page and lists follow it live."""
+        return self.state in (self.Status.QUEUED, self.Status.RUNNING)
+
 
 class Scrape(models.Model):
     """One fetch of a group's repo: what commit we read, when, and what came of it."""
@@ -556,6 +569,7 @@ class Invitation(models.Model):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(max_length=150, help_text="In lower case")
     name = models.CharField(max_length=150, blank=True, help_text="As the sign-up gave it; names a new account")
+    study_number = models.CharField(max_length=20, blank=True, help_text="As the sign-up gave it; the membership's")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     invited_by = models.ForeignKey(

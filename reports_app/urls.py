@@ -31,6 +31,7 @@ urlpatterns = [
     path("courses/<int:course_id>/dashboard/", staff.dashboard, name="dashboard"),
     path("courses/<int:course_id>/dashboard.csv", staff.dashboard_csv, name="dashboard-csv"),
     path("courses/<int:course_id>/jobs/", staff.start_job, name="start-job"),
+    path("courses/<int:course_id>/jobs/recent/", staff.course_jobs, name="course-jobs"),
     path("jobs/<int:job_id>/", staff.job, name="job"),
     path("jobs/<int:job_id>/rerun/", staff.rerun_job, name="rerun-job"),
     path("jobs/<int:job_id>/download/", staff.download_job, name="download-job"),

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from .checks import Rule
-from .parsing import ChecklistItemSpec, ParsedTemplate, QuestionSpec
+from .parsing import ANSWER_MARKER, ChecklistItemSpec, ParsedTemplate, QuestionSpec
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,20 @@ def first_line(prompt: str) -> str:
         if text:
             return text
     return ""
+
+
+def prompt_text(prompt: str) -> str:
+    """A prompt in full as plain text: its paragraphs without quote and emphasis marks, one per line (a line break
+    inside a paragraph is a space, as markdown reads it), and without the `Answer:` line every question ends with.
+
+    >>> prompt_text(">\\n> **Which data, and\\n> why?**\\n>\\n> Example:\\n> *We chose ...*\\n>\\n> Answer:")
+    'Which data, and why?\\nExample: We chose ...'
+    """
+    lines = [first_line(line) for line in prompt.strip().split("\n")]
+    if lines and lines[-1] == ANSWER_MARKER:
+        lines.pop()
+    paragraphs = " \n".join(lines).split("\n \n")
+    return "\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
 
 
 def excerpt(text: str, limit: int = 100) -> str:
@@ -238,7 +252,7 @@ REWORDED = 0.6  # how alike (difflib ratio) two checklist items must be to count
 REWORDED_MAX_WORK = 2_000_000
 
 
-def _likeness(old: str, new: str) -> float:
+def likeness(old: str, new: str) -> float:
     """How alike two texts are word by word (difflib ratio, 1.0: the same words), ignoring case and punctuation."""
     a, b = _WORD.findall(old.casefold()), _WORD.findall(new.casefold())
     matcher = difflib.SequenceMatcher(None, a, b, False)
@@ -319,10 +333,10 @@ def _checklist(old: tuple[ChecklistItemSpec, ...], new: tuple[ChecklistItemSpec,
     # reworded (a module tag added, a typo fixed) pairs with the most similar one left, the nearest on a tie.
     compare = _words(removed) * _words(added) <= REWORDED_MAX_WORK
     candidates = sorted(
-        (-likeness, abs(o.index - n.index), k, m)
+        (-alike, abs(o.index - n.index), k, m)
         for k, o in enumerate(removed if compare else ())
         for m, n in enumerate(added)
-        if (likeness := _likeness(o.text, n.text)) >= REWORDED
+        if (alike := likeness(o.text, n.text)) >= REWORDED
     )
     taken_old: set[int] = set()
     taken_new: set[int] = set()

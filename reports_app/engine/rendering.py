@@ -42,7 +42,100 @@ pre, code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-si
 pre { background: #f6f8fa; padding: 1em; overflow: auto; border-radius: 6px; }
 img { max-width: 100%; height: auto; }
 table { border-collapse: collapse; } td, th { border: 1px solid #d0d7de; padding: .3em .6em; }
+.grading-header { border: 1px solid #d0d7de; border-radius: 6px; padding: .5rem 1rem; margin-bottom: 2rem;
+                  background: #f6f8fa; font-size: 15px; }
+.grading-header dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: .5rem 0; }
+.grading-header dt { font-weight: 600; } .grading-header dd { margin: 0; }
+.grading-header ul { margin: 0; padding-left: 1.2rem; }
+.late { color: #9a2600; font-weight: 600; } .muted { color: #59636e; }
+ol.verdicts { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem; padding: 0; margin: .3rem 0; }
+ol.verdicts li { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 85%; padding: 0 .35em;
+                 border-radius: 3px; }
+.verdict-pass { background: #d1e7dd; color: #0a3622; } .verdict-words { background: #f8d7da; color: #58151c; }
+.verdict-images { background: #fff3cd; color: #664d03; } .verdict-missing { background: #e9ecef; color: #495057; }
+.verdict-stops { background: #842029; color: #fff; }
+.grading-header p [class^="verdict-"] { padding: 0 .35em; border-radius: 3px; }
 """
+
+
+@dataclass(frozen=True)
+class HeaderVerdict:
+    """One question's verdict as the grading header shows it (plain text; the caller decides the words)."""
+
+    number: int
+    kind: str  # pass, words, images, missing or stops: the dashboard's verdicts, which give the colour
+    letter: str  # P, W, I, M or S
+    label: str  # the verdict in words, e.g. "not answered"
+    detail: str  # the course checker's message
+
+
+@dataclass(frozen=True)
+class GradingHeader:
+    """What a grader reads above the report: who, which commit, and the course checker's verdicts.
+
+    Plain text throughout (times already in the site's time zone, with its name); every value is escaped here.
+    """
+
+    course: str  # "C1 · Course one"
+    group: str  # "Group 7 · Otters"
+    members: tuple[tuple[str, str], ...]  # (who, study number or "")
+    invited: tuple[tuple[str, str], ...]  # (who, study number or "") of the people invited who have not joined yet
+    commit: str  # the sha of the last scrape's commit, "" when there is none
+    commit_time: str  # "2026-01-21 01:04 CET"
+    no_commit: str  # what to say without a commit, e.g. "never scraped"
+    deadline: str  # the group's deadline, "" when there is none
+    late: bool  # the commit is dated after the deadline
+    passed: int  # the course checker's count (0 when it stops on the file)
+    answered: int
+    total: int
+    stops: str  # why the course checker stops on the file, "" when it reads it to the end
+    verdicts: tuple[HeaderVerdict, ...]
+
+
+def grading_header_html(header: GradingHeader) -> str:
+    """The box above the report on a grading page: group, members, commit, and a chip per question (its letter
+    and colour, titled with the checker's message), the letters explained, the messages in a closed <details>."""
+    e = html.escape
+
+    def muted(text: str) -> str:
+        return f'<span class="muted">{e(text)}</span>'
+
+    people = [f"<li>{e(who)} · {e(number) or muted('no study number')}</li>" for who, number in header.members]
+    people += [
+        f"<li>{e(who)} · {e(number) or muted('no study number')} · {muted('invited, has not joined')}</li>"
+        for who, number in header.invited
+    ]
+    commit = (
+        f"<code>{e(header.commit)}</code> committed {e(header.commit_time)}"
+        if header.commit
+        else muted(header.no_commit)
+    )
+    if header.late:
+        commit += f' <strong class="late">late: after the deadline, {e(header.deadline)}</strong>'
+    elif header.deadline:
+        commit += " " + muted(f"(deadline {header.deadline})")
+    checker = f"passed {header.passed}/{header.total} · answered {header.answered}/{header.total}"
+    if header.stops:
+        checker += f' <strong class="late">It stops on this file: {e(header.stops)}</strong>'
+    chips = "".join(
+        f'<li class="verdict-{e(v.kind)}" title="{e(v.detail)}">Q{v.number} {e(v.letter)}</li>' for v in header.verdicts
+    )
+    legend = {(v.kind, v.letter): v.label for v in header.verdicts}  # the letters there are, in order of appearance
+    explained = " · ".join(f'<span class="verdict-{e(k)}">{e(x)}</span> {e(label)}' for (k, x), label in legend.items())
+    messages = "".join(
+        f"<tr><th>Q{v.number}</th><td>{e(v.letter)} {e(v.label)}</td><td>{e(v.detail)}</td></tr>"
+        for v in header.verdicts
+    )
+    return (
+        '<section class="grading-header" id="grading-header">\n'
+        f"<p><strong>{e(header.group)}</strong> · {e(header.course)}</p>\n<dl>\n"
+        f"<dt>Members</dt><dd><ul>{''.join(people) or '<li>none</li>'}</ul></dd>\n"
+        f"<dt>Commit</dt><dd>{commit}</dd>\n"
+        f"<dt>Course checker</dt><dd>{checker}</dd>\n</dl>\n"
+        f'<ol class="verdicts">{chips}</ol>\n<p class="muted">{explained}</p>\n'
+        "<details><summary>The course checker's message on each question</summary>\n"
+        f"<table>{messages}</table>\n</details>\n</section>\n"
+    )
 
 
 class RenderError(Exception):
@@ -171,13 +264,23 @@ def sanitize(fragment: str, *, figure_src: Callable[[str], str | None] | None = 
     )
 
 
-def grading_html(readme: str, *, title: str, figures: Mapping[str, bytes], standard: str | None = None) -> str:
-    """A whole HTML document for graders: sanitized, inline CSS, figures embedded as data: URIs, nothing fetched.
+def grading_html(
+    readme: str,
+    *,
+    title: str,
+    figures: Mapping[str, bytes],
+    standard: str | None = None,
+    header: GradingHeader | None = None,
+) -> str:
+    """A whole HTML document for graders: sanitized, inline CSS, figures embedded as data: URIs, nothing fetched;
+    `header` (who, which commit, the verdicts) above the report.
 
     `standard` is `standard_html(readme)` when the caller has it already (rendering is most of the cost).
     """
     sources = {name: uri for name, data in figures.items() if (uri := data_uri(data))}
     body = sanitize(standard_html(readme) if standard is None else standard, figure_src=sources.get)
+    if header is not None:
+        body = grading_header_html(header) + body
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -187,10 +290,12 @@ def grading_html(readme: str, *, title: str, figures: Mapping[str, bytes], stand
     )
 
 
-def hand_in_pages(readme: str, title: str, figures: Mapping[str, bytes]) -> tuple[str, str]:
+def hand_in_pages(
+    readme: str, title: str, figures: Mapping[str, bytes], header: GradingHeader | None = None
+) -> tuple[str, str]:
     """The standard and the grading HTML of a README, its markdown rendered once for both."""
     standard = standard_html(readme)
-    return standard, grading_html(readme, title=title, figures=figures, standard=standard)
+    return standard, grading_html(readme, title=title, figures=figures, standard=standard, header=header)
 
 
 _TOKENS = re.compile(r"\s+|[^\s]+")

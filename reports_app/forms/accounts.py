@@ -27,11 +27,15 @@ def clean_repo_url(value: str) -> str:
 
 JOIN_EMAIL_MISSING = "Enter this member's e-mail address."
 JOIN_NAME_MISSING = "Enter this member's name."
+JOIN_STUDY_NUMBER_MISSING = "Enter this member's study number."
+JOIN_TWICE = "{value} is entered twice."
+MEMBER_FIELDS = ("email", "name", "study_number")
 
 
 class JoinForm(forms.Form):
-    """A group signs itself up. Members are rows of `email_<i>` and `name_<i>`, as many as the largest group may
-    have; empty rows are skipped. The course, found by the code, decides how many it needs (group_signup)."""
+    """A group signs itself up. Members are rows of `email_<i>`, `name_<i>` and `study_number_<i>`, as many as the
+    largest group may have; empty rows are skipped, and a row with anything in it needs all three. The course, found
+    by the code, decides how many it needs (signup_problems)."""
 
     code = forms.CharField(label="Join code", max_length=100, help_text="Your course's teachers give it to you.")
     name = forms.CharField(label="Group name (optional)", required=False, max_length=200)
@@ -50,6 +54,9 @@ class JoinForm(forms.Form):
             self.fields[f"name_{i}"] = forms.CharField(
                 label=f"Member {i}: name", required=False, max_length=roster.MAX_NAME
             )
+            self.fields[f"study_number_{i}"] = forms.CharField(
+                label=f"Member {i}: study number", required=False, max_length=roster.MAX_STUDY_NUMBER
+            )
 
     def clean_repo_url(self) -> str:
         return clean_repo_url(self.cleaned_data["repo_url"])
@@ -57,31 +64,51 @@ class JoinForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         self.member_fields = {}
+        study_numbers: set[str] = set()
         for i in range(1, self.max_members + 1):
-            if f"email_{i}" in self.errors or f"name_{i}" in self.errors:
+            if any(f"{field}_{i}" in self.errors for field in MEMBER_FIELDS):
                 continue
             email = cleaned.get(f"email_{i}", "").lower()
-            name = " ".join(cleaned.get(f"name_{i}", "").split())
-            cleaned[f"name_{i}"] = name
-            if not email:
-                if name:
-                    self.add_error(f"email_{i}", JOIN_EMAIL_MISSING)
-            elif email in self.member_fields:
-                self.add_error(f"email_{i}", f"{email} is entered twice.")
-            else:
+            name = cleaned[f"name_{i}"] = " ".join(cleaned.get(f"name_{i}", "").split())
+            study_number = cleaned[f"study_number_{i}"] = cleaned.get(f"study_number_{i}", "").strip()
+            if not (email or name or study_number):
+                continue
+            for field, value, missing in (
+                ("email", email, JOIN_EMAIL_MISSING),
+                ("name", name, JOIN_NAME_MISSING),
+                ("study_number", study_number, JOIN_STUDY_NUMBER_MISSING),
+            ):
+                if not value:
+                    self.add_error(f"{field}_{i}", missing)
+            if study_number and study_number.lower() in study_numbers:
+                self.add_error(f"study_number_{i}", JOIN_TWICE.format(value=study_number))
+            study_numbers.add(study_number.lower())
+            if email in self.member_fields:
+                self.add_error(f"email_{i}", JOIN_TWICE.format(value=email))
+            elif email:
                 self.member_fields[email] = f"email_{i}"
-                if not name:
-                    self.add_error(f"name_{i}", JOIN_NAME_MISSING)
         return cleaned
 
+    def entered_rows(self) -> int:
+        """How many member rows have anything in them, valid or not: the group's size as the form gives it."""
+        return sum(
+            any(str(self.data.get(self.add_prefix(f"{field}_{i}"), "")).strip() for field in MEMBER_FIELDS)
+            for i in range(1, self.max_members + 1)
+        )
+
     def members(self) -> list[roster.Member]:
+        """The member rows whose e-mail address is valid and not entered twice (every row, on a valid form)."""
         return [
-            roster.Member(email=email, name=self.cleaned_data[field.replace("email_", "name_")])
+            roster.Member(
+                email=email,
+                name=self.cleaned_data.get(field.replace("email_", "name_"), ""),
+                study_number=self.cleaned_data.get(field.replace("email_", "study_number_"), ""),
+            )
             for email, field in self.member_fields.items()
         ]
 
-    def member_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
-        return [(self[f"email_{i}"], self[f"name_{i}"]) for i in range(1, self.max_members + 1)]
+    def member_rows(self) -> list[tuple[forms.BoundField, ...]]:
+        return [tuple(self[f"{field}_{i}"] for field in MEMBER_FIELDS) for i in range(1, self.max_members + 1)]
 
 
 class PasswordSetupForm(PasswordResetForm):
@@ -96,11 +123,24 @@ class PasswordSetupForm(PasswordResetForm):
         return (user for user in users if unicodedata.normalize("NFKC", getattr(user, field)).casefold() == wanted)
 
 
+LOGIN_USERNAME_LABEL = "E-mail or user name"
+
+
 class LoginLimitMixin:
     """For a login form: refuse for a while after too many failed logins (login_rate_limit.py). A refused attempt
-    checks no password; `retry_after` then holds the seconds until the lockout ends."""
+    checks no password; `retry_after` then holds the seconds until the lockout ends. The user name field says that
+    an e-mail address works too (reports_app.auth)."""
 
     retry_after: int | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = LOGIN_USERNAME_LABEL
+
+    def get_invalid_login_error(self) -> ValidationError:
+        """Django's message, naming the field as the form does: "Please enter a correct e-mail or user name..."."""
+        params = {"username": LOGIN_USERNAME_LABEL.lower()}
+        return ValidationError(self.error_messages["invalid_login"], code="invalid_login", params=params)
 
     def clean(self):
         username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core import signing
+from django.utils import formats, timezone
 
 from ..engine import figures, parsing, roster
 from ..models import Checker, Question, ReportTemplate
@@ -26,16 +27,83 @@ def check_deadline(value: datetime | None) -> datetime | None:
     return value
 
 
+TEMPLATE_HELP = (
+    "The version new reports start on. Reports started already stay on theirs until you move them: after saving, "
+    "the page offers to, with a preview of where each answer goes."
+)
+EXTENSION_NOT_LATER = (
+    "An extension must end after the course deadline ({deadline}): this one would shorten the group's time. "
+    "Leave it empty to keep the course deadline."
+)
+EXTENSION_WITHOUT_DEADLINE = (
+    "The course {course} has no deadline, so an extension would close this group's hand-in while every other group's "
+    "stays open. Set the course's deadline first, or leave this empty."
+)
+DEADLINE_PAST_EXTENSIONS = (
+    "The extension of {groups} ends on or before this deadline, so it would shorten that group's time. "
+    "Move or clear the extension first (on the group's page)."
+)
+DEADLINE_CLEARED_WITH_EXTENSIONS = (
+    "{groups} {have} an extension, which would then close the hand-in while every other group's stays open. "
+    "Clear the extension first (on the group's page), or keep a deadline."
+)
+
+
+def with_time_zone(form: forms.ModelForm, *names: str) -> None:
+    """Date fields say in which time zone they are read, e.g. "Deadline (Europe/Copenhagen)"."""
+    zone = timezone.get_current_timezone_name()
+    for name in names:
+        if name in form.fields:
+            form.fields[name].label = f"{form.fields[name].label} ({zone})"
+
+
+def local(value: datetime) -> str:
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def group_names(numbers: list[int]) -> str:
+    """'group 3', 'groups 3 and 7', 'groups 3, 7 and 9'."""
+    listed = [str(n) for n in numbers]
+    words = listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} and {listed[-1]}"
+    return f"group{'s' if len(listed) > 1 else ''} {words}"
+
+
 class CourseAdminForm(forms.ModelForm):
-    """The admin's course form (CourseAdmin gives the model and the fields)."""
+    """The admin's course form (CourseAdmin gives the model and the fields). A deadline may not end a group's
+    extension early: GroupAdminForm's rule, from the course's side."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        with_time_zone(self, "deadline")
+        if "template" in self.fields:
+            self.fields["template"].help_text = TEMPLATE_HELP
 
     def clean_deadline(self) -> datetime | None:
-        return check_deadline(self.cleaned_data["deadline"])
+        deadline = check_deadline(self.cleaned_data["deadline"])
+        if self.instance.pk is None:
+            return deadline
+        extended = self.instance.groups.exclude(extension=None).order_by("number")
+        if deadline is None:
+            numbers = list(extended.values_list("number", flat=True))
+            if numbers:
+                have = "has" if len(numbers) == 1 else "have"
+                raise forms.ValidationError(
+                    DEADLINE_CLEARED_WITH_EXTENSIONS.format(groups=group_names(numbers).capitalize(), have=have)
+                )
+            return deadline
+        numbers = list(extended.filter(extension__lte=deadline).values_list("number", flat=True))
+        if numbers:
+            raise forms.ValidationError(DEADLINE_PAST_EXTENSIONS.format(groups=group_names(numbers)))
+        return deadline
 
 
 class GroupAdminForm(forms.ModelForm):
     """The admin's group form (GroupAdmin gives the model and the fields): an empty repo URL is allowed (the group has
-    none yet), any other must pass the rule."""
+    none yet), any other must pass the rule; an extension ends after the course deadline (the only place one is set)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        with_time_zone(self, "extension")
 
     def clean_repo_url(self) -> str:
         url = self.cleaned_data["repo_url"].strip()
@@ -43,6 +111,21 @@ class GroupAdminForm(forms.ModelForm):
 
     def clean_extension(self) -> datetime | None:
         return check_deadline(self.cleaned_data["extension"])
+
+    def clean(self):
+        cleaned = super().clean()
+        extension = cleaned.get("extension")
+        if "course" in self.fields:
+            course = cleaned.get("course")  # None when the course field has its own error
+        else:
+            course = self.instance.course if self.instance.course_id else None
+        if extension is None or course is None:
+            return cleaned
+        if course.deadline is None:
+            self.add_error("extension", EXTENSION_WITHOUT_DEADLINE.format(course=course))
+        elif extension <= course.deadline:
+            self.add_error("extension", EXTENSION_NOT_LATER.format(deadline=local(course.deadline)))
+        return cleaned
 
 
 # --- admin: loading a template (ReportTemplateAdmin.load_view) and editing its rules (QuestionInline) -------------
@@ -126,6 +209,28 @@ class TemplateCompareForm(forms.Form):
     new = forms.ModelChoiceField(queryset=ReportTemplate.objects.order_by("id"), label="New version")
 
 
+MOVE_TARGET_CHANGED = (
+    "The course's template changed since this preview was shown, so nothing was moved. Here is the preview for the "
+    "template it has now."
+)
+
+
+class MoveReportsForm(forms.Form):
+    """Apply a move previewed on CourseAdmin.move_reports: the template the preview showed, which must still be the
+    course's, so that what is applied is what was shown."""
+
+    target = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, course_template_id: int | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.course_template_id = course_template_id
+
+    def clean_target(self) -> int:
+        if self.cleaned_data["target"] != self.course_template_id:
+            raise forms.ValidationError(MOVE_TARGET_CHANGED)
+        return self.cleaned_data["target"]
+
+
 def _rule_field() -> forms.IntegerField:
     return forms.IntegerField(
         required=False, min_value=0, max_value=parsing.MAX_RULE_VALUE, error_messages={"max_value": RULE_TOO_LARGE}
@@ -174,6 +279,11 @@ class RosterUploadForm(forms.Form):
     remove_missing = forms.BooleanField(
         required=False, label="Remove members who are not in the file (otherwise they are only listed)"
     )
+    invite = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Mail each new account an invitation with a link to choose its password",
+    )
 
     def clean_file(self) -> bytes:
         upload = self.cleaned_data["file"]
@@ -196,8 +306,8 @@ class RosterApplyForm(forms.Form):
         self.course_id = course_id
 
     @staticmethod
-    def sign(*, course_id: int, text: str, remove_missing: bool) -> str:
-        payload = {"course": course_id, "text": text, "remove_missing": remove_missing}
+    def sign(*, course_id: int, text: str, remove_missing: bool, invite: bool = False) -> str:
+        payload = {"course": course_id, "text": text, "remove_missing": remove_missing, "invite": invite}
         return signing.dumps(payload, salt=ROSTER_SALT, compress=True)
 
     def clean_roster(self) -> dict:

@@ -18,10 +18,22 @@ DASHBOARD_SORTS = [
 ]
 
 
+FILTER_CLASSES = {
+    forms.CheckboxInput: "form-check-input",
+    forms.Select: "form-select form-select-sm",
+    forms.TextInput: "form-control form-control-sm",
+}
+
+
 class DashboardForm(forms.Form):
     """The dashboard's GET parameters. A bad value is named on the page and only that filter is left off."""
 
-    q = forms.CharField(required=False, max_length=100, label="Group or member")
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        widget=forms.TextInput(attrs={"placeholder": "group, name, e-mail or study number", "type": "search"}),
+    )
     status = forms.ChoiceField(
         required=False, choices=[("", "any"), *Scrape.Status.choices, ("none", "not scraped")], label="Scrape status"
     )
@@ -41,12 +53,17 @@ class DashboardForm(forms.Form):
     )
     late = forms.BooleanField(required=False, label="Late only")
     never_scraped = forms.BooleanField(required=False, label="Never scraped only")
-    sort = forms.ChoiceField(required=False, choices=DASHBOARD_SORTS, label="Sort by")
+    # set by the column headers' links, and kept when the filters are sent
+    sort = forms.ChoiceField(required=False, choices=DASHBOARD_SORTS, label="Sort by", widget=forms.HiddenInput)
 
     def __init__(self, *args, numbers: tuple[int, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
         questions = [("", "any"), *((n, f"Question {n}") for n in numbers)]
         self.fields["failing"].choices = self.fields["unanswered"].choices = questions
+        for field in self.fields.values():  # one row of small fields (dashboard.html renders them; crispy is slow)
+            for kind, classes in FILTER_CLASSES.items():
+                if isinstance(field.widget, kind):
+                    field.widget.attrs["class"] = classes
 
     def selection(self) -> dict:
         """Keyword arguments for `CourseOverview.select`, from the fields that are valid."""

@@ -13,6 +13,7 @@ from ..models import (
     ChecklistMark,
     Course,
     Group,
+    Invitation,
     Membership,
     Question,
     Report,
@@ -32,13 +33,8 @@ class Verdict(StrEnum):
     STOPS = "stops"  # the course checker stops on the whole file, so no question passes
 
     @property
-    def word(self) -> str:
-        """What the CSV files say: pass, fail or missing."""
-        return self.value if self in (Verdict.PASS, Verdict.MISSING) else "fail"
-
-    @property
     def letter(self) -> str:
-        """A dashboard cell: P, W, I, M or S (the cell's colour says the same, its title says why)."""
+        """A dashboard cell and the CSV files: P, W, I, M or S (a cell's colour says the same, its title says why)."""
         return self.value[0].upper()
 
 
@@ -79,11 +75,32 @@ NOT_ANSWERED = "Question {number} is not answered; the course checker passes it:
 PLACEHOLDER_LEFT = "Question {number} still holds the template's placeholder. {checker}"
 
 
+# The verdicts made from each check result: check_markdown gives the same result object for a README it checked
+# before, so a view of 150 unchanged READMEs does not make 4,650 verdicts again. Keyed by the result's id, and the
+# entry holds the result, so that no other object can take that id while the entry lives.
+_made: dict[tuple, tuple[checks.CheckResult, tuple[QuestionVerdict, ...]]] = {}
+MADE_MAX = 4096
+
+
 def _question_verdicts(
-    result: checks.CheckResult, numbers: Iterable[int], answered: set[int], placeholders: set[int]
+    result: checks.CheckResult, numbers: tuple[int, ...], answered: set[int], placeholders: set[int]
 ) -> tuple[QuestionVerdict, ...]:
     """A verdict per column; `answered`: the numbers with something written, `placeholders`: those holding only the
     template's placeholder (not answered either)."""
+    key = (id(result), numbers, frozenset(answered), frozenset(placeholders))
+    made = _made.get(key)
+    if made is not None and made[0] is result:
+        return made[1]
+    verdicts = _make_verdicts(result, numbers, answered, placeholders)
+    if len(_made) >= MADE_MAX:
+        _made.clear()
+    _made[key] = (result, verdicts)
+    return verdicts
+
+
+def _make_verdicts(
+    result: checks.CheckResult, numbers: tuple[int, ...], answered: set[int], placeholders: set[int]
+) -> tuple[QuestionVerdict, ...]:
     by_number = {q.number: q for q in result.questions}
     verdicts = []
     for number in numbers:
@@ -113,6 +130,21 @@ class GroupMember:
     username: str
     name: str  # first and last name, empty when not known
     email: str
+    study_number: str = ""  # as the roster or the sign-up gave it (Membership.study_number)
+
+    @property
+    def label(self) -> str:
+        """Short, for a crowded table: the first name, else the e-mail's (or user name's) part before the @."""
+        return self.name.split()[0] if self.name else (self.email or self.username).partition("@")[0]
+
+    @property
+    def whole(self) -> str:
+        """Everything known: 'Alice Berg <alice@example.org> · s240011'."""
+        contact = self.email or self.username
+        return " · ".join(filter(None, [f"{self.name} <{contact}>" if self.name else contact, self.study_number]))
+
+
+FLAG_STOPS = "course checker stops"
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,6 +161,7 @@ class GroupOverview:
     total: int  # questions of the report's template
     no_report: bool  # no report, or not one answer written
     answered: int = 0  # questions with something written other than the template's placeholder
+    invited: tuple[GroupMember, ...] = ()  # invited, not joined yet (pending); read only when asked for
 
     @property
     def scrape(self) -> Scrape | None:
@@ -162,7 +195,7 @@ class GroupOverview:
             label
             for label, on in (
                 ("no report", self.no_report),
-                ("course checker stops", bool(self.stops)),
+                (FLAG_STOPS, bool(self.stops)),
                 ("never scraped", self.never_scraped),
                 ("empty repo", self.empty_repo),
             )
@@ -188,16 +221,21 @@ class GroupOverview:
         return [m.email or m.username for m in self.members]
 
     def matches(self, text: str) -> bool:
-        """The search box: the group's number, or part of its name or of a member's name, user name or e-mail."""
+        """Part of the group's name, or of a member's (or invited person's) name, user name, e-mail or study number."""
         text = text.strip().casefold()
-        if text.removeprefix("group").strip() == str(self.group.number):
-            return True
-        haystack = [self.group.name, *(f"{m.username} {m.name} {m.email}" for m in self.members)]
+        people = (*self.members, *self.invited)
+        haystack = [self.group.name, *(f"{m.username}\n{m.name}\n{m.email}\n{m.study_number}" for m in people)]
         return any(text in value.casefold() for value in haystack)
 
     def slim(self) -> GroupOverview:
         """The row without its README and report, to keep for an index once the group's files are written."""
         return replace(self, report=None, readme=None)
+
+
+def _group_number(search: str) -> int | None:
+    """The group number a search names ("12", "group 12"), or None."""
+    text = search.strip().casefold().removeprefix("group").strip()
+    return int(text) if text.isdecimal() else None
 
 
 SCRAPE_ORDER = {status: i for i, status in enumerate(Scrape.Status.values)}
@@ -229,9 +267,13 @@ class CourseOverview:
         """The rows that pass every filter given, sorted by `sort` ("passed", or "-passed" for descending).
 
         `status` is a scrape status or "none" (no scrape yet); `failing` keeps groups whose question `failing` the
-        course checker does not pass; `unanswered` those that have not answered question `unanswered`. Rows without
-        a value to sort by (never scraped, no commit) come last either way.
+        course checker does not pass; `unanswered` those that have not answered question `unanswered`; `search`
+        those it names: "12" or "group 12" the group numbered 12 when there is one (not every study number with a 12
+        in it), else anything GroupOverview.matches. Rows without a value to sort by (never scraped, no commit) come
+        last either way.
         """
+        number = _group_number(search)
+        by_number = number is not None and any(row.group.number == number for row in self.rows)
         rows = [
             row
             for row in self.rows
@@ -240,7 +282,7 @@ class CourseOverview:
             and (unanswered is None or not row.answers(unanswered))
             and (not late or row.late)
             and (not never_scraped or row.never_scraped)
-            and (not search.strip() or row.matches(search))
+            and (not search.strip() or (row.group.number == number if by_number else row.matches(search)))
         ]
         key = OVERVIEW_SORTS[sort.removeprefix("-")]
         rows.sort(key=lambda row: row.group.number)
@@ -248,8 +290,9 @@ class CourseOverview:
         return sorted(known, key=key, reverse=sort.startswith("-")) + [row for row in rows if key(row) is None]
 
 
-def course_overview(course: Course, *, group_ids: Iterable[int] | None = None) -> CourseOverview:
-    """Every group of the course (or those in `group_ids`) with members, check, last scrape and flags: six queries.
+def course_overview(course: Course, *, group_ids: Iterable[int] | None = None, invited: bool = False) -> CourseOverview:
+    """Every group of the course (or those in `group_ids`) with members, check, last scrape and flags: six queries,
+    and a seventh for the people invited to each group who have not joined yet when `invited`.
 
     Each README is rebuilt from the template (or imported layout) with the current answers and marks, then checked
     like the course does with its template's stored rules. A file the course checker stops on fails every question.
@@ -272,10 +315,15 @@ def course_overview(course: Course, *, group_ids: Iterable[int] | None = None) -
     in_course: dict = {"group__course": course} | ({"group__in": groups} if group_ids is not None else {})
     members: dict[int, list[GroupMember]] = {g.pk: [] for g in groups}
     memberships = Membership.objects.filter(**in_course).order_by("id")
-    for group_id, username, first, last, email in memberships.values_list(  # 4
-        "group_id", "user__username", "user__first_name", "user__last_name", "user__email"
+    for group_id, username, first, last, email, study_number in memberships.values_list(  # 4
+        "group_id", "user__username", "user__first_name", "user__last_name", "user__email", "study_number"
     ):
-        members[group_id].append(GroupMember(username, f"{first} {last}".strip(), email))
+        members[group_id].append(GroupMember(username, f"{first} {last}".strip(), email, study_number))
+    pending: dict[int, list[GroupMember]] = {g.pk: [] for g in groups}
+    if invited:
+        invitations = Invitation.objects.pending().filter(**in_course).order_by("email")
+        for group_id, name, email in invitations.values_list("group_id", "name", "email"):  # 7
+            pending[group_id].append(GroupMember(email, name, email))
     in_course = {f"report__{k}": v for k, v in in_course.items()}
     answers: dict[int, dict[int, str]] = {pk: {} for pk in (r.pk for r in reports.values())}
     for report_id, number, text in (
@@ -304,6 +352,7 @@ def course_overview(course: Course, *, group_ids: Iterable[int] | None = None) -
                     passed=0,
                     total=len(numbers),
                     no_report=True,
+                    invited=tuple(pending[group.pk]),
                 )
             )
             continue
@@ -324,6 +373,7 @@ def course_overview(course: Course, *, group_ids: Iterable[int] | None = None) -
                 total=result.total,
                 answered=len(written - left),
                 no_report=not any(text.strip() for text in answers[report.pk].values()),
+                invited=tuple(pending[group.pk]),
             )
         )
     return CourseOverview(course, numbers, rows)

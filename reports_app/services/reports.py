@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -139,29 +140,61 @@ def grading_title(group: Group) -> str:
 
 
 def report_grading_html(report: Report, figures: dict[str, bytes] | None = None) -> str:
-    """The grading page of the report's hand-in HTML; rendering.RenderError when that cannot be made (no substitute)."""
+    """The grading page of the report's hand-in HTML, with its header (group, members, commit, verdicts: the
+    export's grading.html, byte for byte); rendering.RenderError when it cannot be made (no substitute)."""
+    from ..selectors.grading import group_grading  # it reads the overview, whose checks import this module
+
     figures = report_figures(report) if figures is None else figures
-    return rendering.grading_html(report_markdown(report), title=grading_title(report.group), figures=figures)
+    readme, header = group_grading(report.group)
+    return rendering.grading_html(readme, title=grading_title(report.group), figures=figures, header=header)
 
 
 def report_zip(report: Report) -> bytes:
     """The group's `reports/` folder, ready to unpack into the repo and commit: README.md and figures/."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        report_folder_write(archive, "reports", report_markdown(report), report_figures(report))
+        report_folder_write(archive, "reports", report_markdown(report), report_figures(report), when=timezone.now())
     return buffer.getvalue()
 
 
+FILE_MODE = 0o100644  # a regular file, rw-r--r-- (writestr gives a file named by a string 0600: owner only)
+FOLDER_MODE = 0o40755  # a directory, rwxr-xr-x
+MS_DOS_DIRECTORY = 0x10
+
+
+def zip_add(archive: zipfile.ZipFile, name: str, data: bytes, *, when: datetime, stored: bool = False) -> None:
+    """One entry of a zip we hand out: a file (mode 0644), or a folder (0755) when `name` ends with `/`; dated
+    `when` in the site's time zone (zip times have none: unzip shows them as they are)."""
+    info = zipfile.ZipInfo(name, date_time=timezone.localtime(when).timetuple()[:6])
+    if name.endswith("/"):
+        info.external_attr = FOLDER_MODE << 16 | MS_DOS_DIRECTORY
+        info.CRC = 0
+        archive.mkdir(info)
+        return
+    info.external_attr = FILE_MODE << 16
+    info.compress_type = zipfile.ZIP_STORED if stored else archive.compression
+    archive.writestr(info, data)
+
+
 def report_folder_write(
-    archive: zipfile.ZipFile, folder: str, readme: str, figures: dict[str, bytes], pages: dict[str, str] | None = None
+    archive: zipfile.ZipFile,
+    folder: str,
+    readme: str,
+    figures: dict[str, bytes],
+    pages: dict[str, str] | None = None,
+    *,
+    when: datetime,
 ) -> None:
     """A report as a folder of a zip: README.md, then `pages` (file name -> text) and figures/ (stored as they are:
     PNG and JPEG do not compress). The one writer of a report into a zip, for the students' download and the export."""
-    archive.writestr(f"{folder}/README.md", readme.encode("utf-8"))
+    zip_add(archive, f"{folder}/", b"", when=when)
+    zip_add(archive, f"{folder}/README.md", readme.encode("utf-8"), when=when)
     for name, text in (pages or {}).items():
-        archive.writestr(f"{folder}/{name}", text.encode("utf-8"))
+        zip_add(archive, f"{folder}/{name}", text.encode("utf-8"), when=when)
+    if figures:
+        zip_add(archive, f"{folder}/figures/", b"", when=when)
     for name, data in figures.items():
-        archive.writestr(f"{folder}/figures/{name}", data, compress_type=zipfile.ZIP_STORED)
+        zip_add(archive, f"{folder}/figures/{name}", data, when=when, stored=True)
 
 
 def report_for_group(group: Group) -> Report | None:

@@ -1,6 +1,6 @@
 """The roster: groups and members from a CSV file (engine/roster.py reads it), and the roster as rows to export.
-Accounts a roster makes have no usable password: their owners choose one with the password-reset link
-(forms.accounts.PasswordSetupForm)."""
+Accounts a roster makes have no usable password: their owners choose one with the link that the import's invitation
+mails them (services/invitations.py), or with the password-reset link (forms.accounts.PasswordSetupForm)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,14 @@ def users_by_email(emails: set[str]) -> tuple[dict[str, AbstractBaseUser], dict[
         elif email in by_email:
             ambiguous[email] = [user.get_username() for user in by_email[email]]
     return found, ambiguous
+
+
+def roster_without_password(roster: Roster) -> list[str]:
+    """The roster's e-mail addresses whose accounts exist and have no password yet (an earlier import made them and
+    nobody has chosen one), in file order: an import invites only the accounts it makes, so these get no mail."""
+    emails = [member.email for entry in roster.groups for member in entry.members]
+    found, _ = users_by_email(set(emails))
+    return [email for email in emails if email in found and not found[email].has_usable_password()]
 
 
 def _ambiguous(email: str, usernames: list[str]) -> str:

@@ -100,10 +100,43 @@ def _invitation_create(group: Group, member: Member, invited_by: AbstractBaseUse
         group=group,
         email=member.email,
         name=member.name,
+        study_number=member.study_number,
         token_hash=Invitation.hash_token(token),
         invited_by=invited_by,
     )
     return invitation, token
+
+
+def signup_problems(
+    *,
+    course: Course,
+    repo_url: str | None,
+    members: list[Member],
+    count: int | None = None,
+    submitter: AbstractBaseUser | None = None,
+) -> list[tuple[str | None, str]]:
+    """What keeps this group from signing up to `course`, as SignupRefused.problems; [] when nothing does. Writes
+    nothing. `count` is how many member rows were entered (len(members) unless some rows are not valid); a
+    `repo_url` of None (not valid) is not compared with the other groups'. The join page calls it for a form with
+    mistakes too, so that it shows every problem at once."""
+    if course.deadline and timezone.now() >= course.deadline:
+        when = formats.date_format(timezone.localtime(course.deadline), "DATETIME_FORMAT")
+        return [(None, SIGNUP_CLOSED.format(when=when))]
+    problems: list[tuple[str | None, str]] = []
+    low, high, count = course.min_group_size, course.max_group_size, len(members) if count is None else count
+    if not low <= count <= high:
+        problems.append((None, SIGNUP_SIZE.format(low=low, high=high, count=count)))
+    me = _submitter_row(submitter, members)
+    if me is not None:
+        mine = Membership.objects.filter(group__course=course, user=submitter).values_list("group__number")
+        if taken := mine.first():
+            problems.append((me.email, SIGNUP_YOU_TAKEN.format(number=taken[0])))
+    if repo_url is not None:
+        repos = course.groups.exclude(repo_url="").values_list("number", "repo_url").order_by("number")
+        other = next((n for n, url in repos if _repo_key(url) == _repo_key(repo_url)), None)
+        if other is not None:
+            problems.append(("repo_url", SIGNUP_REPO_TAKEN.format(number=other)))
+    return problems
 
 
 def group_signup(
@@ -111,36 +144,23 @@ def group_signup(
 ) -> Signup:
     """A group signs itself up: the group (next free number) and an invitation per member named; one transaction.
 
-    Only the logged-in `submitter`, when a row names them, becomes a member at once. Everyone else is invited and
-    joins by accepting (invitation_accept): a sign-up never makes anyone else a member, and nothing here depends on
-    whether an address has an account or a group. Refused (SignupRefused, nothing written) when the hand-in is closed,
-    the rows are outside the course's group sizes, the submitter is in a group of the course already, or another
-    group of the course has the repo. `repo_url` was checked by repo_urls.check_url.
+    Only the logged-in `submitter`, when a row names them, becomes a member at once (with the study number of that
+    row). Everyone else is invited and joins by accepting (invitation_accept): a sign-up never makes anyone else a
+    member, and nothing here depends on whether an address has an account or a group. Refused (SignupRefused,
+    nothing written) for the problems of signup_problems: the hand-in is closed, the rows are outside the course's
+    group sizes, the submitter is in a group of the course already, or another group of the course has the repo.
+    `repo_url` was checked by repo_urls.check_url.
     """
     with transaction.atomic():
         course = Course.objects.select_for_update().get(pk=course.pk)  # numbers are handed out one at a time
-        problems: list[tuple[str | None, str]] = []
-        if course.deadline and timezone.now() >= course.deadline:
-            when = formats.date_format(timezone.localtime(course.deadline), "DATETIME_FORMAT")
-            raise SignupRefused([(None, SIGNUP_CLOSED.format(when=when))])
-        low, high = course.min_group_size, course.max_group_size
-        if not low <= len(members) <= high:
-            problems.append((None, SIGNUP_SIZE.format(low=low, high=high, count=len(members))))
-        me = _submitter_row(submitter, members)
-        if me is not None:
-            mine = Membership.objects.filter(group__course=course, user=submitter).values_list("group__number")
-            if taken := mine.first():
-                problems.append((me.email, SIGNUP_YOU_TAKEN.format(number=taken[0])))
-        repos = list(course.groups.values_list("number", "repo_url"))
-        other = next((n for n, url in repos if url and _repo_key(url) == _repo_key(repo_url)), None)
-        if other is not None:
-            problems.append(("repo_url", SIGNUP_REPO_TAKEN.format(number=other)))
+        problems = signup_problems(course=course, repo_url=repo_url, members=members, submitter=submitter)
         if problems:
             raise SignupRefused(problems)
-        number = max((n for n, _ in repos), default=0) + 1
+        number = (course.groups.aggregate(highest=Max("number"))["highest"] or 0) + 1
         group = Group.objects.create(course=course, number=number, name=name, repo_url=repo_url)
+        me = _submitter_row(submitter, members)
         if me is not None:
-            Membership.objects.create(user=submitter, group=group)
+            Membership.objects.create(user=submitter, group=group, study_number=me.study_number)
         invited = [_invitation_create(group, member, submitter) for member in members if member is not me]
     return Signup(group, me is not None, invited)
 
@@ -171,7 +191,8 @@ def invitation_new_account(invitation: Invitation) -> AbstractBaseUser:
 def invitation_accept(
     *, invitation: Invitation, user: AbstractBaseUser | None = None, password: str | None = None
 ) -> AbstractBaseUser:
-    """The invited person joins the group; their account. One transaction: refused (InvitationRefused), nothing
+    """The invited person joins the group, with the study number the sign-up gave (also when they were put in the
+    group meanwhile without one); their account. One transaction: refused (InvitationRefused), nothing
     changes. Either `user` is logged in as the invited address's account, or `password` is chosen through the link
     for an address whose account has no password yet, or none (then the account is made, named by the address).
 
@@ -204,7 +225,10 @@ def invitation_accept(
             size = group.memberships.count()
             if size >= course.max_group_size:
                 raise InvitationRefused(INVITATION_FULL.format(number=group.number, size=size, course=course.code))
-            Membership.objects.create(user=account, group=group)
+            Membership.objects.create(user=account, group=group, study_number=invitation.study_number)
+        elif invitation.study_number and not taken.study_number:  # a member already, e.g. by a roster import
+            taken.study_number = invitation.study_number
+            taken.save(update_fields=["study_number"])
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
     return account

@@ -3,17 +3,90 @@
 from html import escape
 
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 
 from reports_app.exporting import local_time
-from reports_app.selectors.overview import GroupOverview, Verdict
+from reports_app.forms.staff import DASHBOARD_SORTS
+from reports_app.selectors.overview import FLAG_STOPS, GroupOverview, Verdict
 
 register = template.Library()
-register.filter("local_time", local_time)  # as the CSV writes it, at a quarter of the cost of |date
 CELL = {v: f'<td class="verdict verdict-{v.value}" title="{{}}">{v.letter}</td>' for v in Verdict}
+SORT_LABELS = dict(DASHBOARD_SORTS)
+SORT_ARROWS = {"ascending": "▲", "descending": "▼", None: "↕"}  # ↕: sortable, not sorted by it
+INVITED = "invited, has not joined yet"
+LATE = "Committed after the deadline, {deadline}"
 
 
 @register.filter
 def verdict_cells(row: GroupOverview) -> SafeString:
     """`<td class="verdict verdict-words" title="(the checker's message)">W</td>` per question of the row."""
     return mark_safe("".join(CELL[v.verdict].format(escape(v.detail)) for v in row.verdicts))
+
+
+@register.filter
+def count_cells(row: GroupOverview) -> SafeString:
+    """The pass count (the course checker's) and the answered count, each out of the report's questions."""
+    return mark_safe(
+        f'<td class="passed text-end">{row.passed}/{row.total}</td>'
+        f'<td class="answered text-end">{row.answered}/{row.total}</td>'
+    )
+
+
+@register.filter
+def scrape_cells(row: GroupOverview) -> SafeString:
+    """The last scrape's status (its message on hover), its commit with the local time and a late badge, and the
+    row's flags."""
+    scrape = row.scrape
+    if scrape is None:
+        status = '<span class="text-body-secondary">not scraped</span>'
+    else:
+        title = f' title="{escape(scrape.message)}"' if scrape.message else ""
+        status = f"<span{title}>{escape(scrape.get_status_display())}</span>"
+    commit = ""
+    if scrape is not None and row.commit_at:
+        sha = scrape.commit_sha
+        commit = f'<code title="{escape(sha)}">{escape(sha[:7])}</code> {local_time(row.commit_at)}'  # as the CSV
+        if row.late:
+            deadline = escape(date_format(timezone.localtime(row.group.deadline), "DATETIME_FORMAT"))
+            commit += f' <span class="badge text-bg-danger late" title="{LATE.format(deadline=deadline)}">late</span>'
+    stops = f' title="{escape(row.stops or "")}"'
+    flags = "".join(
+        f'<span class="badge text-bg-warning me-1"{stops if flag == FLAG_STOPS else ""}>{escape(flag)}</span>'
+        for flag in row.flags
+    )
+    return mark_safe(f'<td class="status">{status}</td><td class="commit">{commit}</td><td class="flags">{flags}</td>')
+
+
+@register.filter
+def members_cell(row: GroupOverview) -> SafeString:
+    """The members' cell: their short labels (and how many are invited, not joined yet), everyone in full on hover
+    (title) and when opened (a <details>, which the keyboard reaches)."""
+    people = [m.whole for m in row.members] + [f"{m.whole} ({INVITED})" for m in row.invited]
+    if not people:
+        return mark_safe('<td class="members text-body-secondary">nobody</td>')
+    labels = escape(", ".join(m.label for m in row.members))
+    invited = f'<span class="invited">+{len(row.invited)} invited</span>' if row.invited else ""
+    items = "".join(f"<li>{escape(person)}</li>" for person in people)
+    return mark_safe(
+        f'<td class="members"><details><summary title="{escape(chr(10).join(people))}">'
+        f'<span class="labels">{labels}</span>{invited}</summary><ul>{items}</ul></details></td>'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context: template.Context, key: str, label: str, first: str = "") -> SafeString:
+    """A sortable column's <th>: a link sorting by `key` (`first="-"`: descending at the first click), and the other
+    way round once sorted by it; aria-sort and an arrow say how the table is sorted now."""
+    sort = context["sort"]
+    order = {key: "ascending", f"-{key}": "descending"}.get(sort)
+    target = f"-{key}" if sort == key or (order is None and first == "-") else key
+    query = context["request"].GET.copy()
+    query["sort"] = target
+    aria = f' aria-sort="{order}"' if order else ""
+    return mark_safe(
+        f'<th scope="col" class="sortable"{aria}><a href="?{escape(query.urlencode())}" '
+        f'title="Sort by {escape(SORT_LABELS[target])}">{escape(label)}'
+        f'<span class="sort-arrow" aria-hidden="true">{SORT_ARROWS[order]}</span></a></th>'
+    )

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.mail import send_mail
@@ -22,10 +23,11 @@ from django.utils import timezone
 
 from .. import login_rate_limit
 from ..forms.accounts import JoinForm, LoginForm, PasswordSetupForm
-from ..models import Invitation
+from ..models import Course, Invitation
 from ..services.signup import (
     INVITATION_GONE,
     InvitationRefused,
+    Signup,
     SignupRefused,
     course_for_join_code,
     group_signup,
@@ -36,6 +38,7 @@ from ..services.signup import (
     invitation_renew,
     invitations_for,
     join_sizes,
+    signup_problems,
 )
 from .access import form_refused, wants_json
 
@@ -51,13 +54,14 @@ INVITATION_ACCEPTED = "You are now a member of group {number} of {course}."
 
 def join(request: HttpRequest) -> HttpResponse:
     """Open to anyone (the code is the key); a logged-in user is filled in as the first member, and is the only one who
-    becomes a member at once. Every sign-up counts per client address, right code or wrong (login_rate_limit.py):
-    past the limit the page answers 429 without checking the code."""
+    becomes a member at once. Every sign-up whose code field is filled counts per client address, right code or
+    wrong (login_rate_limit.py): past the limit the page answers 429 without checking the code. A form with mistakes
+    is still checked against the course of its code, so that every problem is shown at once."""
     sizes = join_sizes()
     me = request.user
     initial = {"email_1": me.email, "name_1": me.get_full_name()} if me.is_authenticated else {}
     form = JoinForm(request.POST or None, max_members=sizes[1], initial=initial)
-    if form.is_valid():
+    if form.is_bound and (form.is_valid() or "code" in form.cleaned_data):
         now, address = timezone.now(), login_rate_limit.client_address(request)
         refusal = login_rate_limit.join_attempt_start(address=address, now=now)
         if refusal:
@@ -68,30 +72,45 @@ def join(request: HttpRequest) -> HttpResponse:
         course = course_for_join_code(form.cleaned_data["code"])
         if course is None:
             form.add_error("code", JOIN_CODE_WRONG)
-        else:
-            try:
-                signup = group_signup(
-                    course=course,
-                    name=form.cleaned_data["name"],
-                    repo_url=form.cleaned_data["repo_url"],
-                    members=form.members(),
-                    submitter=me if me.is_authenticated else None,
-                )
-            except SignupRefused as refused:
-                for about, message in refused.problems:
-                    form.add_error(form.member_fields.get(about or "", about), message)
-            else:
-                unmailed = [
-                    invitation.email
-                    for invitation, token in signup.invited
-                    if login_rate_limit.mail_allowed(recipient=invitation.email, address=address, now=now)
-                    and not _mail_invitation(request, invitation, token)
-                ]
-                invited = [invitation.email for invitation, _ in signup.invited]
-                context = {"signup": signup, "group": signup.group, "invited": invited, "unmailed": unmailed}
-                context["days"] = settings.INVITATION_DAYS
-                return render(request, "reports_app/join.html", context)
+        elif signup := _sign_up(form, course, me if me.is_authenticated else None):
+            unmailed = [
+                invitation.email
+                for invitation, token in signup.invited
+                if login_rate_limit.mail_allowed(recipient=invitation.email, address=address, now=now)
+                and not _mail_invitation(request, invitation, token)
+            ]
+            invited = [invitation.email for invitation, _ in signup.invited]
+            context = {"signup": signup, "group": signup.group, "invited": invited, "unmailed": unmailed}
+            context["days"] = settings.INVITATION_DAYS
+            return render(request, "reports_app/join.html", context)
     return render(request, "reports_app/join.html", {"form": form, "sizes": sizes})
+
+
+def _sign_up(form: JoinForm, course: Course, submitter: AbstractBaseUser | None) -> Signup | None:
+    """The group signed up by a valid form; or None, with every problem added to the form and nothing written (a
+    form with mistakes is checked all the same, with what it has that is valid)."""
+    if form.errors:
+        problems = signup_problems(
+            course=course,
+            repo_url=form.cleaned_data.get("repo_url"),
+            members=form.members(),
+            count=form.entered_rows(),
+            submitter=submitter,
+        )
+    else:
+        try:
+            return group_signup(
+                course=course,
+                name=form.cleaned_data["name"],
+                repo_url=form.cleaned_data["repo_url"],
+                members=form.members(),
+                submitter=submitter,
+            )
+        except SignupRefused as refused:
+            problems = refused.problems
+    for about, message in problems:
+        form.add_error(form.member_fields.get(about or "", about), message)
+    return None
 
 
 def _mail_invitation(request: HttpRequest, invitation: Invitation, token: str) -> bool:

@@ -7,12 +7,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from .. import exporting, tasks
 from ..engine.csvfiles import write_csv
 from ..forms.staff import DashboardForm
 from ..models import Course, Job
+from ..selectors.courses import JOBS_ON_PAGE, course_hub
 from ..selectors.overview import course_overview
 from .access import attachment, wants_json
 
@@ -35,17 +37,41 @@ def job(request: HttpRequest, job_id: int) -> HttpResponse:
     return render(request, "reports_app/job.html", {"job": job, "scrapes": scrapes})
 
 
+JOB_STARTED = "Started: {title}. It is listed under Jobs below, with its progress."
+NO_DEADLINE = "This course has no deadline to scrape at: set one in the admin, or scrape at the branch head."
+# Where a form on a course's page (`back=dashboard`, `back=jobs`) returns after starting a job: its list of jobs.
+BACK_TO = {"dashboard": "dashboard", "jobs": "course-jobs"}
+
+
+def _back_to(request: HttpRequest, course_id: int) -> str | None:
+    """The jobs list of the page the form was on, or None (the job's own page)."""
+    name = BACK_TO.get(request.POST.get("back", ""))
+    return f"{reverse(name, args=[course_id])}#jobs" if name else None
+
+
+def _started(request: HttpRequest, job: Job) -> HttpResponse:
+    """After starting `job`: its own page, or back to the list the form was in, saying so."""
+    back = _back_to(request, job.course_id)
+    if back is None:
+        return redirect("job", job.pk)
+    messages.success(request, JOB_STARTED.format(title=job.title()))
+    return redirect(back)
+
+
 @login_required
 @require_POST
 def start_job(request: HttpRequest, course_id: int) -> HttpResponse:
-    """Start a scrape (`kind=scrape`, optional `at_deadline`) or an export of a course; then watch it run."""
+    """Start a scrape (`kind=scrape`, optional `at_deadline`) or an export of a course; then watch it run (on its
+    page, or in the list of the page the form was on: `back`)."""
     course = _get_course_for_staff(request, course_id)
     kind = request.POST.get("kind")
     if kind not in Job.Kind.values:
         return HttpResponse("Unknown kind of job", status=400, content_type="text/plain")
     options = {"at_deadline": request.POST.get("at_deadline") == "1"} if kind == Job.Kind.SCRAPE else {}
-    started = tasks.job_start(kind=kind, course=course, user=request.user, options=options)
-    return redirect("job", started.pk)
+    if options.get("at_deadline") and course.deadline is None:
+        messages.error(request, NO_DEADLINE)
+        return redirect(_back_to(request, course.pk) or reverse("dashboard", args=[course.pk]))
+    return _started(request, tasks.job_start(kind=kind, course=course, user=request.user, options=options))
 
 
 @login_required
@@ -58,8 +84,16 @@ def rerun_job(request: HttpRequest, job_id: int) -> HttpResponse:
         started = tasks.job_rerun(old, user=request.user)
     except tasks.JobBusy as busy:
         messages.error(request, str(busy))
-        return redirect("job", old.pk)
-    return redirect("job", started.pk)
+        return redirect(_back_to(request, old.course_id) or reverse("job", args=[old.pk]))
+    return _started(request, started)
+
+
+@login_required
+def course_jobs(request: HttpRequest, course_id: int) -> HttpResponse:
+    """A course's recent jobs with their state (the dashboard shows the first few; its script reads this page to
+    follow the running ones)."""
+    course = _get_course_for_staff(request, course_id)
+    return render(request, "reports_app/course_jobs.html", {"course": course, "hub": course_hub(course, JOBS_ON_PAGE)})
 
 
 @login_required
@@ -69,7 +103,7 @@ def download_job(request: HttpRequest, job_id: int) -> HttpResponse:
         raise Http404("This job has no file")
     if not job.file.storage.exists(job.file.name):  # exports are not kept in backups: a restored site lacks them
         raise Http404("The export's file is gone; run the export again")
-    name = f"{exporting.file_name_part(job.course.code)}-reports-{job.finished_at:%Y%m%d-%H%M}.zip"
+    name = exporting.download_name(job.course, job.finished_at)
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name, content_type="application/zip")
 
 
@@ -85,7 +119,7 @@ def _get_course_for_staff(request: HttpRequest, course_id: int) -> Course:
 
 def _dashboard(request: HttpRequest, course: Course):
     """(overview, filter form, the rows the form selects): the page and its CSV show the same rows."""
-    overview = course_overview(course)
+    overview = course_overview(course, invited=True)
     form = DashboardForm(request.GET, numbers=overview.numbers)
     return overview, form, overview.select(**form.selection())
 

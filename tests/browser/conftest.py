@@ -80,7 +80,7 @@ def login() -> Callable[..., None]:
         page: Page, live_server: LiveServer, username: str, password: str, path: str = "/accounts/login/"
     ) -> None:
         page.goto(live_server.url + path)
-        page.get_by_label("Username").fill(username)
+        page.get_by_label("E-mail or user name").fill(username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(lambda url: urlsplit(url).path != path)

@@ -3,6 +3,9 @@
 import errno
 import io
 import os
+import shutil
+import stat
+import subprocess
 import zipfile
 
 import pytest
@@ -53,7 +56,7 @@ def test_a_crash_leaves_no_half_zip_and_keeps_the_old_one(two_reports, tmp_path,
     writestr = zipfile.ZipFile.writestr
 
     def disk_full_at_group_2(archive, name, *args, **kwargs):
-        if name.startswith("group-002/"):
+        if getattr(name, "filename", name).startswith("group-002/"):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return writestr(archive, name, *args, **kwargs)
 
@@ -63,6 +66,20 @@ def test_a_crash_leaves_no_half_zip_and_keeps_the_old_one(two_reports, tmp_path,
 
     assert target.read_bytes() == b"the export of yesterday"
     assert [p.name for p in tmp_path.iterdir()] == ["c1.zip"]  # the partial file is gone
+
+
+@pytest.mark.skipif(shutil.which("unzip") is None, reason="needs Info-ZIP's unzip")
+def test_unzip_makes_files_everyone_can_read_whatever_the_umask(two_reports, tmp_path):
+    target = tmp_path / "c1.zip"
+    run("--course", "C1", "--out", str(target), "--workers", "1")
+
+    out = tmp_path / "out"
+    subprocess.run(["sh", "-c", 'umask 077 && unzip -q "$0" -d "$1"', target, out], check=True)
+
+    modes = {str(path.relative_to(out)): stat.filemode(path.stat().st_mode) for path in out.rglob("*")}
+    assert modes["group-001"] == modes["group-002"] == "drwxr-xr-x"
+    assert modes["group-001/grading.html"] == modes["index.html"] == modes["grades.csv"] == "-rw-r--r--"
+    assert {mode for name, mode in modes.items() if "." in name} == {"-rw-r--r--"}
 
 
 def test_unknown_course_names_the_courses_there_are(course, tmp_path):

@@ -1,7 +1,10 @@
+import re
 from io import StringIO
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.urls import reverse
+from pytest_django.asserts import assertContains
 
 from reports_app.models import Course, Group, Membership, Report, ReportTemplate
 
@@ -32,3 +35,17 @@ def test_seed_demo_twice_changes_nothing(db):
     out = seed()
     assert out.startswith("Demo course DEMO00000 already there.")
     assert [m.objects.count() for m in (ReportTemplate, Course, Group, Membership, Report, get_user_model())] == counts
+
+
+def test_seed_demo_sets_a_join_code_that_signs_a_group_up_prints_it_and_keeps_it(db, client):
+    out = seed()
+    code = Course.objects.get(code="DEMO00000").join_code
+    assert re.fullmatch(r"demo-[0-9a-f]{8}", code)
+    assert out.splitlines()[-1] == f"Join code of DEMO00000: {code} (a group signs itself up at /join/)"
+
+    assert seed().splitlines()[-1] == out.splitlines()[-1]  # a code handed out stays valid
+
+    data = {"code": code, "repo_url": "https://github.com/demo/four"}
+    for i in (1, 2, 3):
+        data |= {f"email_{i}": f"m{i}@example.com", f"name_{i}": f"M {i}", f"study_number_{i}": f"s28000{i}"}
+    assertContains(client.post(reverse("join"), data), "Group 4 is signed up")

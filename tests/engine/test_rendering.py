@@ -135,6 +135,34 @@ def test_grading_html_forbids_fetching_anything():
     assert "default-src 'none'; img-src data:" in document
 
 
+def test_the_grading_header_comes_first_and_escapes_every_value():
+    hostile = "<script>alert(1)</script>"
+    header = rendering.GradingHeader(
+        course="C1",
+        group=f"Group 7 · {hostile}",
+        members=((f"{hostile} <a@example.org>", hostile), ("bo@example.org", "")),
+        invited=((hostile, ""),),
+        commit=hostile,
+        commit_time="2026-01-21 01:04 CET",
+        no_commit="never scraped",
+        deadline="2026-01-21 00:59 CET",
+        late=True,
+        passed=1,
+        answered=2,
+        total=3,
+        stops="",
+        verdicts=(rendering.HeaderVerdict(1, "pass", "P", "passes", f'"{hostile}'),),
+    )
+    document = grading_html("# Report\n\nText.\n", title="T", figures={}, header=header)
+
+    assert "<script" not in document
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;a@example.org&gt; · &lt;script&gt;" in document
+    assert '<li class="verdict-pass" title="&quot;&lt;script&gt;alert(1)&lt;/script&gt;">Q1 P</li>' in document
+    assert '<strong class="late">late: after the deadline, 2026-01-21 00:59 CET</strong>' in document
+    assert document.index('id="grading-header"') < document.index("<h1>Report</h1>")
+    assert 'id="grading-header"' not in grading_html("# Report\n", title="T", figures={})
+
+
 # --- text that cannot be rendered ----------------------------------------------------------------------------------
 
 

@@ -201,7 +201,7 @@ def join_data(w: World, user) -> dict:
     people = [("ann@example.com", "Ann"), ("ben@example.com", "Ben"), ("cat@example.com", "Cat")]
     data = {"code": JOIN_CODE, "name": "Herons", "repo_url": "https://github.com/herons/mlops"}
     for i, (email, name) in enumerate(people, start=1):
-        data |= {f"email_{i}": email, f"name_{i}": name}
+        data |= {f"email_{i}": email, f"name_{i}": name, f"study_number_{i}": f"s24000{i}"}
     return data
 
 
@@ -390,6 +390,7 @@ TABLE: dict[str, list[Case]] = {
             lambda w, user: {"kind": "export"},
         ),
     ],
+    "course-jobs": [Case(url("course-jobs", course_id), STAFF_PAGE)],
     "job": [Case(url("job", job_id), STAFF_PAGE)],
     "rerun-job": [
         Case(url("rerun-job", job_id), POST_ONLY),
@@ -408,6 +409,16 @@ TABLE: dict[str, list[Case]] = {
     ],
     "admin:reports_app_course_export_roster": [
         Case(url("admin:reports_app_course_export_roster", course_id), ADMIN_PAGE)
+    ],
+    # every report follows the course's template already: Move says so and changes nothing
+    "admin:reports_app_course_move_reports": [
+        Case(url("admin:reports_app_course_move_reports", course_id), ADMIN_PAGE),
+        post(
+            url("admin:reports_app_course_move_reports", course_id),
+            (*ADMIN_PAGE[:4], Expect(302, url("admin:reports_app_course_change", course_id))),
+            "superuser",
+            lambda w, user: {"target": str(w.course.template_id)},
+        ),
     ],
 }
 

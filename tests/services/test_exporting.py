@@ -2,20 +2,23 @@
 
 import csv
 import io
+import re
 import zipfile
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from reports_app import exporting, tasks
 from reports_app.engine import rendering
-from reports_app.models import Course, Group, Job, Membership, Question, Scrape
+from reports_app.models import Course, Group, Invitation, Job, Membership, Question, Scrape
 from reports_app.services.answers import answer_save
 from reports_app.services.checking import report_check
 from reports_app.services.figures import figure_add
 from reports_app.services.reports import report_for_group, report_grading_html, report_import, report_markdown
 from tests.conftest import png_bytes, read_fixture
 from tests.helpers.csv import assert_all_quoted, assert_nothing_runs
+from tests.helpers.grading import grading_header, zip_modes
 
 DEADLINE = datetime(2026, 1, 20, 23, 59, tzinfo=UTC)
 
@@ -29,12 +32,18 @@ def words(n: int) -> str:
     return " ".join(f"word{i}" for i in range(n))
 
 
-def export(course, workers: int = 1, **kwargs) -> tuple[dict[str, bytes], exporting.ExportSummary]:
-    """The zip's files by name, and the summary (in this process unless `workers` says otherwise)."""
+def export_zip(course, workers: int = 1, **kwargs) -> tuple[bytes, exporting.ExportSummary]:
+    """The zip, and the summary (in this process unless `workers` says otherwise)."""
     out = io.BytesIO()
     summary = exporting.course_export(course=course, out=out, workers=workers, **kwargs)
-    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}, summary
+    return out.getvalue(), summary
+
+
+def export(course, workers: int = 1, **kwargs) -> tuple[dict[str, bytes], exporting.ExportSummary]:
+    """The zip's files (not its folders) by name, and the summary."""
+    data, summary = export_zip(course, workers, **kwargs)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if not name.endswith("/")}, summary
 
 
 def grades(files) -> list[list[str]]:
@@ -45,7 +54,8 @@ def grades(files) -> list[list[str]]:
 
 @pytest.fixture
 def course_with_reports(course, group1, group2, django_user_model):
-    """Group 1: answers, two figures, a late commit. Group 2: no report. Group 3: a file the checker stops on."""
+    """Group 1: answers, two figures, a late commit, a member with a study number and one invited. Group 2: no report.
+    Group 3: a file the checker stops on."""
     report = report_for_group(group1)
     figure_add(report=report, data=png_bytes(color="red"), wanted_name="pipeline.png", user=None)
     figure_add(report=report, data=png_bytes(color="green"), wanted_name="runs.png", user=None)
@@ -55,6 +65,10 @@ def course_with_reports(course, group1, group2, django_user_model):
     save(report, 6, f"{words(120)}\n\n![runs](figures/runs.png)")
     save(report, 9, f"![pipeline](figures/pipeline.png)\n\n{words(250)}")
     django_user_model.objects.filter(username="alice").update(email="alice@example.org")
+    Membership.objects.filter(user__username="alice").update(study_number="s123456")
+    Invitation.objects.create(
+        group=group1, email="dora@example.org", name="Dora", study_number="s345678", token_hash="d" * 64
+    )
     group3 = Group.objects.create(course=course, number=3, name="=1+2")
     Membership.objects.create(
         user=django_user_model.objects.create_user("erik", email="-erik@example.org"), group=group3
@@ -125,17 +139,17 @@ def test_grades_csv_has_a_verdict_per_question_and_neutralises_formulas(course_w
     assert report_check(group1.report).passed == 6
 
     assert header == [
-        "group", "name", "members", "passed", "questions", *(f"Q{n}" for n in range(1, 11)),
+        "group", "name", "members", "study numbers", "passed", "questions", *(f"Q{n}" for n in range(1, 11)),
         "commit", "commit time (Europe/Copenhagen)", "late", "notes",
     ]  # fmt: skip
     assert one == [
-        "1", "One", "alice@example.org; bob", "6", "10",
-        "pass", "missing", "pass", "fail", "missing", "pass", "missing", "missing", "pass", "missing",
+        "1", "One", "alice@example.org; bob", "s123456; ", "6", "10",
+        "P", "M", "P", "W", "M", "P", "M", "M", "P", "M",
         "0123456789abcdef0123456789abcdef01234567", "2026-01-21 01:04", "yes", "",
     ]  # fmt: skip
-    assert two == ["2", "Two", "charlie", "0", "10", *["missing"] * 10, "", "", "no", ""]
-    assert three[:5] == ["3", "'=1+2", "'-erik@example.org", "0", "10"]
-    assert three[5:15] == ["fail"] * 10  # the course checker stops on this file
+    assert two == ["2", "Two", "charlie", "", "0", "10", *["M"] * 10, "", "", "no", ""]
+    assert three[:6] == ["3", "'=1+2", "'-erik@example.org", "", "0", "10"]
+    assert three[6:16] == ["S"] * 10  # the course checker stops on this file
 
 
 def test_index_links_every_report_and_lists_groups_without_one(course_with_reports):
@@ -144,18 +158,21 @@ def test_index_links_every_report_and_lists_groups_without_one(course_with_repor
 
     for folder in ("group-001", "group-003"):  # grading.html first; report.html says what opening it may do
         assert (
-            f'<a href="{folder}/grading.html">grading.html</a> · <a href="{folder}/report.html">report.html</a> '
-            "<span class=\"muted\">(the course's raw HTML: may run the group's scripts if opened from disk)</span>"
+            f'<a href="{folder}/grading.html">grading.html</a> · <a href="{folder}/report.html" '
+            "title=\"the course's raw HTML: may run the group's scripts if opened from disk\">report.html</a>"
+            f' · <a href="{folder}/README.md">README.md</a>'
         ) in index
+    assert "the course's raw HTML, exactly as the course renders\nit: it may run the group's scripts" in index
     assert "group-002" not in index
     group2 = index[index.index('<tr id="group-2">') : index.index('<tr id="group-3">')]
     assert '<span class="muted">none</span>' in group2 and "no report" in group2
     group1 = index[index.index('<tr id="group-1">') : index.index('<tr id="group-2">')]
     assert '<td class="num">6/10</td>' in group1
-    assert "alice@example.org, bob" in group1
+    assert "alice@example.org (s123456), bob" in group1
     assert '<code title="0123456789abcdef0123456789abcdef01234567">0123456789</code>' in group1
     assert '<span class="late">late</span>' in group1
-    assert '<th scope="row">3 · =1+2</th>' in index
+    assert '<th scope="row"><a href="group-003/grading.html">3 · =1+2</a></th>' in index
+    assert '<th scope="row">2 · Two</th>' in index  # no report: no link
     assert "course checker stops" in index
 
 
@@ -182,8 +199,8 @@ def test_progress_after_each_group_and_a_summary(course_with_reports):
 
 def test_groups_are_read_a_chunk_at_a_time(course_with_reports, monkeypatch, django_assert_num_queries):
     monkeypatch.setattr(exporting, "CHUNK_GROUPS", 2)
-    # the group ids; then per chunk of 2 groups: the overview's 6 queries and the chunk's figures
-    with django_assert_num_queries(1 + 2 * 7):
+    # the group ids; then per chunk of 2 groups: the overview's 6 queries, the chunk's figures and invitations
+    with django_assert_num_queries(1 + 2 * 8):
         export(course_with_reports)
 
 
@@ -339,7 +356,7 @@ def test_one_pass_count_on_the_report_page_the_dashboard_and_grades_csv(course_w
     assert report_check(stops).course_error and report_check(stops).passed == 7  # by its headings
 
     files, _ = export(course_with_reports)
-    in_grades = {int(line[0]): int(line[3]) for line in grades(files)[1:]}
+    in_grades = {int(line[0]): int(line[4]) for line in grades(files)[1:]}
     dashboard = staff.get(reverse("dashboard", args=[course_with_reports.pk]))
     on_dashboard = {row.group.number: row.passed for row in dashboard.context["rows"]}
     on_report_pages = {}
@@ -354,3 +371,124 @@ def test_one_pass_count_on_the_report_page_the_dashboard_and_grades_csv(course_w
     assert in_grades == on_dashboard == {1: 6, 2: 0, 3: 0}
     assert on_report_pages == {1: 6, 3: 0}
     assert report_check(stops).course_message.startswith("ValueError: Number of answers are different")
+
+
+# --- context for graders: the grading header, the index's grid, study numbers, local times, modes ----------------
+
+
+def test_each_grading_html_starts_with_its_group_members_commit_and_verdicts(course_with_reports, group1):
+    files, _ = export(course_with_reports)
+    header = grading_header(files["group-001/grading.html"].decode())
+
+    assert header.title == "Group 1 · One · C1 · Course one"
+    assert header.people == [
+        "alice@example.org · s123456",
+        "bob · no study number",
+        "Dora <dora@example.org> · s345678 · invited, has not joined",
+    ]
+    assert header.commit == (
+        "0123456789abcdef0123456789abcdef01234567 committed 2026-01-21 01:04 CET "
+        "late: after the deadline, 2026-01-21 00:59 CET"
+    )
+    assert header.checker == "passed 6/10 · answered 5/10"  # the checker passes some questions not answered
+    assert [text for _, _, text in header.chips] == [
+        "Q1 P", "Q2 M", "Q3 P", "Q4 W", "Q5 M", "Q6 P", "Q7 M", "Q8 M", "Q9 P", "Q10 M",
+    ]  # fmt: skip
+    kind, title, _ = header.chips[3]
+    assert kind == "verdict-words"
+    assert title == "Question 4 failed check. Expected number of words to be between 100 and 200 but got 3"
+    assert header.legend == "P passes · M not answered · W wrong number of words"
+
+
+def test_the_grading_header_of_a_report_the_checker_stops_on_says_why(course_with_reports):
+    files, _ = export(course_with_reports)
+    header = grading_header(files["group-003/grading.html"].decode())
+
+    assert header.title == "Group 3 · =1+2 · C1 · Course one"
+    assert header.people == ["-erik@example.org · no study number"]
+    assert header.commit == "never scraped: the report as written on this site (deadline 2026-01-21 00:59 CET)"
+    assert header.checker.startswith("passed 0/10 · answered ")
+    assert "It stops on this file: ValueError: Number of answers are different" in header.checker
+    assert {text[-1] for _, _, text in header.chips} == {"S"}
+
+
+def test_index_has_a_coloured_grid_of_verdicts_and_links_grades_csv(course_with_reports):
+    files, _ = export(course_with_reports)
+    index = files["index.html"].decode()
+
+    assert '<a href="grades.csv" id="grades">grades.csv</a>' in index
+    assert '<th scope="col" class="q">Q1</th><th scope="col" class="q">Q2</th>' in index
+    legend = index[index.index('<p class="legend" id="legend">') :]
+    assert legend.startswith(
+        '<p class="legend" id="legend">Questions, as the course checker sees each README now: '
+        '<span class="verdict-pass">P</span> passes · <span class="verdict-words">W</span> wrong number of words'
+    )
+    rows = {n: index[index.index(f'<tr id="group-{n}">') :].split("</tr>")[0] for n in (1, 2, 3)}
+    cells = {
+        n: re.findall(r'<td class="v verdict-(\w+)" title="Q(\d+): ([^"]*)">(\w)</td>', row) for n, row in rows.items()
+    }
+    assert [(kind, letter) for kind, _, _, letter in cells[1]] == [
+        ("pass", "P"), ("missing", "M"), ("pass", "P"), ("words", "W"), ("missing", "M"),
+        ("pass", "P"), ("missing", "M"), ("missing", "M"), ("pass", "P"), ("missing", "M"),
+    ]  # fmt: skip
+    assert [number for _, number, _, _ in cells[1]] == [str(n) for n in range(1, 11)]
+    assert cells[1][3][2] == "Question 4 failed check. Expected number of words to be between 100 and 200 but got 3"
+    assert {(kind, detail, letter) for kind, _, detail, letter in cells[2]} == {("missing", "No report yet", "M")}
+    assert {(kind, letter) for kind, _, _, letter in cells[3]} == {("stops", "S")}
+    assert '<a href="group-001/grading.html">grading.html</a>' in rows[1]
+    assert '<a href="group-003/grading.html">grading.html</a>' in rows[3]
+
+
+def test_grades_csv_lists_study_numbers_in_the_order_of_the_members(course_with_reports, group1, django_user_model):
+    carol = django_user_model.objects.create_user("carol", email="carol@example.org")
+    Membership.objects.create(user=carol, group=group1, study_number="s777777")
+    files, _ = export(course_with_reports)
+    header, one, two, _ = grades(files)
+
+    members, numbers = header.index("members"), header.index("study numbers")
+    assert one[members] == "alice@example.org; bob; carol@example.org"
+    assert one[numbers] == "s123456; ; s777777"  # bob has none: his place stays
+    assert two[numbers] == ""  # nobody in group 2 has one
+
+
+def test_every_entry_extracts_as_0644_and_every_folder_as_0755(course_with_reports):
+    data, _ = export_zip(course_with_reports)
+    modes = zip_modes(data)
+
+    assert {name: mode for name, mode in modes.items() if name.endswith("/")} == {
+        "group-001/": "drwxr-xr-x",
+        "group-001/figures/": "drwxr-xr-x",
+        "group-003/": "drwxr-xr-x",
+    }
+    files = {mode for name, mode in modes.items() if not name.endswith("/")}
+    assert files == {"-rw-r--r--"}
+    assert len(modes) == 3 + 10
+
+
+def test_times_in_the_export_are_in_the_sites_time_zone(course_with_reports, settings, instructor):
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    settings.TIME_ZONE = "America/New_York"  # commit at 2026-01-21 00:04 UTC: 2026-01-20 19:04 EST
+    job = Job.objects.create(kind=Job.Kind.EXPORT, course=course_with_reports, created_by=instructor)
+    tasks.job_run(job.pk)
+    job.refresh_from_db()
+    download = client_for("instructor").get(reverse("download-job", args=[job.pk]))
+    data = b"".join(download.streaming_content)
+
+    local = job.finished_at.astimezone(ZoneInfo("America/New_York"))
+    assert download["Content-Disposition"] == f'attachment; filename="C1-reports-{local:%Y%m%d-%H%M}.zip"'
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        dates = {info.date_time for info in archive.infolist()}
+        index = archive.read("index.html").decode()
+        grading = archive.read("group-001/grading.html").decode()
+        sheet = list(csv.reader(io.StringIO(archive.read("grades.csv").decode("utf-8-sig"))))
+    (when,) = dates
+    assert abs(datetime(*when, tzinfo=ZoneInfo("America/New_York")) - job.finished_at) < timedelta(minutes=10)
+    assert "every time here is in America/New_York" in index
+    assert '<code title="0123456789abcdef0123456789abcdef01234567">0123456789</code> 2026-01-20 19:04' in index
+    assert "committed 2026-01-20 19:04 EST late: after the deadline, 2026-01-20 18:59 EST" in (
+        grading_header(grading).commit
+    )
+    assert sheet[0][-3] == "commit time (America/New_York)" and sheet[1][-3] == "2026-01-20 19:04"

@@ -143,7 +143,9 @@ def test_the_download_holds_the_current_file_only(report):
     add(report, GREEN, if_exists=IfExists.REPLACE)
 
     with zipfile.ZipFile(io.BytesIO(report_zip(report))) as archive:
-        figures = {name: archive.read(name) for name in archive.namelist() if "/figures/" in name}
+        figures = {
+            name: archive.read(name) for name in archive.namelist() if "/figures/" in name and not name.endswith("/")
+        }
 
     assert figures == {"reports/figures/runs.png": GREEN}
 

@@ -199,7 +199,8 @@ def test_a_roster_signed_for_another_course_is_refused(manager, course):
 def test_the_signed_roster_uses_its_own_salt(manager, course):
     token = upload(manager, course, SHEET).context["apply"]["roster"].value()
 
-    assert signing.loads(token, salt=ROSTER_SALT) == {"course": course.pk, "text": SHEET, "remove_missing": False}
+    payload = signing.loads(token, salt=ROSTER_SALT)
+    assert payload == {"course": course.pk, "text": SHEET, "remove_missing": False, "invite": False}
 
 
 # --- admin: export -----------------------------------------------------------------------------------------------

@@ -65,7 +65,9 @@ def test_students_get_404_and_start_nothing(alice, job):
     assert Job.objects.count() == 1
 
 
-def test_starting_a_job_queues_it_once_the_request_commits(started, instructor):
+def test_starting_a_job_queues_it_once_the_request_commits(started, instructor, course):
+    course.deadline = timezone.now() + timedelta(days=1)
+    course.save()
     job = started("scrape", at_deadline="1")
     assert (job.kind, job.status, job.created_by) == ("scrape", "queued", instructor)
     assert job.options == {"at_deadline": True}
@@ -139,7 +141,9 @@ def test_a_job_runs_once_even_when_its_task_comes_twice(started, group1):
     assert job.status == "done" and job.finished_at == finished
 
 
-def test_run_again_starts_a_failed_job_anew(staff, started, django_capture_on_commit_callbacks):
+def test_run_again_starts_a_failed_job_anew(staff, started, django_capture_on_commit_callbacks, course):
+    course.deadline = timezone.now() + timedelta(days=1)
+    course.save()
     first = started("scrape", at_deadline="1")
     Job.objects.filter(pk=first.pk).update(status="failed", message="RuntimeError: boom")
     with django_capture_on_commit_callbacks(execute=True):

@@ -60,7 +60,7 @@ def sign_up(client, code=CODE, address="10.0.0.1", members=THREE, repo_url="http
     """POST the join form from `address`: a valid form with `code`, a repo and three members."""
     data = {"code": code, "repo_url": repo_url}
     for i, (email, name) in enumerate(members, start=1):
-        data |= {f"email_{i}": email, f"name_{i}": name}
+        data |= {f"email_{i}": email, f"name_{i}": name, f"study_number_{i}": f"s26000{i}"}
     return client.post(reverse("join"), data, REMOTE_ADDR=address, **extra)
 
 
@@ -162,13 +162,24 @@ def test_a_right_code_with_a_refused_sign_up_counts(client, joinable):
     assert join_counter().failures == 1
 
 
-def test_a_form_invalid_before_the_code_is_looked_at_is_not_counted(client, joinable, code_checks):
+def test_a_form_with_mistakes_has_its_code_checked_and_counted_too(client, joinable, code_checks):
+    """So that the page shows every problem at once (tests/views/test_join.py), a wrong code among them."""
     bad_email = sign_up(client, CODE, members=[("not-an-e-mail", "Ann"), *THREE[1:]])
-    no_repo = client.post(reverse("join"), {"code": WRONG, "email_1": "ann@example.com", "name_1": "Ann"})
+    no_repo = client.post(
+        reverse("join"), {"code": WRONG, "email_1": "ann@example.com", "name_1": "Ann"}, REMOTE_ADDR="10.0.0.1"
+    )
 
     assertContains(bad_email, "Enter a valid email address.")
     assertContains(no_repo, "This field is required.")
-    assertNotContains(no_repo, "This join code is not valid.")
+    assertContains(no_repo, "This join code is not valid.")
+    assert code_checks == [CODE, WRONG]
+    assert join_counter().failures == 2
+
+
+def test_a_form_without_a_code_is_not_counted(client, joinable, code_checks):
+    response = client.post(reverse("join"), {"email_1": "ann@example.com", "name_1": "Ann"})
+
+    assertContains(response, "This field is required.")
     assert code_checks == []
     assert not LoginCounter.objects.exists()
 
@@ -235,7 +246,7 @@ def test_an_address_locked_for_join_codes_can_still_log_in(client, joinable, gro
 def test_an_address_locked_for_logins_can_still_sign_up(client, joinable, group1, settings):
     settings.LOGIN_MAX_FAILURES_PER_ADDRESS = LIMIT
     for i in range(LIMIT):
-        assertContains(log_in(client, f"guess{i}", "wrong"), "Please enter a correct username and password.")
+        assertContains(log_in(client, f"guess{i}", "wrong"), "Please enter a correct e-mail or user name and password.")
     assert log_in(client, "bob", "pw-bob").status_code == 429
 
     assertContains(sign_up(client, CODE), SIGNED_UP)

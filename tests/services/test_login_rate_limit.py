@@ -16,7 +16,7 @@ from reports_app.login_rate_limit import Count, client_address, normalise_userna
 from reports_app.models import LoginCounter
 from tests.helpers.processes import all_at_once
 
-WRONG_PASSWORD = "Please enter a correct username and password."
+WRONG_PASSWORD = "Please enter a correct e-mail or user name and password."
 ACCOUNT_LOCKED = "Too many failed logins for this account. Try again in 15 minutes, or reset your password."
 ADDRESS_LOCKED = "Too many failed logins from your network. Try again in 15 minutes, or reset your password."
 LOCKOUT = timedelta(minutes=15)

@@ -37,7 +37,7 @@ def reset(client, email: str, address: str = "10.0.0.1"):
 def sign_up(client, members, number: int, address: str):
     data = {"code": CODE, "repo_url": f"https://github.com/otters/repo{number}"}
     for i, email in enumerate(members, start=1):
-        data |= {f"email_{i}": email, f"name_{i}": email.split("@")[0]}
+        data |= {f"email_{i}": email, f"name_{i}": email.split("@")[0], f"study_number_{i}": f"s{number}{i}"}
     return client.post(reverse("join"), data, REMOTE_ADDR=address)
 
 

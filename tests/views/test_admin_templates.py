@@ -122,7 +122,9 @@ def test_the_preview_shows_the_parsed_template_and_saves_nothing(editor):
     assert "<tr><td>Data handling</td><td>3-5</td></tr>" in page
     assert (
         "<tr><td>6</td><td>Running the pipeline</td><td>100-200</td><td>1-2</td><td>--- question 6 fill here ---</td>"
-        "<td>How is the pipeline started, and how do you see whether a run succeeded? Show where you look.</td></tr>"
+        "<td>How is the pipeline started, and how do you see whether a run succeeded? Show where you look.<br>"
+        "Recommended answer length: 100-200 words + 1 to 2 screenshots.<br>"
+        "Example: A run starts when ... . We follow it in ... , where a failed stage shows up as ...</td></tr>"
     ) in page
     assert "<tr><td>1</td><td>Group information</td><td>not checked</td><td>not checked</td>" in page
     assert "<h3>Week 1: 5 items</h3>" in page
@@ -304,9 +306,12 @@ def test_the_change_page_says_who_follows_the_template_and_shows_sections_and_ch
     ) in page
     items = reverse("admin:reports_app_checklistitem_changelist") + f"?template__id__exact={demo_template.pk}"
     assert f'<div class="readonly">Week 1: 5; Week 2: 4; Extra: 3 (<a href="{items}">the 12 items</a>)</div>' in page
-    assert (
+    assert (  # the whole question, never cut after its first line
         '<td class="field-asks"><p>Describe how raw data is cleaned before anything else uses it. Which checks reject '
-        "a bad record, and what</p></td>"
+        "a bad record, and what happens to the records that are rejected?<br>"
+        "Recommended answer length: 100-200 words.<br>"
+        "Example: Every record first passes through ... , which drops rows where ... . Rejected rows are written "
+        "to ... so that we can ...</p></td>"
     ) in page
     assert 'name="questions-0-number"' not in page  # what a question is stays as loaded
     assert 'name="questions-3-min_words" value="100"' in page

@@ -11,7 +11,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 from tests.helpers.forms import password_form_fields
 
 INVALID_LINK = "This password reset link is invalid or has already been used."
-WRONG_PASSWORD = "Please enter a correct username and password."
+WRONG_PASSWORD = "Please enter a correct e-mail or user name and password."
 NEW_PASSWORD = "Quiet-otter-rows-42"
 RESET_LINK = re.compile(r"http://testserver(/accounts/reset/[^/\s]+/[^/\s]+/)")
 
@@ -284,3 +284,27 @@ def test_user_names_differing_only_in_case_each_need_their_exact_name(client, dj
 
     assert client.post(reverse("login"), {"username": "KIM", "password": "pw-kim-upper"}).status_code == 200
     assert client.post(reverse("login"), {"username": "Kim", "password": "pw-kim-upper"}).status_code == 302
+
+
+@pytest.mark.parametrize("url_name", ["login", "admin:login"])
+def test_the_login_forms_ask_for_an_e_mail_or_user_name(client, url_name):
+    response = client.get(reverse(url_name))
+
+    label = re.search(r'<label[^>]*for="id_username"[^>]*>(.*?)</label>', response.content.decode(), re.S).group(1)
+    assert re.sub(r"<span.*?</span>|\s+", " ", label).strip().rstrip(":") == "E-mail or user name"
+
+
+def test_an_account_named_otherwise_logs_in_with_its_e_mail(client, alice):
+    response = client.post(reverse("login"), {"username": "Alice@Example.com", "password": "pw-alice"})
+
+    assert response.status_code == 302
+    assert client.session[SESSION_KEY] == str(alice.pk)
+
+
+def test_an_e_mail_that_several_accounts_have_logs_nobody_in(client, alice, django_user_model):
+    django_user_model.objects.create_user("alice2", email="alice@example.com", password="pw-alice")
+
+    response = client.post(reverse("login"), {"username": "alice@example.com", "password": "pw-alice"})
+
+    assertContains(response, WRONG_PASSWORD)
+    assert SESSION_KEY not in client.session

@@ -2,12 +2,14 @@
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from reports_app.models import Course, Group, Membership, Question, Scrape
+from reports_app.models import Course, Group, Invitation, Membership, Question, Scrape
 from reports_app.services.answers import answer_save, checklist_set
 from reports_app.services.checking import report_check
 from reports_app.services.reports import report_for_group, report_import
@@ -238,13 +240,43 @@ def test_a_report_with_nothing_written_is_flagged_no_report(staff, course, group
     assert row.passed == 3  # questions 1, 2 and 8 have no word rule: the course passes them empty
 
 
-def test_staff_can_start_a_scrape_or_an_export_from_the_dashboard(staff, course):
+def test_members_show_short_labels_and_everyone_in_full_on_hover_and_when_opened(
+    staff, course, group1, django_user_model, settings
+):
+    django_user_model.objects.filter(username="alice").update(
+        first_name="Alice", last_name="Berg", email="alice@example.org"
+    )
+    roster = django_user_model.objects.create_user("s240011@student.example.org", email="s240011@student.example.org")
+    Membership.objects.create(user=roster, group=group1, study_number="s240011")
+    Invitation.objects.create(group=group1, email="erin@example.org", token_hash="e" * 64)
+    expired = timezone.now() - timedelta(days=settings.INVITATION_DAYS + 1)
+    Invitation.objects.create(group=group1, email="old@example.org", token_hash="f" * 64, created_at=expired)
+    Invitation.objects.create(group=group1, email="in@example.org", token_hash="a" * 64, accepted_at=timezone.now())
+    Group.objects.create(course=course, number=2)
+
     html = staff.get(url(course)).content.decode()
-    form = html[html.index(f'<form method="post" action="{reverse("start-job", args=[course.pk])}"') :]
-    form = form[: form.index("</form>")]
-    assert '<button type="submit" name="kind" value="scrape"' in form
-    assert '<button type="submit" name="kind" value="export"' in form
-    assert "csrfmiddlewaretoken" in form
+
+    everyone = [
+        "Alice Berg &lt;alice@example.org&gt;",
+        "bob",
+        "s240011@student.example.org · s240011",
+        "erin@example.org (invited, has not joined yet)",
+    ]
+    assert (
+        f'<td class="members"><details><summary title="{chr(10).join(everyone)}">'
+        '<span class="labels">Alice, bob, s240011</span><span class="invited">+1 invited</span></summary>'
+        f"<ul>{''.join(f'<li>{person}</li>' for person in everyone)}</ul></details></td>"
+    ) in html
+    assert '<td class="members text-body-secondary">nobody</td>' in html  # group 2
+
+
+def test_staff_can_start_a_scrape_or_an_export_from_the_dashboard(staff, course):
+    """The buttons and the jobs list are the hub's: tests/views/test_course_jobs.py."""
+    Group.objects.create(course=course, number=1, repo_url="https://github.com/acme/one")
+    html = staff.get(url(course)).content.decode()
+    assert html.count(f'<form method="post" action="{reverse("start-job", args=[course.pk])}"') == 2  # scrape, export
+    assert '<input type="hidden" name="kind" value="scrape">' in html
+    assert '<input type="hidden" name="kind" value="export">' in html
 
 
 # --- filters and sorting -------------------------------------------------------------------------------------------
@@ -252,8 +284,8 @@ def test_staff_can_start_a_scrape_or_an_export_from_the_dashboard(staff, course)
 
 @pytest.fixture
 def three_groups(course, answered, group2, django_user_model):
-    """Group 1 (alice, bob): passes 4, late. Group 2 (charlie): passes 5, never scraped. Group 3 (dora): no report,
-    empty repo."""
+    """Group 1 (alice, bob): passes 4, late. Group 2 (charlie, erin invited): passes 5, never scraped. Group 3 (dora,
+    study number s240077): no report, empty repo."""
     scrape(answered, commit_at=DEADLINE + timedelta(hours=1))
     group2.repo_url = "https://github.com/acme/two"
     group2.save()
@@ -261,7 +293,8 @@ def three_groups(course, answered, group2, django_user_model):
     save(group2, 4, words(150))
     group3 = Group.objects.create(course=course, number=3, name="Third", repo_url="https://github.com/acme/three")
     dora = django_user_model.objects.create_user("dora", email="dora@example.org", first_name="Dora", last_name="Lind")
-    Membership.objects.create(user=dora, group=group3)
+    Membership.objects.create(user=dora, group=group3, study_number="s240077")
+    Invitation.objects.create(group=group2, email="erin@example.org", name="Erin Holm", token_hash="e" * 64)
     scrape(group3, Scrape.Status.EMPTY)
     course.deadline = DEADLINE  # last: answers cannot be saved after it
     course.save()
@@ -282,6 +315,11 @@ def three_groups(course, answered, group2, django_user_model):
         ({"q": "CHARLIE"}, [2]),
         ({"q": "lind"}, [3]),
         ({"q": "dora@example"}, [3]),
+        ({"q": "s240077"}, [3]),  # a study number
+        ({"q": "S2400"}, [3]),
+        ({"q": "erin@example.org"}, [2]),  # invited, has not joined yet
+        ({"q": "holm"}, [2]),
+        ({"q": "77"}, [3]),  # no group 77: the members' study numbers
         ({"q": "thi"}, [3]),
         ({"q": "2"}, [2]),
         ({"q": "group 3"}, [3]),
@@ -337,6 +375,55 @@ def test_nothing_matching_says_so(staff, three_groups):
     assert "No group matches these filters." in response.content.decode()
 
 
+def sort_header(label: str, href: str, title: str, order: str | None) -> str:
+    aria, arrow = (f' aria-sort="{order}"', {"ascending": "▲", "descending": "▼"}[order]) if order else ("", "↕")
+    return (
+        f'<th scope="col" class="sortable"{aria}><a href="{href}" title="Sort by {title}">{label}'
+        f'<span class="sort-arrow" aria-hidden="true">{arrow}</span></a></th>'
+    )
+
+
+@pytest.mark.parametrize(
+    "sort, header",
+    [
+        ("group", sort_header("Group", "?q=o&amp;sort=-group", "group number, descending", "ascending")),
+        ("-group", sort_header("Group", "?q=o&amp;sort=group", "group number", "descending")),
+        ("passed", sort_header("Passed", "?q=o&amp;sort=-passed", "questions passed, most first", "ascending")),
+        ("-passed", sort_header("Passed", "?q=o&amp;sort=passed", "questions passed, fewest first", "descending")),
+        ("status", sort_header("Scrape", "?q=o&amp;sort=-status", "scrape status, descending", "ascending")),
+        ("-commit", sort_header("Last commit", "?q=o&amp;sort=commit", "last commit, oldest first", "descending")),
+    ],
+)
+def test_the_sorted_column_says_how_and_its_link_sorts_the_other_way_keeping_the_filters(
+    staff, three_groups, sort, header
+):
+    html = staff.get(url(three_groups, q="o", sort=sort)).content.decode()
+
+    assert header in html
+    assert html.count(" aria-sort=") == 1
+    assert html.count('<span class="sort-arrow" aria-hidden="true">↕</span>') == 3  # the other sortable columns
+
+
+def test_a_column_not_sorted_by_sorts_the_useful_way_first(staff, three_groups):
+    html = staff.get(url(three_groups)).content.decode()
+
+    assert sort_header("Group", "?sort=-group", "group number, descending", "ascending") in html  # the default
+    assert sort_header("Passed", "?sort=-passed", "questions passed, most first", None) in html
+    assert sort_header("Scrape", "?sort=status", "scrape status", None) in html
+    assert sort_header("Last commit", "?sort=-commit", "last commit, newest first", None) in html
+
+
+def test_the_filter_form_keeps_the_sort_and_names_a_bad_one(staff, three_groups):
+    html = staff.get(url(three_groups, sort="-passed")).content.decode()
+    assert '<input type="hidden" name="sort" value="-passed" id="id_sort">' in html
+
+    response = staff.get(url(three_groups, sort="bogus"))
+    html = response.content.decode()
+    assert rows_of(response) == [1, 2, 3]
+    assert "Sort by: Select a valid choice. bogus is not one of the available choices." in html
+    assert sort_header("Group", "?sort=-group", "group number, descending", "ascending") in html
+
+
 # --- CSV -----------------------------------------------------------------------------------------------------------
 
 
@@ -349,22 +436,34 @@ def test_the_csv_is_the_table_filtered_and_sorted_the_same_way(staff, three_grou
     assert response["Content-Disposition"] == 'attachment; filename="C1-dashboard.csv"'
     header, *lines = read_csv(response)
     assert header == [
-        "group", "name", "members", "passed", "questions", *(f"Q{n}" for n in range(1, 11)),
+        "group", "name", "members", "study numbers", "passed", "questions", *(f"Q{n}" for n in range(1, 11)),
         "commit", "commit time (Europe/Copenhagen)", "late", "scrape status", "flags",
     ]  # fmt: skip
     assert [int(line[0]) for line in lines] == rows_of(page) == [2, 1, 3]
     for line, row in zip(lines, page.context["rows"], strict=True):
-        assert int(line[3]) == row.passed
-        assert line[5:15] == [{"pass": "pass", "missing": "missing"}.get(v.verdict, "fail") for v in row.verdicts]
+        assert int(line[4]) == row.passed
+        assert line[6:16] == [v.verdict.letter for v in row.verdicts]
     group2, group1, group3 = lines
     assert group1 == [
-        "1", "One", "alice; bob", "4", "10",
-        "pass", "missing", "pass", "fail", "missing", "fail", "missing", "missing", "missing", "missing",
+        "1", "One", "alice; bob", "", "4", "10",
+        "P", "M", "P", "W", "M", "I", "M", "M", "M", "M",
         "a1b2c3d4e5f6a7b8c9d0", "2026-01-21 01:59", "yes", "ok", "",
     ]  # fmt: skip
     assert group2[-5:] == ["", "", "no", "not scraped", "never scraped"]
-    assert group3[2] == "dora@example.org"
+    assert group3[2:4] == ["dora@example.org", "s240077"]
     assert group3[-2:] == ["empty repo", "no report; empty repo"]
+
+
+def test_the_csv_keeps_each_verdicts_letter_as_the_page_shows_it(staff, course, answered, group2):
+    """W (words) and I (images) stay apart, and S (the course checker stops on the file) is no ordinary fail."""
+    report_import(group=group2, text=read_fixture("missing_answer_line.md"), template=course.template, label="test")
+    html = staff.get(url(course)).content.decode()
+
+    _, one, two = read_csv(staff.get(csv_url(course)))
+
+    assert one[6:16] == ["P", "M", "P", "W", "M", "I", "M", "M", "M", "M"]
+    assert two[6:16] == ["S"] * 10
+    assert re.findall(r'<td class="verdict verdict-\w+" title="[^"]*">(\w)</td>', html) == one[6:16] + two[6:16]
 
 
 def test_csv_cells_that_excel_would_run_are_neutralised(staff, course, group1, django_user_model):
@@ -403,12 +502,14 @@ def test_csv_file_name_is_safe_whatever_the_course_code(staff, instructor):
 
 
 def add_groups(course, n: int, django_user_model):
-    """n more groups, each with a member, a report with two answers, a tick and a scrape."""
+    """n more groups, each with a member (with a study number), someone invited, a report with two answers, a tick
+    and a scrape."""
     start = Group.objects.filter(course=course).count() + 1
     for number in range(start, start + n):
         group = Group.objects.create(course=course, number=number, repo_url=f"https://github.com/acme/g{number}")
-        user = django_user_model.objects.create_user(f"student{number}")
-        Membership.objects.create(user=user, group=group)
+        user = django_user_model.objects.create_user(f"student{number}", email=f"student{number}@example.org")
+        Membership.objects.create(user=user, group=group, study_number=f"s24{number:04d}")
+        Invitation.objects.create(group=group, email=f"invited{number}@example.org", token_hash=f"{number:064x}")
         save(group, 3, words(60))
         save(group, 4, words(10))
         checklist_set(report=group.report, changes={1: True}, user=None)
@@ -422,19 +523,27 @@ def group_numbers(response) -> list[int]:
     return rows_of(response)
 
 
-@pytest.mark.parametrize("path", [url, csv_url])
-def test_queries_do_not_grow_with_the_groups(staff, course, django_user_model, django_assert_num_queries, path):
-    add_groups(course, 2, django_user_model)
-    # session, user, course, then the overview: groups with report and last scrape, templates, questions,
-    # memberships with users, answers, checklist marks
-    with django_assert_num_queries(9):
-        response = staff.get(path(course))
-    assert group_numbers(response) == [1, 2]
+# session, user, course, then the overview: groups with report and last scrape, templates, questions, memberships
+# with users, pending invitations, answers, checklist marks
+OVERVIEW_QUERIES = 10
+# the page adds the staff hub's (tests/views/test_course_jobs.py): the course's group counts, its recent jobs, and
+# the staff member's permissions (user's, group's) for the admin links
+PAGE_QUERIES = OVERVIEW_QUERIES + 4
 
-    add_groups(course, 4, django_user_model)
-    with django_assert_num_queries(9):
+
+@pytest.mark.parametrize("path, queries", [(url, PAGE_QUERIES), (csv_url, OVERVIEW_QUERIES)])
+def test_queries_do_not_grow_with_the_groups(
+    staff, course, django_user_model, django_assert_num_queries, path, queries
+):
+    add_groups(course, 3, django_user_model)
+    with django_assert_num_queries(queries):
         response = staff.get(path(course))
-    assert group_numbers(response) == [1, 2, 3, 4, 5, 6]
+    assert group_numbers(response) == [1, 2, 3]
+
+    add_groups(course, 27, django_user_model)
+    with django_assert_num_queries(queries):
+        response = staff.get(path(course))
+    assert group_numbers(response) == list(range(1, 31))
 
 
 # --- not answered --------------------------------------------------------------------------------------------------

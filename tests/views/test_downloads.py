@@ -4,7 +4,7 @@ import base64
 import io
 import re
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -13,7 +13,7 @@ from pytest_django.asserts import assertContains, assertRedirects
 
 from reports_app.engine import rendering
 from reports_app.engine.parsing import parse_report
-from reports_app.models import Question
+from reports_app.models import Group, Invitation, Membership, Question, Scrape
 from reports_app.selectors.report_page import report_page
 from reports_app.services.answers import answer_save, checklist_set
 from reports_app.services.checking import check_markdown
@@ -21,6 +21,7 @@ from reports_app.services.figures import figure_add
 from reports_app.services.reports import report_for_group, report_grading_html, report_markdown
 from tests.conftest import png_bytes
 from tests.helpers import pages
+from tests.helpers.grading import grading_header, zip_modes
 from tests.helpers.hostile import BRACKETS, NESTED
 
 SCRIPT = "<script>alert(1)</script>"
@@ -80,7 +81,13 @@ def test_the_zip_holds_the_readme_and_every_figure_intact(alice, group1, report,
     assert response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"] == 'attachment; filename="C1-group-1-reports.zip"'
     files = zip_contents(response)
-    assert sorted(files) == ["reports/README.md", "reports/figures/pipeline.png", "reports/figures/runs.png"]
+    assert sorted(files) == [
+        "reports/",
+        "reports/README.md",
+        "reports/figures/",
+        "reports/figures/pipeline.png",
+        "reports/figures/runs.png",
+    ]
     assert files["reports/figures/pipeline.png"] == png_bytes(color="red")
     assert files["reports/figures/runs.png"] == png_bytes(color="green")
     assert files["reports/README.md"].decode("utf-8") == report_markdown(report)
@@ -110,6 +117,18 @@ def test_the_course_checks_the_zips_readme_as_the_report_page_shows(alice, group
     assert "Question 4 failed check. Expected number of words to be between 100 and 200 but got 10" in result.lines()
     response = alice.get(reverse("report", args=[group1.pk]))
     assert f'<span id="passed">passed {result.passed}/{result.total}</span>' in response.content.decode()
+
+
+def test_the_zip_extracts_files_as_0644_and_folders_as_0755(alice, group1, report, filled):
+    modes = zip_modes(alice.get(reverse("download-zip", args=[group1.pk])).content)
+
+    assert modes == {
+        "reports/": "drwxr-xr-x",
+        "reports/README.md": "-rw-r--r--",
+        "reports/figures/": "drwxr-xr-x",
+        "reports/figures/pipeline.png": "-rw-r--r--",
+        "reports/figures/runs.png": "-rw-r--r--",
+    }
 
 
 # --- hand-in HTML ------------------------------------------------------------------------------------------------
@@ -159,6 +178,64 @@ def test_the_grading_html_embeds_each_used_figure_and_carries_its_csp(alice, gro
     sources = re.findall(r'<img [^>]*src="([^"]*)"', html)
     assert len(sources) == 2
     assert all(src.startswith("data:image/png;base64,") for src in sources)
+
+
+DEADLINE = datetime(2026, 1, 20, 23, 59, tzinfo=UTC)
+
+
+def test_the_grading_html_starts_with_the_group_its_members_its_commit_and_its_verdicts(
+    alice, course, group1, report, filled
+):
+    Membership.objects.filter(user__username="bob").update(study_number="s234567")
+    Invitation.objects.create(group=group1, email="eve@example.org", name="Eve", token_hash="e" * 64)
+    Invitation.objects.create(  # expired: not shown
+        group=group1, email="old@example.org", token_hash="o" * 64, created_at=DEADLINE - timedelta(days=400)
+    )
+    scrape = Scrape.objects.create(
+        group=group1,
+        repo_url="https://github.com/acme/one",
+        status=Scrape.Status.OK,
+        commit_sha="89abcdef0123456789abcdef0123456789abcdef",
+        commit_at=DEADLINE - timedelta(hours=2),
+        fetched_at=DEADLINE,
+    )
+    Group.objects.filter(pk=group1.pk).update(last_scrape=scrape)
+    course.deadline = DEADLINE
+    course.save()
+
+    header = grading_header(alice.get(reverse("download-grading", args=[group1.pk])).content.decode())
+
+    result = report_page(report).result
+    assert header.title == "Group 1 · One · C1 · Course one"
+    assert header.people == [
+        "alice · no study number",
+        "bob · s234567",
+        "Eve <eve@example.org> · no study number · invited, has not joined",
+    ]
+    assert header.commit == (
+        "89abcdef0123456789abcdef0123456789abcdef committed 2026-01-20 22:59 CET (deadline 2026-01-21 00:59 CET)"
+    )
+    assert header.checker == f"passed {result.course_passed}/10 · answered 6/10"
+    assert 0 < result.course_passed < 10
+    assert [text for _, _, text in header.chips] == [
+        "Q1 P", "Q2 P", "Q3 P", "Q4 W", "Q5 M", "Q6 P", "Q7 M", "Q8 M", "Q9 P", "Q10 M",
+    ]  # fmt: skip
+    page = alice.get(reverse("report", args=[group1.pk])).content.decode()
+    assert f'<span id="passed">passed {result.course_passed}/10</span>' in page
+
+
+def test_the_grading_header_of_a_group_never_scraped_says_so_and_escapes_what_was_typed(alice, group1, report, filled):
+    Group.objects.filter(pk=group1.pk).update(name="<b>Otters</b>")
+    Membership.objects.filter(user__username="alice").update(study_number="<i>s1</i>")
+
+    document = alice.get(reverse("download-grading", args=[group1.pk])).content.decode()
+
+    header = grading_header(document)
+    assert header.title == "Group 1 · <b>Otters</b> · C1 · Course one"  # as text: the markup is escaped
+    assert header.people[0] == "alice · <i>s1</i>"
+    assert header.commit == "never scraped: the report as written on this site"
+    assert "<b>Otters" not in document and "<i>s1" not in document
+    assert "Group 1 · &lt;b&gt;Otters&lt;/b&gt;" in document
 
 
 # --- who may download --------------------------------------------------------------------------------------------

@@ -34,7 +34,11 @@ def escaped(text: str) -> str:
 @pytest.fixture
 def invited(course, group1, group2):
     """Group 3 of the course, signed up anonymously: ann, ben and cat invited (no accounts). (group, {email: link})"""
-    people = [Member("ann@example.com", "Ann Holm"), Member("ben@example.com", "Ben"), Member("cat@example.com", "Cat")]
+    people = [
+        Member("ann@example.com", "Ann Holm", "s100001"),
+        Member("ben@example.com", "Ben", "s100002"),
+        Member("cat@example.com", "Cat", "s100003"),
+    ]
     signup = group_signup(course=course, name="Otters", repo_url="https://github.com/o/m", members=people)
     return signup.group, {i.email: reverse("invitation", args=[token]) for i, token in signup.invited}
 
@@ -158,6 +162,31 @@ def test_a_roster_account_in_another_group_keeps_having_no_password(invited, gro
     assert list(Membership.objects.filter(user=cat).values_list("group__number", flat=True)) == [1]
 
 
+def test_accepting_gives_the_membership_the_study_number_the_sign_up_gave(client, invited):
+    group, links = invited
+
+    client.post(links["ann@example.com"], CHOSEN)
+
+    assert Membership.objects.get(group=group, user__username="ann@example.com").study_number == "s100001"
+
+
+def test_someone_put_in_the_group_meanwhile_gets_the_study_number_on_accepting_and_keeps_their_own(
+    client, invited, django_user_model
+):
+    """Staff (a roster import) may add an invited person to the group before they accept: they are in it already."""
+    group, links = invited
+    ben = django_user_model.objects.create_user("ben@example.com", email="ben@example.com")
+    cat = django_user_model.objects.create_user("cat@example.com", email="cat@example.com")
+    Membership.objects.create(user=ben, group=group)
+    Membership.objects.create(user=cat, group=group, study_number="s999999")
+
+    for email in ("ben@example.com", "cat@example.com"):
+        assert Client().post(links[email], CHOSEN).status_code == 302
+
+    assert Membership.objects.get(user=ben).study_number == "s100002"
+    assert Membership.objects.get(user=cat).study_number == "s999999"
+
+
 def test_a_full_group_takes_no_one_more(client, invited, django_user_model):
     group, links = invited
     group.course.max_group_size = 3
@@ -220,7 +249,7 @@ def test_the_sign_up_mail_link_leads_to_the_same_page(client, course, mailoutbox
     course.save()
     data = {"code": "otter-42-river", "repo_url": "https://github.com/o/m"}
     for i, email in enumerate(["ann@example.com", "ben@example.com", "cat@example.com"], start=1):
-        data |= {f"email_{i}": email, f"name_{i}": email[:3]}
+        data |= {f"email_{i}": email, f"name_{i}": email[:3], f"study_number_{i}": f"s25000{i}"}
     client.post(reverse("join"), data)
 
     link = re.search(r"http://testserver(/invitations/\S+/)", mailoutbox[0].body).group(1)

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertTemplateUsed
 
-from reports_app.forms.accounts import JOIN_EMAIL_MISSING, JOIN_NAME_MISSING
+from reports_app.forms.accounts import JOIN_EMAIL_MISSING, JOIN_NAME_MISSING, JOIN_STUDY_NUMBER_MISSING
 from reports_app.models import Course, Group, Invitation, Membership
 from reports_app.services.signup import INVITATION_TAKEN, SIGNUP_YOU_TAKEN
 from reports_app.views.accounts import JOIN_CODE_WRONG
@@ -36,10 +36,11 @@ THREE_INVITED = "An invitation was sent to ann@example.com, ben@example.com, cat
 
 
 def sign_up(client, members=THREE, **fields):
-    """POST the join form: the right code, a repo and three members, unless told otherwise."""
+    """POST the join form: the right code, a repo and three members, unless told otherwise. A member is (e-mail,
+    name) or (e-mail, name, study number); without one, row i gets s23000i."""
     data = {"code": CODE, "name": "Otters", "repo_url": "https://github.com/otters/mlops"}
-    for i, (email, name) in enumerate(members, start=1):
-        data |= {f"email_{i}": email, f"name_{i}": name}
+    for i, (email, name, *number) in enumerate(members, start=1):
+        data |= {f"email_{i}": email, f"name_{i}": name, f"study_number_{i}": number[0] if number else f"s23000{i}"}
     return client.post(reverse("join"), data | fields)
 
 
@@ -289,6 +290,16 @@ def test_the_code_is_compared_whole_and_surrounding_spaces_do_not_matter(client,
         ([("ann@example.com", "Ann"), ("ben@example.com", ""), ("cat@x.dk", "Cat")], "name_2", JOIN_NAME_MISSING),
         ([("ann@example.com", "Ann"), ("", "Ben"), ("cat@x.dk", "Cat")], "email_2", JOIN_EMAIL_MISSING),
         (
+            [("ann@example.com", "Ann"), ("ben@example.com", "Ben", " "), ("cat@x.dk", "Cat")],
+            "study_number_2",
+            JOIN_STUDY_NUMBER_MISSING,
+        ),
+        (
+            [("ann@example.com", "Ann", "s1"), ("ben@example.com", "Ben", "S1 "), ("cat@x.dk", "Cat")],
+            "study_number_2",
+            "S1 is entered twice.",
+        ),
+        (
             [("ann@example.com", "Ann"), ("ben(at)x.dk", "Ben"), ("cat@x.dk", "Cat")],
             "email_2",
             "Enter a valid email address.",
@@ -451,3 +462,91 @@ def test_a_mail_server_that_refuses_leaves_the_sign_up_and_says_so(client, joina
     assertContains(response, "Group 1 is signed up")
     assertContains(response, "The mail to ann@example.com, ben@example.com, cat@example.com could not be sent just now")
     assert Invitation.objects.filter(group__number=1).count() == 3
+
+
+# --- linked, study numbers, every problem at once ------------------------------------------------------------------
+
+
+def test_the_login_page_links_to_the_join_page(client):
+    response = client.get(reverse("login"))
+
+    assertContains(response, f'<a class="touch-link" href="{reverse("join")}">Sign your group up</a>', html=True)
+
+
+def test_the_home_page_of_someone_without_a_group_links_to_the_join_page(django_user_model):
+    loner = Client()
+    loner.force_login(django_user_model.objects.create_user("loner", password="pw-loner"))
+
+    response = loner.get(reverse("home"))
+
+    assertContains(response, f'<a href="{reverse("join")}">Sign your group up</a>', html=True)
+
+
+def test_each_member_row_asks_for_a_study_number(client, joinable):
+    response = client.get(reverse("join"))
+
+    for i in range(1, 6):
+        assertContains(
+            response, f'<label for="id_study_number_{i}" class="form-label">Member {i}: study number</label>', html=True
+        )
+    assertNotContains(response, 'name="study_number_6"')
+
+
+def test_study_numbers_are_stored_on_the_memberships_the_submitters_at_once_the_others_on_accepting(
+    course, mailoutbox, django_user_model
+):
+    course.join_code = CODE
+    course.save()
+    dave = django_user_model.objects.create_user("dave", email="dave@example.com", password="pw-dave")
+    dave_client = Client()
+    dave_client.force_login(dave)
+    sign_up(
+        dave_client,
+        members=[
+            ("dave@example.com", "Dave", "s111111"),
+            ("eve@example.com", "Eve", " s222222 "),
+            ("fi@x.dk", "Fi", "s333333"),
+        ],
+    )
+
+    assert Membership.objects.get(user=dave).study_number == "s111111"
+    assert Invitation.objects.get(email="eve@example.com").study_number == "s222222"
+
+    accept_with_password(Client(), link_to(mailoutbox, "eve@example.com"))
+
+    assert Membership.objects.get(user__username="eve@example.com").study_number == "s222222"
+
+
+def test_mistakes_in_the_rows_do_not_hide_a_wrong_code(client, joinable):
+    response = sign_up(client, code="otter-41-river", members=[("ann@example.com", ""), *THREE[1:]])
+
+    assert response.context["form"].errors == {"name_1": [JOIN_NAME_MISSING], "code": [JOIN_CODE_WRONG]}
+    assert nothing_created()
+
+
+def test_mistakes_in_the_rows_do_not_hide_the_courses_own_problems(client, joinable, group1):
+    group1.repo_url = "https://github.com/otters/mlops"
+    group1.save()
+    rows = [("ann@example.com", "Ann", ""), ("ben(at)x.dk", "Ben"), ("cat@example.com", "Cat"), ("dan@x.dk", "D")]
+    rows += [("eve@x.dk", "E"), ("fi@x.dk", "F")]
+    Course.objects.create(code="C2", join_code="other", max_group_size=6)  # the form has six rows
+
+    response = sign_up(client, members=rows)
+
+    assert response.context["form"].errors == {
+        "study_number_1": [JOIN_STUDY_NUMBER_MISSING],
+        "email_2": ["Enter a valid email address."],
+        "__all__": ["A group has 3 to 5 members; you entered 6."],
+        "repo_url": ["This repo is the repo of group 1 already."],
+    }
+    assert nothing_created()
+
+
+def test_a_form_with_mistakes_and_an_invalid_repo_url_shows_both(client, joinable):
+    response = sign_up(client, members=[("ann@example.com", "")], repo_url="https://gitlab.com/a/b")
+
+    assert response.context["form"].errors == {
+        "name_1": [JOIN_NAME_MISSING],
+        "repo_url": ["The repo URL must start with https://github.com/."],
+        "__all__": ["A group has 3 to 5 members; you entered 1."],
+    }

@@ -92,6 +92,7 @@ def test_join_refuses_the_escaping_url_with_the_same_sentence(client, course):
     course.save()
     members = {"email_1": "ann@example.com", "name_1": "Ann", "email_2": "ben@example.com", "name_2": "Ben"}
     members |= {"email_3": "cat@example.com", "name_3": "Cat"}
+    members |= {"study_number_1": "s270001", "study_number_2": "s270002", "study_number_3": "s270003"}
 
     response = client.post(
         reverse("join"), {"code": "otter-42-river", "name": "Otters", "repo_url": ESCAPING, **members}

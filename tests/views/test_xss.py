@@ -213,8 +213,8 @@ def test_downloaded_grading_html(alice, hostile):
 def test_dashboard(staff, hostile):
     response = staff.get(reverse("dashboard", args=[hostile.course.pk]))
     assert response.status_code == 200
-    member = f"{TEXT} {TEXT}"
-    assert_safe(response.content, f"1 · {TEXT}", f"{member}, {member}", TEXT, f"{SHORT}@example.com, ")
+    member = f"{TEXT} {TEXT} <{SHORT}@example.com>"  # each member in full, when the cell is opened and on hover
+    assert_safe(response.content, f"1 · {TEXT}", member, f"{member}\n{member}", TEXT)
 
 
 def test_dashboard_filtered_by_a_hostile_search(staff, hostile):

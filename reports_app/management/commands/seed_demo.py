@@ -1,3 +1,4 @@
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,8 +25,16 @@ def password_for(username: str) -> str:
     return f"{username}-demo"
 
 
+def new_join_code() -> str:
+    """A fresh code for the demo course, e.g. 'demo-3fa9c1d2': random, so that no two demo sites share one."""
+    return f"demo-{secrets.token_hex(4)}"
+
+
 class Command(BaseCommand):
-    help = "Create the demo course (idempotent): our demo template, an instructor and three groups of students."
+    help = (
+        "Create the demo course (idempotent): our demo template, an instructor, three groups of students and a join "
+        "code for /join/. Prints the logins and the code."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -38,6 +47,9 @@ class Command(BaseCommand):
                 "deadline": timezone.now() + timedelta(days=14),
             },
         )
+        if not course.join_code:  # kept once set: a code handed out stays valid
+            course.join_code = new_join_code()
+            course.save(update_fields=["join_code"])
         users = get_user_model().objects
         username, password = INSTRUCTOR
         if not users.filter(username=username).exists():
@@ -56,3 +68,4 @@ class Command(BaseCommand):
         for number, members in GROUPS.items():
             for name, _ in members:
                 self.stdout.write(f"  {name:10} {password_for(name):18} group {number}")
+        self.stdout.write(f"Join code of {course.code}: {course.join_code} (a group signs itself up at /join/)")
