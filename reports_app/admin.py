@@ -241,14 +241,10 @@ class ReportTemplateAdmin(admin.ModelAdmin):
         return redirect(f"{reverse('admin:reports_app_reporttemplate_compare')}?old={ids[0]}&new={ids[1]}")
 
 
-@admin.register(ChecklistItem)
-class ChecklistItemAdmin(admin.ModelAdmin):
-    """Read-only: items are loaded with their template, and the students' ticks point at them by position."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the site writes itself: shown here, never added or changed (deleted only when `deletable`)."""
 
-    list_display = ["template", "position", "week", "text", "modules"]
-    list_filter = ["template"]
-    list_select_related = ["template"]
-    search_fields = ["text"]
+    deletable = False
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -257,7 +253,19 @@ class ChecklistItemAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # the template's text would still hold the item: its README would no longer match
+        return self.deletable and super().has_delete_permission(request, obj)
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(ReadOnlyAdmin):
+    """Read-only: items are loaded with their template, and the students' ticks point at them by position."""
+
+    list_display = ["template", "position", "week", "text", "modules"]
+    list_filter = ["template"]
+    list_select_related = ["template"]
+    search_fields = ["text"]
+
+    # (not deletable either: the template's text would still hold the item, and its README would no longer match)
 
 
 class MembershipInline(admin.TabularInline):
@@ -290,8 +298,10 @@ def start_jobs(request, kind: str, runs: list[tuple[Course, dict]]):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ReadOnlyAdmin):
     """Read-only: jobs are started by the course and group actions; their page shows them running."""
+
+    deletable = True
 
     list_display = ["__str__", "state", "progress", "created_by", "created_at", "finished_at", "page"]
     list_filter = ["kind", "status", "course"]
@@ -309,14 +319,6 @@ class JobAdmin(admin.ModelAdmin):
     def page(self, job: Job) -> str:
         return format_html('<a href="{}">follow</a>', reverse("job", args=[job.pk]))
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-# --- invitations: a mail with a link to choose a password, for accounts that have none yet (services/invitations.py) --
 
 SEND_INVITATIONS_AGAIN = "Send invitations again (members who never chose a password)"
 
@@ -512,22 +514,13 @@ class GroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Scrape)
-class ScrapeAdmin(admin.ModelAdmin):
+class ScrapeAdmin(ReadOnlyAdmin):
     """Read-only: each row records what one fetch of a group's repo read, and what came of it."""
 
     list_display = ["group", "status", "commit_sha", "commit_at", "at_deadline", "unchanged", "fetched_at"]
     list_filter = ["status", "at_deadline", "group__course"]
     list_select_related = ["group__course"]
     search_fields = ["repo_url", "commit_sha", "message"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class AnswerInline(admin.TabularInline):
@@ -555,7 +548,7 @@ class FigureInline(admin.TabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ReadOnlyAdmin):
     """Read-only: a report is started by its group's first visit or import, moves to another template version from
     its course's page (which moves its answers too), and goes with its group; deleting it alone would take every
     version of every answer with it."""
@@ -566,33 +559,15 @@ class ReportAdmin(admin.ModelAdmin):
     readonly_fields = ["group", "template", "source", "source_label", "layout", "problems", "unplaced", "imported_at"]
     inlines = [AnswerInline, FigureInline]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(AnswerRevision)
-class AnswerRevisionAdmin(admin.ModelAdmin):
+class AnswerRevisionAdmin(ReadOnlyAdmin):
     """Read-only: every version of every answer, never deleted (the answer's history page restores any of them)."""
 
     list_display = ["answer", "version", "kind", "author", "source", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["answer__report__group__course", "answer__question", "author"]
     readonly_fields = ["answer", "version", "kind", "text", "author", "source", "created_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # Internal tables stay out of the admin: checklist marks (the report page ticks them, within the deadline), drafts,
@@ -606,34 +581,26 @@ admin.site.login_form = AdminLoginForm
 
 
 @admin.register(LoginCounter)
-class LoginCounterAdmin(admin.ModelAdmin):
+class LoginCounterAdmin(ReadOnlyAdmin):
     """Failed logins per user name and address, sign-ups and mails per address; deleting a row lifts its lockout."""
+
+    deletable = True
 
     list_display = ["scope", "key", "failures", "window_start", "locked_until"]
     list_filter = ["scope"]
     search_fields = ["key"]
     readonly_fields = ["scope", "key", "failures", "window_start", "locked_until"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ReadOnlyAdmin):
     """Invitations sent by sign-ups, read-only: who was invited to which group, and whether they accepted. Deleting
     one withdraws it (its link stops working)."""
+
+    deletable = True
 
     list_display = ["email", "group", "invited_by", "created_at", "accepted_at"]
     list_filter = ["group__course", ("accepted_at", admin.EmptyFieldListFilter)]
     list_select_related = ["group__course", "invited_by"]
     search_fields = ["email", "name"]
     readonly_fields = ["group", "email", "name", "study_number", "invited_by", "created_at", "accepted_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

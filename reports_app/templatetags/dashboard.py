@@ -3,6 +3,7 @@
 from html import escape
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
@@ -23,6 +24,20 @@ LATE = "Committed after the deadline, {deadline}"
 def verdict_cells(row: GroupOverview) -> SafeString:
     """`<td class="verdict verdict-words" title="(the checker's message)">W</td>` per question of the row."""
     return mark_safe("".join(CELL[v.verdict].format(escape(v.detail)) for v in row.verdicts))
+
+
+@register.filter
+def group_cell(row: GroupOverview, with_admin_link: bool) -> SafeString:
+    """The row's header: the group, linked to its report page, and to its admin page for staff who may open it."""
+    group = row.group
+    name = f"{group.number} · {escape(group.name)}" if group.name else f"{group.number}"
+    cell = f'<th scope="row"><a href="{reverse("report", args=[group.pk])}">{name}</a>'
+    if with_admin_link:
+        url = reverse("admin:reports_app_group_change", args=[group.pk])
+        cell += (
+            f' <a class="admin-link small fw-normal" href="{url}" title="Group {group.number} in the admin">admin</a>'
+        )
+    return mark_safe(cell + "</th>")
 
 
 @register.filter

@@ -128,7 +128,11 @@ def _dashboard(request: HttpRequest, course: Course):
 def dashboard(request: HttpRequest, course_id: int) -> HttpResponse:
     course = _get_course_for_staff(request, course_id)
     overview, form, rows = _dashboard(request, course)
+    can_open_admin = request.user.has_perm("reports_app.view_group") or request.user.has_perm(
+        "reports_app.change_group"
+    )
     context = {"course": course, "overview": overview, "form": form, "rows": rows, "sort": form.selection()["sort"]}
+    context["can_open_admin"] = can_open_admin
     return render(request, "reports_app/dashboard.html", context)
 
 
