@@ -219,3 +219,16 @@ class Browser:
         self.request("GET", "/accounts/login/")
         status, _, page = self.request("POST", "/accounts/login/", {"username": username, "password": password})
         assert status == 302, f"login of {username}: {status} {page[:300]}"
+
+
+def without_database(code: str, *, debug: bool = True) -> subprocess.CompletedProcess:
+    """Run `code` (after django.setup()) in a site whose database does not answer: a PostgreSQL on port 1, which
+    refuses at once on this machine. Its last line of output is what the test reads."""
+    env = {**os.environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "ALLOWED_HOSTS": "testserver"}
+    env["DJANGO_SETTINGS_MODULE"] = "course.settings"
+    if not debug:
+        env |= {"DEBUG": "0", "SECRET_KEY": "test-" + "k" * 50}
+    program = f"import django; django.setup(); {code}"
+    return subprocess.run(
+        [sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )

@@ -3,9 +3,6 @@ editor, goes once they save; and every save the script sends is answered in JSON
 that would lose the text."""
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from reports_app.models import Answer, AnswerRevision, Draft
 from reports_app.views.access import SESSION_ENDED
 from reports_app.views.system import CSRF_REFUSED
 from tests.helpers.pages import preview, save
+from tests.helpers.processes import without_database
 
 ROOT = Path(__file__).resolve().parents[2]
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -161,14 +159,12 @@ def test_a_draft_sent_while_typing_brings_the_preview_and_the_warnings_back(alic
 def test_a_save_while_the_database_is_down_gets_json_503():
     """The editor's script keeps the text and says so; the server says why in JSON, not a page."""
     code = (
-        "import django; django.setup(); from django.test import Client; "
+        "from django.test import Client; "
         "c = Client(raise_request_exception=False); c.cookies['sessionid'] = 'x' * 32; "
         "r = c.post('/groups/1/questions/1/', {'text': 'typed', 'version': '3'}, HTTP_ACCEPT='application/json'); "
         "import json; print(json.dumps([r.status_code, r['Content-Type'], r.content.decode()]))"
     )
-    env = {**os.environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "ALLOWED_HOSTS": "testserver"}
-    env |= {"DJANGO_SETTINGS_MODULE": "course.settings", "DEBUG": "0", "SECRET_KEY": "test-" + "k" * 50}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    result = without_database(code, debug=False)
     status, content_type, body = json.loads(result.stdout.strip().splitlines()[-1])
     assert (status, content_type) == (503, "application/json"), result.stderr
     assert "cannot reach its database" in json.loads(body)["error"]

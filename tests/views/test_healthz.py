@@ -1,12 +1,11 @@
 """The health check the containers use: the site answers and reaches its database."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from django.urls import reverse
+
+from tests.helpers.processes import without_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,12 +18,9 @@ def test_healthz_answers_ok_without_logging_in(client, db):
 def test_healthz_is_503_when_the_database_is_unreachable():
     """A site started against a PostgreSQL that is not there (port 1 on this machine refuses at once)."""
     code = (
-        "import django; django.setup(); from django.test import Client; "
-        "r = Client().get('/healthz'); print(r.status_code, r.content.decode().strip())"
+        "from django.test import Client; r = Client().get('/healthz'); print(r.status_code, r.content.decode().strip())"
     )
-    env = {**os.environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "ALLOWED_HOSTS": "testserver"}
-    env["DJANGO_SETTINGS_MODULE"] = "course.settings"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    result = without_database(code)
     assert result.stdout.strip().splitlines()[-1] == "503 database unavailable", result.stderr
     assert "Service Unavailable: /healthz" in result.stdout  # logs go to stdout, as containers expect
 
@@ -39,14 +35,12 @@ def test_healthz_is_not_redirected_to_https(client, db, settings):
 def test_a_save_while_the_database_is_down_gets_a_503_that_gives_the_text_back():
     """Any page: the session lookup fails first. The person is told why, and what they typed is on the page."""
     code = (
-        "import django; django.setup(); from django.test import Client; "
+        "from django.test import Client; "
         "c = Client(raise_request_exception=False); c.cookies['sessionid'] = 'x' * 32; "
         "r = c.post('/groups/1/questions/1/', {'text': 'Our <b>answer</b>, typed for an hour', 'version': '3'}); "
         "import json; print(json.dumps([r.status_code, r['Retry-After'], r.content.decode()]))"
     )
-    env = {**os.environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "ALLOWED_HOSTS": "testserver"}
-    env |= {"DJANGO_SETTINGS_MODULE": "course.settings", "DEBUG": "0", "SECRET_KEY": "test-" + "k" * 50}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    result = without_database(code, debug=False)
     status, retry_after, page = json.loads(result.stdout.strip().splitlines()[-1])
     assert (status, retry_after) == (503, "30"), result.stderr
     assert "The site cannot reach its database right now" in page
