@@ -217,7 +217,10 @@ def main() -> int:
         f"setup: {args.groups} groups of {MEMBERS} x {n_questions} questions ({template_name}) "
         f"in {time.perf_counter() - start:.0f} s"
     )
+    from reports_app.models import CourseStaff, StaffRole
+
     staff = get_user_model().objects.create_user(STAFF, is_staff=True)
+    CourseStaff.objects.create(course=course, user=staff, role=StaffRole.INSTRUCTOR)
     print("first view in a fresh process (its templates compiled, every README checked), after the process served")
     for after in FIRST_PAGES:
         wall, cpu = first_views(folder, after, args.starts)

@@ -21,6 +21,8 @@ from .engine import diffing, parsing, roster
 from .forms.admin import (
     AdminLoginForm,
     CourseAdminForm,
+    GradersApplyForm,
+    GradersUploadForm,
     GroupAdminForm,
     MoveReportsForm,
     QuestionRulesForm,
@@ -35,8 +37,10 @@ from .models import (
     Checker,
     ChecklistItem,
     Course,
+    CourseStaff,
     Figure,
     Group,
+    GroupGrader,
     Invitation,
     Job,
     LoginCounter,
@@ -45,7 +49,9 @@ from .models import (
     Report,
     ReportTemplate,
     Scrape,
+    StaffRole,
 )
+from .services.graders import graders_read, graders_set, graders_spread_plan
 from .services.invitations import invitations_send, members_without_password
 from .services.roster import roster_import, roster_read, roster_rows, roster_without_password
 from .services.template_moves import course_move_preview, course_reports_move, template_as_stored
@@ -268,6 +274,28 @@ class ChecklistItemAdmin(ReadOnlyAdmin):
     # (not deletable either: the template's text would still hold the item, and its README would no longer match)
 
 
+# --- scope: on top of the model permissions, a user sees only the rows of the courses they instruct ------------------
+
+
+class CourseScoped:
+    """An admin of rows that belong to a course: each user sees (and so may change) only the rows of the courses they
+    are an instructor of; a superuser, every row. The model permissions still decide what they may do with them.
+    A TA has no course here: they grade on the site, not in the admin."""
+
+    course_path = "course"  # from the row to its course
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        if request.user.is_superuser:
+            return rows
+        return rows.filter(**{f"{self.course_path}__in": Course.objects.instructed_by(request.user)})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Course and not request.user.is_superuser:
+            kwargs["queryset"] = Course.objects.instructed_by(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -298,7 +326,7 @@ def start_jobs(request, kind: str, runs: list[tuple[Course, dict]]):
 
 
 @admin.register(Job)
-class JobAdmin(ReadOnlyAdmin):
+class JobAdmin(CourseScoped, ReadOnlyAdmin):
     """Read-only: jobs are started by the course and group actions; their page shows them running."""
 
     deletable = True
@@ -332,13 +360,48 @@ def send_invitations(model_admin: admin.ModelAdmin, request, memberships: list[M
         model_admin.message_user(request, line, messages.ERROR)
 
 
+class CourseStaffInline(admin.TabularInline):
+    """The course's instructors and TAs (a TA sees only the groups assigned to them)."""
+
+    model = CourseStaff
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class GroupGraderInline(admin.TabularInline):
+    """Who grades the group: TAs or instructors of its course (the course page's *Assign graders* does many at once)."""
+
+    model = GroupGrader
+    extra = 0
+    autocomplete_fields = ["user"]
+    verbose_name_plural = "graders"
+
+
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(CourseScoped, admin.ModelAdmin):
+    course_path = "pk"
     form = CourseAdminForm
     list_display = ["code", "title", "template", "deadline"]
     list_select_related = ["template"]
     search_fields = ["code", "title"]
-    actions = ["scrape_heads", "scrape_at_deadline", "export_for_grading", "send_invitations"]
+    actions = ["scrape_heads", "scrape_at_deadline", "export_for_grading", "send_invitations", "spread_graders"]
+    inlines = [CourseStaffInline]
+
+    def save_model(self, request, obj: Course, form, change: bool) -> None:
+        """Whoever creates a course becomes its instructor (a superuser sees every course without a role)."""
+        super().save_model(request, obj, form, change)
+        if not change and not request.user.is_superuser:
+            CourseStaff.objects.get_or_create(course=obj, user=request.user, defaults={"role": StaffRole.INSTRUCTOR})
+
+    @admin.action(description="Spread every group evenly over the course's TAs", permissions=["change"])
+    def spread_graders(self, request, queryset):
+        for course in queryset:
+            try:
+                changes = graders_set(course=course, wanted=graders_spread_plan(course=course), only_tas=True)
+            except ValueError as error:
+                self.message_user(request, f"{course}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, f"Graders of {course}: {changes.summary()}", messages.SUCCESS)
 
     @admin.action(description="Scrape every group's repo (branch head)", permissions=["change"])
     def scrape_heads(self, request, queryset):
@@ -364,6 +427,7 @@ class CourseAdmin(admin.ModelAdmin):
             path("<path:object_id>/roster/import/", view(self.import_roster), name="reports_app_course_import_roster"),
             path("<path:object_id>/roster/export/", view(self.export_roster), name="reports_app_course_export_roster"),
             path("<path:object_id>/move-reports/", view(self.move_reports), name="reports_app_course_move_reports"),
+            path("<path:object_id>/graders/", view(self.assign_graders), name="reports_app_course_assign_graders"),
             *super().get_urls(),
         ]
 
@@ -414,6 +478,52 @@ class CourseAdmin(admin.ModelAdmin):
         except roster.RosterError as error:
             context["problems"] = error.problems
         return TemplateResponse(request, "admin/reports_app/course/import_roster.html", context)
+
+    def assign_graders(self, request, object_id: str):
+        """Who grades which group: a `group,ta_email` file or *Spread evenly* -> a preview of the changes (or the
+        file's problems by line) -> Apply."""
+        course = self._roster_course(request, object_id)
+        apply = GradersApplyForm(request.POST if "apply" in request.POST else None, course_id=course.pk)
+        uploading = request.method == "POST" and "upload" in request.POST
+        upload = GradersUploadForm(request.POST, request.FILES) if uploading else GradersUploadForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": course,
+            "title": f"Assign the graders of {course}",
+            "upload": upload,
+            "apply": apply,
+            "staff": CourseStaff.objects.filter(course=course).select_related("user"),
+        }
+        try:
+            if apply.is_valid():
+                payload = apply.cleaned_data["graders"]
+                changes = graders_set(course=course, **self._graders_plan(course, payload))
+                self.log_change(request, course, f"Graders assigned: {changes.summary()}")
+                self.message_user(request, f"Graders of {course}: {changes.summary()}", messages.SUCCESS)
+                return redirect("admin:reports_app_course_change", course.pk)
+            payload = None
+            if upload.is_valid():
+                payload = {"text": roster.decode(upload.cleaned_data["file"])}
+            elif request.method == "POST" and "spread" in request.POST:
+                payload = {"spread": True}
+            if payload is not None:
+                context["changes"] = graders_set(course=course, dry_run=True, **self._graders_plan(course, payload))
+                context["apply"] = GradersApplyForm(
+                    initial={"graders": GradersApplyForm.sign(course_id=course.pk, **payload)}, course_id=course.pk
+                )
+        except roster.RosterError as error:
+            context["problems"] = error.problems
+        except ValueError as error:  # no TAs to spread over
+            context["problems"] = [(None, str(error))]
+        return TemplateResponse(request, "admin/reports_app/course/assign_graders.html", context)
+
+    @staticmethod
+    def _graders_plan(course: Course, payload: dict) -> dict:
+        """graders_set's `wanted` and `only_tas` for a file's text or a spread."""
+        if payload.get("spread"):
+            return {"wanted": graders_spread_plan(course=course), "only_tas": True}
+        return {"wanted": graders_read(course=course, data=payload["text"].encode()), "only_tas": False}
 
     def export_roster(self, request, object_id: str) -> HttpResponse:
         """The roster as a student list; with a byte order mark, so that Excel reads names as UTF-8."""
@@ -487,13 +597,13 @@ def reports_elsewhere(course: Course) -> int:
 
 
 @admin.register(Group)
-class GroupAdmin(admin.ModelAdmin):
+class GroupAdmin(CourseScoped, admin.ModelAdmin):
     form = GroupAdminForm
     list_display = ["course", "number", "name", "repo_url", "extension", "last_scrape_status"]
     list_filter = ["course", "last_scrape__status"]
     list_select_related = ["course", "last_scrape"]
     search_fields = ["name", "repo_url", "memberships__user__username"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, GroupGraderInline]
     actions = ["scrape_heads", "scrape_at_deadline", "send_invitations"]
 
     @admin.action(description="Scrape the selected groups' repos (branch head)", permissions=["change"])
@@ -514,7 +624,8 @@ class GroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Scrape)
-class ScrapeAdmin(ReadOnlyAdmin):
+class ScrapeAdmin(CourseScoped, ReadOnlyAdmin):
+    course_path = "group__course"
     """Read-only: each row records what one fetch of a group's repo read, and what came of it."""
 
     list_display = ["group", "status", "commit_sha", "commit_at", "at_deadline", "unchanged", "fetched_at"]
@@ -548,11 +659,12 @@ class FigureInline(admin.TabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(ReadOnlyAdmin):
+class ReportAdmin(CourseScoped, ReadOnlyAdmin):
     """Read-only: a report is started by its group's first visit or import, moves to another template version from
     its course's page (which moves its answers too), and goes with its group; deleting it alone would take every
     version of every answer with it."""
 
+    course_path = "group__course"
     list_display = ["group", "template", "source_label", "imported_at", "updated_at"]
     list_filter = ["group__course", "template"]
     list_select_related = ["group__course", "template"]
@@ -561,9 +673,10 @@ class ReportAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AnswerRevision)
-class AnswerRevisionAdmin(ReadOnlyAdmin):
+class AnswerRevisionAdmin(CourseScoped, ReadOnlyAdmin):
     """Read-only: every version of every answer, never deleted (the answer's history page restores any of them)."""
 
+    course_path = "answer__report__group__course"
     list_display = ["answer", "version", "kind", "author", "source", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["answer__report__group__course", "answer__question", "author"]
@@ -593,12 +706,13 @@ class LoginCounterAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(ReadOnlyAdmin):
+class InvitationAdmin(CourseScoped, ReadOnlyAdmin):
     """Invitations sent by sign-ups, read-only: who was invited to which group, and whether they accepted. Deleting
     one withdraws it (its link stops working)."""
 
     deletable = True
 
+    course_path = "group__course"
     list_display = ["email", "group", "invited_by", "created_at", "accepted_at"]
     list_filter = ["group__course", ("accepted_at", admin.EmptyFieldListFilter)]
     list_select_related = ["group__course", "invited_by"]

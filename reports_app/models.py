@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -138,6 +139,26 @@ class CourseQuerySet(models.QuerySet):
         """Courses that have a join code: their groups may sign themselves up at /join/."""
         return self.exclude(join_code="")
 
+    def staffed_by(self, user) -> CourseQuerySet:
+        """Courses `user` has a role in (instructor or TA); every course for a superuser."""
+        if user.is_superuser:
+            return self.all()
+        return self.filter(models.Exists(CourseStaff.objects.filter(course=models.OuterRef("pk"), user_id=user.pk)))
+
+    def instructed_by(self, user) -> CourseQuerySet:
+        """Courses `user` is an instructor of; every course for a superuser."""
+        if user.is_superuser:
+            return self.all()
+        mine = CourseStaff.objects.filter(course=models.OuterRef("pk"), user_id=user.pk, role=StaffRole.INSTRUCTOR)
+        return self.filter(models.Exists(mine))
+
+    def with_role(self, user) -> CourseQuerySet:
+        """Each course with `role`: the user's role in it (a superuser's is instructor everywhere)."""
+        if user.is_superuser:
+            return self.annotate(role=models.Value(StaffRole.INSTRUCTOR.value))
+        role = CourseStaff.objects.filter(course=models.OuterRef("pk"), user_id=user.pk).values("role")[:1]
+        return self.annotate(role=models.Subquery(role))
+
 
 class Course(models.Model):
     code = models.CharField(max_length=50, unique=True, validators=[validate_course_code])
@@ -169,10 +190,28 @@ class Course(models.Model):
         return self.code
 
 
+def staff_sees(user) -> models.Q:
+    """The groups `user` sees as staff, as a filter on groups: every group of a course they instruct, and the groups
+    assigned to them in a course where they have a role still; every group for a superuser. The one rule of scope."""
+    if user.is_superuser:
+        return models.Q(pk__isnull=False)
+    instructs = CourseStaff.objects.filter(
+        course=models.OuterRef("course_id"), user_id=user.pk, role=StaffRole.INSTRUCTOR
+    )
+    grades = GroupGrader.objects.filter(
+        group=models.OuterRef("pk"), user_id=user.pk, group__course__staff__user_id=user.pk
+    )
+    return models.Q(models.Exists(instructs)) | models.Q(models.Exists(grades))
+
+
 class GroupQuerySet(models.QuerySet):
     def scrapable(self) -> GroupQuerySet:
         """Groups with a repo URL: the ones a scrape of the whole course reads."""
         return self.exclude(repo_url="")
+
+    def visible_to(self, user) -> GroupQuerySet:
+        """Groups `user` sees as staff (`staff_sees`)."""
+        return self.filter(staff_sees(user))
 
 
 class Group(models.Model):
@@ -205,6 +244,51 @@ class Group(models.Model):
 
     def is_open(self, now: datetime | None = None) -> bool:
         return self.deadline is None or (now or timezone.now()) < self.deadline
+
+
+class StaffRole(models.TextChoices):
+    INSTRUCTOR = "instructor", "instructor"
+    TA = "ta", "TA"
+
+
+class CourseStaff(models.Model):
+    """A user's role in a course: an instructor sees and runs everything of the course, a TA sees only the groups
+    assigned to them (GroupGrader). `is_staff` only lets a user log in to the admin; a superuser sees everything."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="staff")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="course_roles")
+    role = models.CharField(max_length=10, choices=StaffRole.choices, default=StaffRole.TA)
+
+    class Meta:
+        verbose_name_plural = "course staff"
+        ordering = ["course", "role", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["course", "user"], name="unique_course_staff")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()} of {self.course})"
+
+
+GRADER_NOT_STAFF = "{user} is not a TA or instructor of {course}: give them a role in the course first."
+
+
+class GroupGrader(models.Model):
+    """A group assigned to a grader (a TA or instructor of the group's course); a group may have several."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="graders")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="graded_groups")
+
+    class Meta:
+        ordering = ["group", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="unique_group_grader")]
+
+    def __str__(self) -> str:
+        return f"{self.user} grades {self.group}"
+
+    def clean(self) -> None:
+        if not (self.group_id and self.user_id):
+            return  # the form reports the missing field
+        if not CourseStaff.objects.filter(course_id=self.group.course_id, user_id=self.user_id).exists():
+            raise ValidationError(GRADER_NOT_STAFF.format(user=self.user, course=self.group.course))
 
 
 class Membership(models.Model):

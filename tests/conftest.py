@@ -1,4 +1,4 @@
-"""The fixture cast: a demo template, a course, an instructor, alice and bob in group 1, charlie in group 2, and
+"""The fixture cast: a demo template, a course, its instructor, alice and bob in group 1, charlie in group 2, and
 test clients logged in as each of them (`alice`, `bob`, `charlie`, `staff`)."""
 
 from pathlib import Path
@@ -31,8 +31,13 @@ def course(demo_template):
 
 
 @pytest.fixture
-def instructor(django_user_model):
-    return django_user_model.objects.create_user("instructor", password="pw-instructor", is_staff=True)
+def instructor(django_user_model, course):
+    """The course's instructor (may log in to the admin, without model permissions)."""
+    from reports_app.models import CourseStaff, StaffRole
+
+    user = django_user_model.objects.create_user("instructor", password="pw-instructor", is_staff=True)
+    CourseStaff.objects.create(course=course, user=user, role=StaffRole.INSTRUCTOR)
+    return user
 
 
 @pytest.fixture

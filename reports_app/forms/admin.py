@@ -320,5 +320,48 @@ class RosterApplyForm(forms.Form):
         return payload
 
 
+# --- graders (CourseAdmin.assign_graders) --------------------------------------------------------------------------
+
+GRADERS_SALT = "reports_app.graders"
+GRADERS_TAMPERED = "The assignment sent back with Apply was altered, so nothing was assigned. Start again."
+
+
+class GradersUploadForm(forms.Form):
+    file = forms.FileField(label="Graders (CSV: group,ta_email)", widget=forms.FileInput(attrs={"accept": ".csv,.txt"}))
+
+    def clean_file(self) -> bytes:
+        upload = self.cleaned_data["file"]
+        if upload.size > roster.MAX_BYTES:  # refuse before reading a huge upload into memory
+            raise forms.ValidationError(
+                f"The file is {figures.human_size(upload.size)}; "
+                f"a list of graders may be at most {figures.human_size(roster.MAX_BYTES)}."
+            )
+        return upload.read()
+
+
+class GradersApplyForm(forms.Form):
+    """What the preview showed (a file's text, or a spread), signed with its course, posted back with Apply."""
+
+    graders = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, course_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.course_id = course_id
+
+    @staticmethod
+    def sign(*, course_id: int, text: str = "", spread: bool = False) -> str:
+        payload = {"course": course_id, "text": text, "spread": spread}
+        return signing.dumps(payload, salt=GRADERS_SALT, compress=True)
+
+    def clean_graders(self) -> dict:
+        try:
+            payload = signing.loads(self.cleaned_data["graders"], salt=GRADERS_SALT)
+        except signing.BadSignature:
+            raise forms.ValidationError(GRADERS_TAMPERED) from None
+        if payload.get("course") != self.course_id:
+            raise forms.ValidationError(GRADERS_TAMPERED)
+        return {"text": payload.get("text", ""), "spread": bool(payload.get("spread"))}
+
+
 class AdminLoginForm(LoginLimitMixin, AdminAuthenticationForm):
     """The admin's login form, counting in the same counters as the site's."""

@@ -47,22 +47,22 @@ def _active_jobs(now: datetime) -> Q:
     return Q(jobs__status=Job.Status.QUEUED) | (Q(jobs__status=Job.Status.RUNNING) & beat & step)
 
 
-def course_counts() -> list[CourseCounts]:
-    """Every course, the newest deadline first, with its counts: six queries for any number of courses and groups.
+def course_counts(user) -> list[CourseCounts]:
+    """The courses `user` has a role in (`role` annotated), the newest deadline first, with the counts of the groups
+    they see (a TA's: the groups assigned to them): six queries for any number of courses and groups.
 
     "Passing" is the dashboard's pass count: each README is rebuilt from its answers and checked with its template's
     stored rules (cached by content, as the dashboard does), and a file the course checker stops on passes nothing.
     """
     courses = list(
-        Course.objects.annotate(active_jobs=Count("jobs", filter=_active_jobs(timezone.now()))).order_by(
-            F("deadline").desc(nulls_first=True), "code"
-        )
+        Course.objects.staffed_by(user)
+        .with_role(user)
+        .annotate(active_jobs=Count("jobs", filter=_active_jobs(timezone.now())))
+        .order_by(F("deadline").desc(nulls_first=True), "code")
     )  # 1
+    visible = Group.objects.filter(course__in=courses).visible_to(user)
     groups = list(
-        Group.objects.filter(course__in=courses)
-        .select_related("course", "last_scrape", "report")
-        .only(*COUNTED_FIELDS)
-        .order_by("course_id", "number")
+        visible.select_related("course", "last_scrape", "report").only(*COUNTED_FIELDS).order_by("course_id", "number")
     )  # 2
     reports = [g.report for g in groups if getattr(g, "report", None) is not None]
     templates = ReportTemplate.objects.in_bulk({r.template_id for r in reports})  # 3
@@ -71,7 +71,7 @@ def course_counts() -> list[CourseCounts]:
     for question in Question.objects.filter(template_id__in=templates).order_by("template_id", "number"):  # 4
         rules[question.template_id].append(question.rule())
         placeholders[question.template_id][question.number] = question.placeholder.strip()
-    in_courses = {"report__group__course__in": courses}
+    in_courses = {"report__group__in": visible.values("pk")}
     answers: dict[int, dict[int, str]] = defaultdict(dict)
     for report_id, number, text in (
         Answer.objects.on_own_template().filter(**in_courses).values_list("report_id", "question__number", "text")

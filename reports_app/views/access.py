@@ -1,5 +1,6 @@
-"""What every page shares: who may see a group (`get_access`: members may edit until the deadline, staff may look
-at every group, anyone else gets a 404, which does not confirm that a group exists), refusals, attachments."""
+"""What every page shares: who may see a group (`get_access`: members may edit until the deadline, the course's
+instructors and the group's graders may look at it, anyone else gets a 404, which does not confirm that a group
+exists), which course a staff page may show (`get_course_for_staff`), refusals, attachments."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required as django_login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Exists, OuterRef
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 
 from .. import exporting
-from ..models import Group, Membership, Report
+from ..models import Course, CourseStaff, Group, Membership, Report, StaffRole, staff_sees
 from ..services.answers import (
     DeadlinePassed,
     closed_message,
@@ -34,16 +35,36 @@ def get_access(request: HttpRequest, group_id: int) -> Access:
     """The group and its report for a member or staff; 404 for anyone else (one query)."""
     group = get_object_or_404(
         Group.objects.select_related("course__template", "report__template").annotate(
-            is_member=Exists(Membership.objects.filter(group=OuterRef("pk"), user_id=request.user.pk))
+            is_member=Exists(Membership.objects.filter(group=OuterRef("pk"), user_id=request.user.pk)),
+            staff_sees=ExpressionWrapper(staff_sees(request.user), output_field=BooleanField()),
         ),
         pk=group_id,
     )
-    if not (group.is_member or request.user.is_staff):
+    if not (group.is_member or group.staff_sees):
         raise Http404("No such group")
     report = report_for_group(group)
     if report is None:
         raise Http404("This course has no report template yet")
     return Access(group, report, group.is_member, group.is_member and group.is_open())
+
+
+def get_course_for_staff(request: HttpRequest, course_id: int, *, instructors_only: bool = False) -> Course:
+    """A course the user has a role in (with `role` annotated), or one they instruct; 404 for anyone else, so that
+    nobody learns of a course they have no part in (one query)."""
+    courses = (
+        Course.objects.instructed_by(request.user) if instructors_only else Course.objects.staffed_by(request.user)
+    )
+    return get_object_or_404(courses.with_role(request.user), pk=course_id)
+
+
+def is_course_staff(user) -> bool:
+    """Whether the user has a role in any course (or is a superuser): the staff home page, not a student's."""
+    return user.is_superuser or CourseStaff.objects.filter(user_id=user.pk).exists()
+
+
+def is_instructor(course: Course) -> bool:
+    """For a course from get_course_for_staff: whether its user may run jobs and exports."""
+    return course.role == StaffRole.INSTRUCTOR
 
 
 def wants_json(request: HttpRequest) -> bool:

@@ -16,16 +16,15 @@ from ..forms.staff import DashboardForm
 from ..models import Course, Job
 from ..selectors.courses import JOBS_ON_PAGE, course_hub
 from ..selectors.overview import course_overview
-from .access import attachment, wants_json
+from .access import attachment, get_course_for_staff, is_instructor, wants_json
 
 # Background jobs (scrape, export): staff start them, watch their progress and download what they made.
 
 
 def _get_job(request: HttpRequest, job_id: int) -> Job:
-    """A job, for staff only; 404 for anyone else (students never learn what runs)."""
-    if not request.user.is_staff:
-        raise Http404("No such job")
-    return get_object_or_404(Job.objects.select_related("course", "created_by"), pk=job_id)
+    """A job of a course the user instructs; 404 for anyone else (students and TAs never learn what runs)."""
+    jobs = Job.objects.filter(course__in=Course.objects.instructed_by(request.user))
+    return get_object_or_404(jobs.select_related("course", "created_by"), pk=job_id)
 
 
 @login_required
@@ -63,7 +62,7 @@ def _started(request: HttpRequest, job: Job) -> HttpResponse:
 def start_job(request: HttpRequest, course_id: int) -> HttpResponse:
     """Start a scrape (`kind=scrape`, optional `at_deadline`) or an export of a course; then watch it run (on its
     page, or in the list of the page the form was on: `back`)."""
-    course = _get_course_for_staff(request, course_id)
+    course = get_course_for_staff(request, course_id, instructors_only=True)
     kind = request.POST.get("kind")
     if kind not in Job.Kind.values:
         return HttpResponse("Unknown kind of job", status=400, content_type="text/plain")
@@ -92,7 +91,7 @@ def rerun_job(request: HttpRequest, job_id: int) -> HttpResponse:
 def course_jobs(request: HttpRequest, course_id: int) -> HttpResponse:
     """A course's recent jobs with their state (the dashboard shows the first few; its script reads this page to
     follow the running ones)."""
-    course = _get_course_for_staff(request, course_id)
+    course = get_course_for_staff(request, course_id, instructors_only=True)
     return render(request, "reports_app/course_jobs.html", {"course": course, "hub": course_hub(course, JOBS_ON_PAGE)})
 
 
@@ -110,35 +109,31 @@ def download_job(request: HttpRequest, job_id: int) -> HttpResponse:
 # The staff dashboard: every group of a course with its check and last scrape, as a page and as CSV.
 
 
-def _get_course_for_staff(request: HttpRequest, course_id: int) -> Course:
-    """A course, for staff only; 404 for anyone else (one query)."""
-    if not request.user.is_staff:
-        raise Http404("No such course")
-    return get_object_or_404(Course, pk=course_id)
-
-
 def _dashboard(request: HttpRequest, course: Course):
-    """(overview, filter form, the rows the form selects): the page and its CSV show the same rows."""
-    overview = course_overview(course, invited=True)
+    """(overview, filter form, the rows the form selects): the page and its CSV show the same rows, of the groups the
+    user sees (a TA: the groups assigned to them)."""
+    groups = None if is_instructor(course) else course.groups.visible_to(request.user).values_list("pk", flat=True)
+    overview = course_overview(course, group_ids=groups, invited=True)
     form = DashboardForm(request.GET, numbers=overview.numbers)
     return overview, form, overview.select(**form.selection())
 
 
 @login_required
 def dashboard(request: HttpRequest, course_id: int) -> HttpResponse:
-    course = _get_course_for_staff(request, course_id)
+    course = get_course_for_staff(request, course_id)
     overview, form, rows = _dashboard(request, course)
-    can_open_admin = request.user.has_perm("reports_app.view_group") or request.user.has_perm(
-        "reports_app.change_group"
+    can_open_admin = is_instructor(course) and (  # the admin shows a TA no group
+        request.user.has_perm("reports_app.view_group") or request.user.has_perm("reports_app.change_group")
     )
     context = {"course": course, "overview": overview, "form": form, "rows": rows, "sort": form.selection()["sort"]}
     context["can_open_admin"] = can_open_admin
+    context["instructor"] = is_instructor(course)
     return render(request, "reports_app/dashboard.html", context)
 
 
 @login_required
 def dashboard_csv(request: HttpRequest, course_id: int) -> HttpResponse:
-    course = _get_course_for_staff(request, course_id)
+    course = get_course_for_staff(request, course_id)
     overview, _, rows = _dashboard(request, course)
     response = attachment("", f"{exporting.file_name_part(course.code)}-dashboard.csv", "text/csv; charset=utf-8")
     write_csv(response, exporting.dashboard_rows(overview.numbers, rows), bom=True)

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from ..models import Group
 from ..selectors.courses import course_counts
-from .access import wants_json
+from .access import is_course_staff, wants_json
 
 DATABASE_DOWN = "The site cannot reach its database right now (it is probably restarting). Nothing was saved."
 
@@ -82,10 +82,11 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """A student in one group lands on its report; staff get every course with its counts (a fixed number of
-    queries, whatever the number of courses and groups)."""
+    """A student in one group lands on its report; staff get each course they have a role in, with its counts of the
+    groups they see (a fixed number of queries, whatever the number of courses and groups)."""
     groups = list(Group.objects.filter(memberships__user=request.user).select_related("course"))
-    if len(groups) == 1 and not request.user.is_staff:
+    staff = is_course_staff(request.user)
+    if len(groups) == 1 and not staff:
         return redirect("report", groups[0].pk)
-    courses = course_counts() if request.user.is_staff else []
-    return render(request, "reports_app/home.html", {"groups": groups, "courses": courses})
+    courses = course_counts(request.user) if staff else []
+    return render(request, "reports_app/home.html", {"groups": groups, "courses": courses, "staff": staff})

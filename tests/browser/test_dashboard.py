@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from reports_app.models import Course, Group, Membership, Question
+from reports_app.models import Course, CourseStaff, Group, Membership, Question, StaffRole
 from reports_app.selectors.overview import Verdict
 from reports_app.services.answers import answer_save
 from reports_app.services.reports import report_for_group, report_import, report_markdown
@@ -67,9 +67,11 @@ def big_course(db, django_user_model) -> Course:
 
 @pytest.fixture
 def dashboard(browser: Browser, live_server, big_course, django_user_model) -> Iterator[Page]:
-    """The course's dashboard at 1366x900, for a staff member logged in (the session cookie of a test client)."""
+    """The course's dashboard at 1366x900, for its instructor logged in (the session cookie of a test client)."""
     client = Client()
-    client.force_login(django_user_model.objects.create_user("staffer", is_staff=True))
+    staffer = django_user_model.objects.create_user("staffer", is_staff=True)
+    CourseStaff.objects.create(course=big_course, user=staffer, role=StaffRole.INSTRUCTOR)
+    client.force_login(staffer)
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     context.set_default_timeout(10_000)
     session = client.cookies[settings.SESSION_COOKIE_NAME].value

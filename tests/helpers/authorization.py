@@ -17,16 +17,38 @@ from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from reports_app.models import AnswerRevision, Course, Figure, Group, Job, ReportTemplate
+from reports_app.models import (
+    AnswerRevision,
+    Course,
+    CourseStaff,
+    Figure,
+    Group,
+    GroupGrader,
+    Job,
+    ReportTemplate,
+    StaffRole,
+)
 from reports_app.services.answers import answer_save
 from reports_app.services.figures import IfExists, figure_add, figure_delete
 from reports_app.services.reports import report_for_group
 from tests.conftest import DEMO_TEMPLATE, png_bytes
 
-ROLES = ("anonymous", "outsider", "member", "staff", "superuser")
+# staff: is_staff (may log in to the admin) without a role in any course; ta: a TA of the course who grades group 1;
+# other_ta: a TA of the course who grades group 2 only; instructor: the course's instructor (tests/conftest.py);
+# other_instructor: the instructor of another course. Only the superuser has model permissions.
+ROLES = ("anonymous", "outsider", "member", "staff", "superuser", "ta", "other_ta", "instructor", "other_instructor")
 
 
-USERNAMES = {"outsider": "charlie", "member": "alice", "staff": "instructor", "superuser": "root"}
+USERNAMES = {
+    "outsider": "charlie",
+    "member": "alice",
+    "staff": "staffer",
+    "superuser": "root",
+    "ta": "tara",
+    "other_ta": "theo",
+    "instructor": "instructor",
+    "other_instructor": "olga",
+}
 
 
 JOIN_CODE = "heron-17-lake"
@@ -60,13 +82,22 @@ class World:
 
 
 def make_world(group1: Group, group2: Group, instructor) -> World:
-    """The objects of World, and a superuser, root; alice gets an e-mail address and the course a join code."""
+    """The objects of World, and the users of ROLES (each with the password pw-<username>); alice gets an e-mail
+    address and the course a join code."""
     django_user_model = get_user_model()
     alice = django_user_model.objects.get(username="alice")
     alice.email = "alice@example.com"
     alice.save()
     django_user_model.objects.create_superuser("root", "root@example.com", "pw-root")
     course = group1.course
+    django_user_model.objects.create_user("staffer", password="pw-staffer", is_staff=True)
+    for username, group in (("tara", group1), ("theo", group2)):
+        ta = django_user_model.objects.create_user(username, password=f"pw-{username}")
+        CourseStaff.objects.create(course=course, user=ta, role=StaffRole.TA)
+        GroupGrader.objects.create(group=group, user=ta)
+    olga = django_user_model.objects.create_user("olga", password="pw-olga", is_staff=True)
+    other_course = Course.objects.create(code="C2", title="Course two", template=course.template)
+    CourseStaff.objects.create(course=other_course, user=olga, role=StaffRole.INSTRUCTOR)
     course.join_code = JOIN_CODE
     course.save()
     report = report_for_group(group1)
@@ -144,27 +175,50 @@ ADMIN_LOGIN = Expect(302, url("admin:login"))
 REFUSED = Expect(302, url("report", group_id))  # a write refused with a message on the report page
 
 
-PUBLIC = (OK, OK, OK, OK, OK)
+ANYONE = len(ROLES)
 
 
-ACCOUNT = (LOGIN, OK, OK, OK, OK)
+PUBLIC = (OK,) * ANYONE
 
 
-GROUP_PAGE = (LOGIN, NOT_FOUND, OK, OK, OK)
+ACCOUNT = (LOGIN, *(OK,) * (ANYONE - 1))
 
 
-STAFF_PAGE = (LOGIN, NOT_FOUND, NOT_FOUND, OK, OK)
+NF = NOT_FOUND
 
 
-ADMIN_PAGE = (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, FORBIDDEN, OK)  # staff need the model permission
+#            anonymous outsider member staff superuser ta  other_ta instructor other_instructor
+GROUP_PAGE = (LOGIN, NF, OK, NF, OK, OK, NF, OK, NF)  # the group's people, graders and instructors
 
 
-POST_ONLY = (LOGIN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED)
+STAFF_PAGE = (LOGIN, NF, NF, NF, OK, OK, OK, OK, NF)  # the course's staff (a TA sees their groups)
+
+
+INSTRUCTOR_PAGE = (LOGIN, NF, NF, NF, OK, NF, NF, OK, NF)  # jobs and exports: the course's instructors
+
+
+AL = ADMIN_LOGIN
+
+
+# staff need the model permission; TAs do not log in to the admin
+ADMIN_PAGE = (AL, AL, AL, FORBIDDEN, OK, AL, AL, FORBIDDEN, FORBIDDEN)
+
+
+# a course's own admin pages: a course they do not instruct is not found, before any permission is asked
+ADMIN_COURSE_PAGE = (AL, AL, AL, NF, OK, AL, AL, FORBIDDEN, NF)
+
+
+POST_ONLY = (LOGIN, *(NOT_ALLOWED,) * (ANYONE - 1))
 
 
 def group_write(done: Expect, staff: Expect = REFUSED) -> tuple[Expect, ...]:
-    """Members write; staff only look (refused, nothing changes); outsiders learn nothing."""
-    return (LOGIN, NOT_FOUND, done, staff, staff)
+    """Members write; those who may look only look (refused, nothing changes); anyone else learns nothing."""
+    return (LOGIN, NF, done, NF, staff, staff, NF, staff, NF)
+
+
+def instructors(done: Expect) -> tuple[Expect, ...]:
+    """What the course's instructors (and a superuser) do; everyone else: 404."""
+    return tuple(done if expect is OK else expect for expect in INSTRUCTOR_PAGE)
 
 
 @dataclass(frozen=True)
@@ -250,18 +304,25 @@ TABLE: dict[str, list[Case]] = {
     "login": [
         Case(url("login"), PUBLIC),
         post(
-            url("login"), (LOGGED_IN,) * 5, "anonymous", lambda w, user: {"username": "alice", "password": NOT_SECRET}
+            url("login"),
+            (LOGGED_IN,) * ANYONE,
+            "anonymous",
+            lambda w, user: {"username": "alice", "password": NOT_SECRET},
         ),
     ],
     "logout": [
-        Case(url("logout"), (NOT_ALLOWED,) * 5),
-        post(url("logout"), (Expect(302, url("login")), *[Expect(302, url("login"), writes=True)] * 4), "member"),
+        Case(url("logout"), (NOT_ALLOWED,) * ANYONE),
+        post(
+            url("logout"),
+            (Expect(302, url("login")), *[Expect(302, url("login"), writes=True)] * (ANYONE - 1)),
+            "member",
+        ),
     ],
     "password_change": [
         Case(url("password_change"), ACCOUNT),
         post(
             url("password_change"),
-            (LOGIN, *[Expect(302, url("password_change_done"), writes=True)] * 4),
+            (LOGIN, *[Expect(302, url("password_change_done"), writes=True)] * (ANYONE - 1)),
             "member",
             password_change_data,
         ),
@@ -273,7 +334,7 @@ TABLE: dict[str, list[Case]] = {
         # limits either way (login_rate_limit.mail_allowed)
         post(
             url("password_reset"),
-            (Expect(302, url("password_reset_done"), writes=True),) * 5,
+            (Expect(302, url("password_reset_done"), writes=True),) * ANYONE,
             "anonymous",
             lambda w, user: {"email": "alice@example.com"},
         ),
@@ -294,21 +355,21 @@ TABLE: dict[str, list[Case]] = {
     "home": [
         Case(
             url("home"),
-            (LOGIN, Expect(302, lambda w: reverse("report", args=[w.other.pk])), Expect(302, report_url), OK, OK),
+            (LOGIN, Expect(302, lambda w: reverse("report", args=[w.other.pk])), Expect(302, report_url), *[OK] * 6),
         )
     ],
     "healthz": [Case(url("healthz"), PUBLIC)],
     "session": [Case(url("session"), PUBLIC)],
     "join": [
         Case(url("join"), PUBLIC),
-        post(url("join"), (Expect(200, writes=True),) * 5, "anonymous", join_data),  # the code is the key
+        post(url("join"), (Expect(200, writes=True),) * ANYONE, "anonymous", join_data),  # the code is the key
     ],
     # a made-up invitation link: not found for anyone (tests/views/test_invitation.py follows real ones)
     "invitation": [
-        Case(url("invitation", lambda w: "made-up-token-that-is-long-enough"), (NOT_FOUND,) * 5),
+        Case(url("invitation", lambda w: "made-up-token-that-is-long-enough"), (NOT_FOUND,) * ANYONE),
         post(
             url("invitation", lambda w: "made-up-token-that-is-long-enough"),
-            (NOT_FOUND,) * 5,
+            (NOT_FOUND,) * ANYONE,
             "anonymous",
             lambda w, user: {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
         ),
@@ -378,44 +439,54 @@ TABLE: dict[str, list[Case]] = {
     "download-zip": [Case(url("download-zip", group_id), GROUP_PAGE)],
     "download-html": [Case(url("download-html", group_id), GROUP_PAGE)],
     "download-grading": [Case(url("download-grading", group_id), GROUP_PAGE)],
-    # staff pages: students get 404 (they never learn what runs)
+    # staff pages: the course's staff (a TA: their groups' rows); students and other courses' staff get 404
     "dashboard": [Case(url("dashboard", course_id), STAFF_PAGE)],
     "dashboard-csv": [Case(url("dashboard-csv", course_id), STAFF_PAGE)],
+    # jobs and exports: the course's instructors only; anyone else gets 404 (they never learn what runs)
     "start-job": [
         Case(url("start-job", course_id), POST_ONLY),
-        post(
-            url("start-job", course_id),
-            (LOGIN, NOT_FOUND, NOT_FOUND, WROTE_JOB, WROTE_JOB),
-            "staff",
-            lambda w, user: {"kind": "export"},
-        ),
+        post(url("start-job", course_id), instructors(WROTE_JOB), "instructor", lambda w, user: {"kind": "export"}),
     ],
-    "course-jobs": [Case(url("course-jobs", course_id), STAFF_PAGE)],
-    "job": [Case(url("job", job_id), STAFF_PAGE)],
+    "course-jobs": [Case(url("course-jobs", course_id), INSTRUCTOR_PAGE)],
+    "job": [Case(url("job", job_id), INSTRUCTOR_PAGE)],
     "rerun-job": [
         Case(url("rerun-job", job_id), POST_ONLY),
-        post(url("rerun-job", job_id), (LOGIN, NOT_FOUND, NOT_FOUND, WROTE_JOB, WROTE_JOB), "staff"),
+        post(url("rerun-job", job_id), instructors(WROTE_JOB), "instructor"),
     ],
-    "download-job": [Case(url("download-job", job_id), STAFF_PAGE)],
-    # our admin views: staff need the model's permission, which the instructor of the fixtures lacks
+    "download-job": [Case(url("download-job", job_id), INSTRUCTOR_PAGE)],
+    # our admin views: staff need the model's permission, which only the superuser has here
     "admin:reports_app_reporttemplate_load": [
         Case(url("admin:reports_app_reporttemplate_load"), ADMIN_PAGE),
         post(url("admin:reports_app_reporttemplate_load"), ADMIN_PAGE, "superuser", template_upload),  # preview
     ],
     "admin:reports_app_reporttemplate_compare": [Case(url("admin:reports_app_reporttemplate_compare"), ADMIN_PAGE)],
     "admin:reports_app_course_import_roster": [
-        Case(url("admin:reports_app_course_import_roster", course_id), ADMIN_PAGE),
-        post(url("admin:reports_app_course_import_roster", course_id), ADMIN_PAGE, "superuser", roster_upload),
+        Case(url("admin:reports_app_course_import_roster", course_id), ADMIN_COURSE_PAGE),
+        post(url("admin:reports_app_course_import_roster", course_id), ADMIN_COURSE_PAGE, "superuser", roster_upload),
     ],
     "admin:reports_app_course_export_roster": [
-        Case(url("admin:reports_app_course_export_roster", course_id), ADMIN_PAGE)
+        Case(url("admin:reports_app_course_export_roster", course_id), ADMIN_COURSE_PAGE)
+    ],
+    # the preview of a spread writes nothing; Apply is tested in tests/views/test_assign_graders.py
+    "admin:reports_app_course_assign_graders": [
+        Case(url("admin:reports_app_course_assign_graders", course_id), ADMIN_COURSE_PAGE),
+        post(
+            url("admin:reports_app_course_assign_graders", course_id),
+            ADMIN_COURSE_PAGE,
+            "superuser",
+            lambda w, user: {"spread": "1"},
+        ),
     ],
     # every report follows the course's template already: Move says so and changes nothing
     "admin:reports_app_course_move_reports": [
-        Case(url("admin:reports_app_course_move_reports", course_id), ADMIN_PAGE),
+        Case(url("admin:reports_app_course_move_reports", course_id), ADMIN_COURSE_PAGE),
         post(
             url("admin:reports_app_course_move_reports", course_id),
-            (*ADMIN_PAGE[:4], Expect(302, url("admin:reports_app_course_change", course_id))),
+            (
+                *ADMIN_COURSE_PAGE[:4],
+                Expect(302, url("admin:reports_app_course_change", course_id)),
+                *ADMIN_COURSE_PAGE[5:],
+            ),
             "superuser",
             lambda w, user: {"target": str(w.course.template_id)},
         ),

@@ -38,3 +38,13 @@ def password_form_fields(html: str) -> list[Field]:
     parser.feed(html)
     (form,) = [form for form in parser.forms if any(field.get("type") == "password" for field in form)]
     return [(f.get("name"), f.get("autocomplete"), f.get("value")) for f in form if f.get("type") != "hidden"]
+
+
+def empty_inlines(*prefixes: str) -> dict[str, str]:
+    """The management fields of admin inlines posted without rows, e.g. empty_inlines("memberships", "graders").
+
+    >>> empty_inlines("staff")["staff-TOTAL_FORMS"]
+    '0'
+    """
+    fields = {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0", "MIN_NUM_FORMS": "0", "MAX_NUM_FORMS": "1000"}
+    return {f"{prefix}-{name}": value for prefix in prefixes for name, value in fields.items()}

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from django.utils import timezone
 
 from reports_app.models import Course, Group, Job, Scrape
@@ -12,6 +13,12 @@ from tests.helpers.pages import save
 DEADLINE = datetime(2026, 1, 20, 23, 59, tzinfo=UTC)
 # The demo template's rules: question -> (words, images); questions 1 and 2 have none.
 RULES = {3: (60, 0), 4: (150, 0), 5: (250, 0), 6: (150, 1), 7: (0, 1), 8: (10, 0), 9: (300, 1), 10: (150, 0)}
+
+
+@pytest.fixture
+def root(django_user_model):
+    """A superuser: course_counts counts every course and group for them."""
+    return django_user_model.objects.create_superuser("root", "root@example.com", "pw-root")
 
 
 def answer(words: int, images: int) -> str:
@@ -38,7 +45,7 @@ def scraped(group, commit_at) -> None:
     group.save()
 
 
-def test_each_count_is_of_groups_as_the_page_defines_it(course, group1, group2, django_user_model):
+def test_each_count_is_of_groups_as_the_page_defines_it(root, course, group1, group2, django_user_model):
     answer_all(group1, "alice")  # passes every question; scraped late
     group1.repo_url = "https://github.com/acme/one"
     group1.save()
@@ -53,34 +60,34 @@ def test_each_count_is_of_groups_as_the_page_defines_it(course, group1, group2, 
     course.deadline = DEADLINE
     course.save()
 
-    (counts,) = course_counts()
+    (counts,) = course_counts(root)
 
     assert (counts.course, counts.groups, counts.passing, counts.not_answered) == (course, 4, 1, 3)
     assert (counts.never_scraped, counts.late, counts.active_jobs) == (1, 1, 0)
 
 
-def test_passing_is_the_dashboards_pass_count_of_every_question(course, group1, group2):
+def test_passing_is_the_dashboards_pass_count_of_every_question(root, course, group1, group2):
     answer_all(group1, "alice")
     answer_all(group2, "charlie")
     save(group2, 4, "too short now", username="charlie")
 
-    (counts,) = course_counts()
+    (counts,) = course_counts(root)
 
     rows = course_overview(course).rows
     assert [row.passed == row.total for row in rows] == [True, False]
     assert counts.passing == 1 and counts.not_answered == 0
 
 
-def test_a_placeholder_left_in_is_not_answered(course, group1):
+def test_a_placeholder_left_in_is_not_answered(root, course, group1):
     answer_all(group1, "alice")
     save(group1, 8, "--- question 8 fill here ---", username="alice")  # the checker passes it (0-200 words)
 
-    (counts,) = course_counts()
+    (counts,) = course_counts(root)
 
     assert (counts.passing, counts.not_answered) == (1, 1)
 
 
-def test_courses_are_counted_apart_the_newest_first(course, group1, demo_template):
+def test_courses_are_counted_apart_the_newest_first(root, course, group1, demo_template):
     course.deadline = DEADLINE
     course.save()
     older = Course.objects.create(code="A0", template=demo_template, deadline=DEADLINE - timedelta(days=365))
@@ -88,12 +95,12 @@ def test_courses_are_counted_apart_the_newest_first(course, group1, demo_templat
     Group.objects.create(course=older, number=2)
     being_set_up = Course.objects.create(code="Z9", template=demo_template)  # no deadline yet
 
-    counts = course_counts()
+    counts = course_counts(root)
 
     assert [(c.course, c.groups) for c in counts] == [(being_set_up, 0), (course, 1), (older, 2)]
 
 
-def test_a_stopped_or_stuck_job_is_not_counted_as_in_progress(course, settings):
+def test_a_stopped_or_stuck_job_is_not_counted_as_in_progress(root, course, settings):
     settings.JOB_STALLED_SECONDS, settings.JOB_GROUP_SECONDS, settings.JOB_HEARTBEAT_SECONDS = 60, 300, 10
     now = timezone.now()
     Job.objects.create(kind="export", course=course)  # queued
@@ -106,7 +113,7 @@ def test_a_stopped_or_stuck_job_is_not_counted_as_in_progress(course, settings):
     )
     Job.objects.create(kind="export", course=course, status="done")
 
-    (counts,) = course_counts()
+    (counts,) = course_counts(root)
 
     assert counts.active_jobs == 2
     assert [job.active for job in Job.objects.order_by("id")] == [True, True, False, False, False]

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from reports_app.models import Course, Group, Membership
+from reports_app.models import Course, CourseStaff, Group, Membership, StaffRole
 from reports_app.services.invitations import MAIL_LIMITED, NOBODY, invitations_send, members_without_password
 from reports_app.services.roster import roster_import, roster_read
 from tests.helpers.smtp import closed_port, smtp_server
@@ -182,9 +182,10 @@ def test_the_group_action_mails_the_selected_groups_only(manager, course, mailou
     assert "- group 2 of C1 (Course one)" in mailoutbox[0].body
 
 
-def test_an_account_in_several_selected_groups_gets_one_mail_naming_each(manager, course, mailoutbox):
+def test_an_account_in_several_selected_groups_gets_one_mail_naming_each(manager, course, instructor, mailoutbox):
     imported(course)
     other = Course.objects.create(code="C2", title="Course two")
+    CourseStaff.objects.create(course=other, user=instructor, role=StaffRole.INSTRUCTOR)  # the admin shows them both
     group = Group.objects.create(course=other, number=4, name="Fours")
     Membership.objects.create(user=get_user_model().objects.get(username="dan@example.com"), group=group)
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from reports_app.forms.admin import DEADLINE_OUT_OF_RANGE
 from reports_app.models import Course, Group
+from tests.helpers.forms import empty_inlines
 
 # (date, time) as the admin's split widget posts them; the first two overflow converting between UTC and local time
 FAR_OFF = [("0001-01-01", "00:00:00"), ("9999-12-31", "23:59:59"), ("1999-12-31", "12:00:00"), ("9001-01-01", "12:00")]
@@ -25,6 +26,7 @@ def course_form(course: Course, day: str, time: str) -> dict[str, str]:
         "join_code": "",
         "min_group_size": "3",
         "max_group_size": "5",
+        **empty_inlines("staff"),
     }
 
 
@@ -37,10 +39,7 @@ def group_form(group: Group, day: str, time: str) -> dict[str, str]:
         "repo_url": "",
         "extension_0": day,
         "extension_1": time,
-        "memberships-TOTAL_FORMS": "0",
-        "memberships-INITIAL_FORMS": "0",
-        "memberships-MIN_NUM_FORMS": "0",
-        "memberships-MAX_NUM_FORMS": "1000",
+        **empty_inlines("memberships", "graders"),
     }
 
 

@@ -21,6 +21,7 @@ from reports_app.forms.admin import (
 )
 from reports_app.models import Course, Group
 from reports_app.services.roster import roster_read
+from tests.helpers.forms import empty_inlines
 
 DEADLINE = datetime(2030, 1, 16, 11, 0, tzinfo=UTC)  # 12:00 in Copenhagen
 
@@ -39,10 +40,7 @@ def group_form(group: Group, extension: datetime | None, repo_url: str = "") -> 
         "repo_url": repo_url,
         "extension_0": local.strftime("%Y-%m-%d") if local else "",
         "extension_1": local.strftime("%H:%M:%S") if local else "",
-        "memberships-TOTAL_FORMS": "0",
-        "memberships-INITIAL_FORMS": "0",
-        "memberships-MIN_NUM_FORMS": "0",
-        "memberships-MAX_NUM_FORMS": "1000",
+        **empty_inlines("memberships", "graders"),
     }
 
 
@@ -57,6 +55,7 @@ def course_form(course: Course, deadline: datetime | None) -> dict[str, str]:
         "join_code": "",
         "min_group_size": "3",
         "max_group_size": "5",
+        **empty_inlines("staff"),
     }
 
 

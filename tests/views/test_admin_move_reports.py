@@ -11,6 +11,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from reports_app.forms.admin import MOVE_TARGET_CHANGED
 from reports_app.models import Report
+from tests.helpers.forms import empty_inlines
 from tests.helpers.template_moves import NEW_ASK_10, load_versions, switched_course
 
 MOVE = "admin:reports_app_course_move_reports"
@@ -52,6 +53,7 @@ def course_form(course, template) -> dict[str, str]:
         "join_code": "",
         "min_group_size": "3",
         "max_group_size": "5",
+        **empty_inlines("staff"),
     }
 
 

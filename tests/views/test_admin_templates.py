@@ -42,6 +42,12 @@ MODIFIED_DIFF = [
 
 
 @pytest.fixture
+def instructor(django_user_model):
+    """Staff without a course (a template belongs to none), so that no template exists before a test loads one."""
+    return django_user_model.objects.create_user("instructor", password="pw-instructor", is_staff=True)
+
+
+@pytest.fixture
 def editor(instructor, staff):
     """The instructor with the permissions to load, edit and look at templates (but not superuser)."""
     instructor.user_permissions.add(

@@ -1,10 +1,12 @@
 """Who may do what: every URL of the site against every kind of visitor, from one table.
 
-`TABLE` maps each URL name to the requests we make to it and what each visitor gets: anonymous, an outsider
-student (charlie, group 2), a member (alice, group 1), staff (the instructor: is_staff, no model permissions) and a
-superuser. A URL name missing from the table fails `test_every_url_is_in_the_table`, so nobody adds a view without
-deciding who may use it. Every request checks the database afterwards: a request the table does not mark as writing
-must leave every row as it was (refused writes included), and one marked as writing must change something.
+`TABLE` maps each URL name to the requests we make to it and what each visitor gets: anonymous, an outsider student
+(charlie, group 2), a member (alice, group 1), staff (is_staff, without a role in any course), a superuser, a TA
+assigned to group 1, a TA of the course not assigned to it, the course's instructor (is_staff, no model permissions)
+and the instructor of another course (tests/helpers/authorization.py ROLES). A URL name missing from the table fails
+`test_every_url_is_in_the_table`, so nobody adds a view without deciding who may use it. Every request checks the
+database afterwards: a request the table does not mark as writing must leave every row as it was (refused writes
+included), and one marked as writing must change something.
 
 tests/views/test_csrf.py posts to every POST request of the same table without and with a CSRF token.
 """

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from reports_app.models import COURSE_CODE_INVALID, Course
 from tests.conftest import FIXTURES
+from tests.helpers.forms import empty_inlines
 
 
 @pytest.mark.parametrize("code", ["02476", "MLOps-2025", "mlops_2025.jan", "C1", "x" * 50])
@@ -47,6 +48,7 @@ def course_form(code: str) -> dict[str, str]:
         "join_code": "",
         "min_group_size": "3",
         "max_group_size": "5",
+        **empty_inlines("staff"),
     }
 
 

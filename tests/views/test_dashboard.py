@@ -9,7 +9,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from reports_app.models import Course, Group, Invitation, Membership, Question, Scrape
+from reports_app.models import (
+    Course,
+    CourseStaff,
+    Group,
+    GroupGrader,
+    Invitation,
+    Membership,
+    Question,
+    Scrape,
+    StaffRole,
+)
 from reports_app.services.answers import answer_save, checklist_set
 from reports_app.services.checking import report_check
 from reports_app.services.reports import report_for_group, report_import
@@ -492,6 +502,7 @@ def test_csv_quotes_every_cell_so_no_locale_runs_one(staff, course, group1, grou
 
 def test_csv_file_name_is_safe_whatever_the_course_code(staff, instructor):
     course = Course.objects.create(code='../x"\nSet-Cookie: a=b')  # an old row, from before codes were checked
+    CourseStaff.objects.create(course=course, user=instructor, role=StaffRole.INSTRUCTOR)
 
     response = staff.get(csv_url(course))
 
@@ -567,3 +578,69 @@ def test_a_placeholder_left_in_is_not_answered_though_the_checker_counts_its_wor
     ) in html
     assert '<td class="answered text-end">1/10</td>' in html
     assert "Not answered question" in html  # the filter
+
+
+# --- a TA's dashboard: the groups assigned to them -----------------------------------------------------------------
+
+
+def ta_client(course, numbers: list[int], django_user_model):
+    """A client logged in as a TA of the course who grades its groups of these numbers."""
+    from django.test import Client
+
+    ta = django_user_model.objects.create_user("tara", password="pw-tara")
+    CourseStaff.objects.create(course=course, user=ta, role=StaffRole.TA)
+    for group in course.groups.filter(number__in=numbers):
+        GroupGrader.objects.create(group=group, user=ta)
+    client = Client()
+    client.force_login(ta)
+    return client
+
+
+def test_a_ta_sees_only_their_groups_and_the_counts_and_filters_agree(course, django_user_model):
+    add_groups(course, 4, django_user_model)
+    ta = ta_client(course, [2, 4], django_user_model)
+
+    page = ta.get(url(course))
+    filtered = ta.get(url(course, q="3"))  # a group of the course, not theirs
+
+    assert group_numbers(page) == [2, 4]
+    assert 'Showing <strong id="shown">2 of 2</strong>' in page.content.decode()
+    assert 'id="jobs"' not in page.content.decode() and 'id="your-groups"' in page.content.decode()
+    assert group_numbers(ta.get(csv_url(course))) == [2, 4]
+    assert group_numbers(filtered) == [] and "0 of 2" in filtered.content.decode()
+
+
+def test_a_ta_of_another_course_gets_404(course, demo_template, django_user_model):
+    other = Course.objects.create(code="C2", template=demo_template)
+    ta = ta_client(other, [], django_user_model)
+    assert ta.get(url(course)).status_code == 404 and ta.get(csv_url(course)).status_code == 404
+
+
+def test_a_ta_whose_role_is_gone_no_longer_sees_their_groups(course, group1, django_user_model):
+    ta = ta_client(course, [1], django_user_model)
+    CourseStaff.objects.filter(user__username="tara").delete()  # the grader row stays
+    assert ta.get(reverse("report", args=[group1.pk])).status_code == 404
+    assert ta.get(url(course)).status_code == 404
+
+
+# session, user, course with the TA's role, the ids of the groups they see, then the overview as for an instructor
+# but the course lookup (OVERVIEW_QUERIES - 3)
+TA_QUERIES = 4 + OVERVIEW_QUERIES - 3
+
+
+@pytest.mark.parametrize("path", [url, csv_url])
+def test_a_tas_queries_do_not_grow_with_their_groups(course, django_user_model, django_assert_num_queries, path):
+    add_groups(course, 3, django_user_model)
+    ta = ta_client(course, [1, 2, 3], django_user_model)
+    with django_assert_num_queries(TA_QUERIES):
+        response = ta.get(path(course))
+    assert group_numbers(response) == [1, 2, 3]
+
+    add_groups(course, 27, django_user_model)
+    GroupGrader.objects.bulk_create(
+        GroupGrader(group=group, user=response.wsgi_request.user) for group in course.groups.filter(number__gt=3)
+    )
+    add_groups(course, 5, django_user_model)  # not theirs
+    with django_assert_num_queries(TA_QUERIES):
+        response = ta.get(path(course))
+    assert group_numbers(response) == list(range(1, 31))

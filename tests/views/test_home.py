@@ -3,7 +3,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from reports_app.models import Course, Group, Job, Membership
+from reports_app.models import Course, CourseStaff, Group, GroupGrader, Job, Membership, StaffRole
 from reports_app.services.reports import report_import
 from tests.conftest import read_fixture
 
@@ -58,7 +58,7 @@ def test_staff_see_each_course_with_its_counts_and_links(staff, group1, group2, 
     assert f'href="{dashboard}"' in row and f'href="{dashboard}?never_scraped=on"' in row
     assert f'href="{reverse("course-jobs", args=[group1.course.pk])}"' in row
     assert "Course one" in row
-    assert [cell(course_row(html, other), "groups")] == ["0"]
+    assert f'<tr id="course-{other.pk}">' not in html  # a course they have no role in
     assert reverse("report", args=[group1.pk]) not in html  # no wall of group links
     assert "groups whose README the course checker passes on every question" in html  # what "passing" means
 
@@ -88,17 +88,66 @@ def add_groups(course, first: int, count: int) -> None:
 
 
 @pytest.mark.timeout(120)
-def test_the_queries_do_not_grow_with_courses_or_groups(staff, course, demo_template, django_assert_num_queries):
+def test_the_queries_do_not_grow_with_courses_or_groups(
+    staff, course, instructor, demo_template, django_assert_num_queries
+):
     add_groups(course, 1, 3)
-    # session, user, the user's groups, courses with their jobs in progress, groups with report and last scrape,
-    # templates, questions, answers, checklist marks, the user's permissions and their groups' (the Admin link)
-    with django_assert_num_queries(11):
+    # session, user, the user's groups, whether they have a course role, courses with their role and jobs in
+    # progress, groups they see with report and last scrape, templates, questions, answers, checklist marks, the
+    # user's permissions and their groups' (the Admin link)
+    with django_assert_num_queries(12):
         response = staff.get(reverse("home"))
     assert [c.groups for c in response.context["courses"]] == [3]
 
     add_groups(course, 4, 27)
     for code in ("C2", "C3"):
-        add_groups(Course.objects.create(code=code, template=demo_template), 1, 30)
-    with django_assert_num_queries(11):
+        other = Course.objects.create(code=code, template=demo_template)
+        CourseStaff.objects.create(course=other, user=instructor, role=StaffRole.INSTRUCTOR)
+        add_groups(other, 1, 30)
+    add_groups(Course.objects.create(code="C4", template=demo_template), 1, 5)  # not theirs
+    with django_assert_num_queries(12):
         response = staff.get(reverse("home"))
     assert [c.groups for c in response.context["courses"]] == [30, 30, 30]
+
+
+def make_ta(course, username: str, numbers: list[int], django_user_model):
+    """A TA of the course assigned to its groups of these numbers, and a client logged in as them."""
+    from django.test import Client
+
+    ta = django_user_model.objects.create_user(username, password="x")
+    CourseStaff.objects.create(course=course, user=ta, role=StaffRole.TA)
+    for group in course.groups.filter(number__in=numbers):
+        GroupGrader.objects.create(group=group, user=ta)
+    client = Client()
+    client.force_login(ta)
+    return client
+
+
+@pytest.mark.timeout(120)
+def test_a_tas_counts_cover_their_groups_in_fixed_queries(course, django_user_model, django_assert_num_queries):
+    add_groups(course, 1, 4)
+    ta = make_ta(course, "tara", [2, 3], django_user_model)
+    # session, user, the user's groups, whether they have a course role, courses with their role and jobs in
+    # progress, the groups they see, templates, questions, answers, checklist marks (no Admin link: no permissions
+    # asked)
+    with django_assert_num_queries(10):
+        response = ta.get(reverse("home"))
+    (counts,) = response.context["courses"]
+    assert (counts.groups, counts.never_scraped) == (2, 2)
+    html = response.content.decode()
+    assert 'class="small fw-normal role">TA<' in html
+    assert reverse("course-jobs", args=[course.pk]) not in html  # jobs are the instructors'
+
+    add_groups(course, 5, 20)
+    GroupGrader.objects.bulk_create(
+        GroupGrader(group=group, user=response.context["user"]) for group in course.groups.filter(number__gte=5)
+    )
+    with django_assert_num_queries(10):
+        response = ta.get(reverse("home"))
+    assert [c.groups for c in response.context["courses"]] == [22]
+
+
+def test_staff_without_a_course_role_see_no_course(client, course, django_user_model):
+    client.force_login(django_user_model.objects.create_user("staffer", password="x", is_staff=True))
+    html = client.get(reverse("home")).content.decode()
+    assert 'id="courses"' not in html and "You are not in any group yet." in html

@@ -7,6 +7,7 @@ from pytest_django.asserts import assertContains
 
 from reports_app.engine import repo_urls
 from reports_app.models import Group
+from tests.helpers.forms import empty_inlines
 
 ESCAPING = "file:///srv/repos/%2e%2e/outside/x.git"  # git reads /srv/outside/x.git
 DOTS = "The repo URL must not contain . or .. path segments."
@@ -30,10 +31,7 @@ def group_form(course, repo_url: str, number: int = 5) -> dict[str, str]:
         "repo_url": repo_url,
         "extension_0": "",
         "extension_1": "",
-        "memberships-TOTAL_FORMS": "0",
-        "memberships-INITIAL_FORMS": "0",
-        "memberships-MIN_NUM_FORMS": "0",
-        "memberships-MAX_NUM_FORMS": "1000",
+        **empty_inlines("memberships", "graders"),
     }
 
 
