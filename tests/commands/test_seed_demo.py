@@ -49,3 +49,15 @@ def test_seed_demo_sets_a_join_code_that_signs_a_group_up_prints_it_and_keeps_it
     for i in (1, 2, 3):
         data |= {f"email_{i}": f"m{i}@example.com", f"name_{i}": f"M {i}", f"study_number_{i}": f"s28000{i}"}
     assertContains(client.post(reverse("join"), data), "Group 4 is signed up")
+
+
+def test_seed_demo_has_a_ta_who_sees_their_two_groups_only(db, client):
+    out = seed()
+    seed()  # twice: still one role, two assignments
+    assert "ta         ta-demo            TA of groups 1 and 2" in out
+    assert client.login(username="ta", password="ta-demo")
+    groups = {g.number: g.pk for g in Group.objects.filter(course__code="DEMO00000")}
+    assert [client.get(reverse("report", args=[groups[n]])).status_code for n in (1, 2, 3)] == [200, 200, 404]
+    dashboard = client.get(reverse("dashboard", args=[Course.objects.get(code="DEMO00000").pk]))
+    assert dashboard.status_code == 200 and "Team 1" in dashboard.content.decode()
+    assert "Team 3" not in dashboard.content.decode()

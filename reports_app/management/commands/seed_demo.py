@@ -7,13 +7,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from reports_app.models import Course, Group, Membership, Report
+from reports_app.models import Course, CourseStaff, Group, GroupGrader, Membership, Report, StaffRole
 
 from ...services.templates import template_load
 
 DEMO_TEMPLATE = Path(__file__).resolve().parents[2] / "demo" / "template.md"
 DEMO_COURSE = "DEMO00000"
 INSTRUCTOR = ("instructor", "instructor-demo")
+TA = ("ta", "ta-demo")
+TA_GROUPS = (1, 2)  # the demo TA grades these; group 3 is another TA's, so to them it does not exist
 GROUPS = {
     1: [("alice", "s000001"), ("bob", "s000002")],
     2: [("charlie", "s000003"), ("dana", "s000004")],
@@ -32,8 +34,8 @@ def new_join_code() -> str:
 
 class Command(BaseCommand):
     help = (
-        "Create the demo course (idempotent): our demo template, an instructor, three groups of students and a join "
-        "code for /join/. Prints the logins and the code."
+        "Create the demo course (idempotent): our demo template, an instructor, a TA of two of its three groups of "
+        "students and a join code for /join/. Prints the logins and the code."
     )
 
     @transaction.atomic
@@ -62,9 +64,14 @@ class Command(BaseCommand):
                 if user is None:
                     user = users.create_user(name, f"{name}@example.com", password_for(name))
                 Membership.objects.get_or_create(user=user, group=group, defaults={"study_number": study_number})
+        ta = users.filter(username=TA[0]).first() or users.create_user(TA[0], f"{TA[0]}@example.com", TA[1])
+        CourseStaff.objects.get_or_create(course=course, user=ta, defaults={"role": StaffRole.TA})
+        for group in course.groups.filter(number__in=TA_GROUPS):
+            GroupGrader.objects.get_or_create(group=group, user=ta)
 
         self.stdout.write(f"Demo course {course.code} {'created' if created else 'already there'}. Logins:")
         self.stdout.write(f"  {INSTRUCTOR[0]:10} {INSTRUCTOR[1]:18} staff (admin at /admin/)")
+        self.stdout.write(f"  {TA[0]:10} {TA[1]:18} TA of groups {' and '.join(map(str, TA_GROUPS))}")
         for number, members in GROUPS.items():
             for name, _ in members:
                 self.stdout.write(f"  {name:10} {password_for(name):18} group {number}")
