@@ -5,8 +5,9 @@ from operator import attrgetter
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.sites.shortcuts import get_current_site
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
@@ -39,6 +40,7 @@ from .models import (
     Course,
     CourseStaff,
     Figure,
+    GradeLog,
     Group,
     GroupGrader,
     Invitation,
@@ -46,12 +48,15 @@ from .models import (
     LoginCounter,
     Membership,
     Question,
+    QuestionPoints,
     Report,
     ReportTemplate,
+    RubricItem,
     Scrape,
     StaffRole,
 )
 from .services.graders import graders_read, graders_set, graders_spread_plan
+from .services.grading import question_points_set, rubric_item_set_points
 from .services.invitations import invitations_send, members_without_password
 from .services.roster import roster_import, roster_read, roster_rows, roster_without_password
 from .services.template_moves import course_move_preview, course_reports_move, template_as_stored
@@ -377,6 +382,47 @@ class GroupGraderInline(admin.TabularInline):
     verbose_name_plural = "graders"
 
 
+class QuestionPointsInline(admin.TabularInline):
+    """Max points per question number: a row for every question of the course's template (empty: ungraded)."""
+
+    model = QuestionPoints
+    extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        have = set(obj.question_points.values_list("number", flat=True)) if obj else set()
+        numbers = obj.template.questions.values_list("number", flat=True) if obj and obj.template_id else []
+        missing = [{"number": number} for number in sorted(set(numbers) - have)]
+        kwargs["extra"] = len(missing)
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class OnePerQuestion(formset):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, initial=missing, **kwargs)
+
+        return OnePerQuestion
+
+
+ITEM_IN_USE = "'{item}' is applied in {count} grade(s): set its points to 0 instead of deleting it."
+
+
+class RubricItemFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        for form in self.deleted_forms:
+            if form.instance.pk and (count := form.instance.grades.count()):
+                raise ValidationError(ITEM_IN_USE.format(item=form.instance.text, count=count))
+
+
+class RubricItemInline(admin.TabularInline):
+    """The rubric: reusable items per question number, a short text and points (+ or -, 2 decimals), in order.
+    Changing an item's points re-scores every grade that uses it (logged); an item in use cannot be deleted."""
+
+    model = RubricItem
+    formset = RubricItemFormSet
+    extra = 0
+    fields = ["number", "position", "text", "points"]
+
+
 @admin.register(Course)
 class CourseAdmin(CourseScoped, admin.ModelAdmin):
     course_path = "pk"
@@ -385,7 +431,28 @@ class CourseAdmin(CourseScoped, admin.ModelAdmin):
     list_select_related = ["template"]
     search_fields = ["code", "title"]
     actions = ["scrape_heads", "scrape_at_deadline", "export_for_grading", "send_invitations", "spread_graders"]
-    inlines = [CourseStaffInline]
+    inlines = [CourseStaffInline, QuestionPointsInline, RubricItemInline]
+
+    def save_formset(self, request, form, formset, change: bool) -> None:
+        """Points and rubric items change through the grading services, which re-score and log the grades."""
+        if formset.model is QuestionPoints:
+            formset.save(commit=False)
+            for row in formset.deleted_objects:
+                question_points_set(course=form.instance, number=row.number, max_points=None, user=request.user)
+            for row in formset.new_objects + [row for row, _ in formset.changed_objects]:
+                question_points_set(
+                    course=form.instance, number=row.number, max_points=row.max_points, user=request.user
+                )
+        elif formset.model is RubricItem:
+            for item in formset.save(commit=False):
+                if item.pk is None:
+                    item.save()
+                else:
+                    rubric_item_set_points(item=item, points=item.points, user=request.user)
+            for item in formset.deleted_objects:
+                item.delete()
+        else:
+            super().save_formset(request, form, formset, change)
 
     def save_model(self, request, obj: Course, form, change: bool) -> None:
         """Whoever creates a course becomes its instructor (a superuser sees every course without a role)."""
@@ -691,6 +758,17 @@ if admin.site.is_registered(DBTaskResult):
 
 # The admin's login counts failed logins in the same counters as the site's login page.
 admin.site.login_form = AdminLoginForm
+
+
+@admin.register(GradeLog)
+class GradeLogAdmin(CourseScoped, ReadOnlyAdmin):
+    """Every change of a grade, kept: who, when, the score and the fields before and after."""
+
+    course_path = "grade__group__course"
+    list_display = ["at", "grade", "kind", "user", "score_before", "score_after", "note"]
+    list_filter = ["kind", "grade__group__course"]
+    list_select_related = ["grade__group__course", "user"]
+    search_fields = ["grade__group__name", "user__username", "note"]
 
 
 @admin.register(LoginCounter)

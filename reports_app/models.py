@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -174,6 +174,10 @@ class Course(models.Model):
     )
     min_group_size = models.PositiveSmallIntegerField(default=3)
     max_group_size = models.PositiveSmallIntegerField(default=5)
+    grades_may_exceed = models.BooleanField(
+        default=False,
+        help_text="A question's score may go below 0 or above its max points; unticked: it is kept within 0..max",
+    )
 
     objects = CourseQuerySet.as_manager()
 
@@ -289,6 +293,111 @@ class GroupGrader(models.Model):
             return  # the form reports the missing field
         if not CourseStaff.objects.filter(course_id=self.group.course_id, user_id=self.user_id).exists():
             raise ValidationError(GRADER_NOT_STAFF.format(user=self.user, course=self.group.course))
+
+
+# Points are Decimals with 2 places (0.5, 1.25, -2): exact sums, no float rounding in totals.
+POINTS = {"max_digits": 6, "decimal_places": 2}
+SCORE = {"max_digits": 9, "decimal_places": 2}  # a sum of many items' points
+
+
+class QuestionPoints(models.Model):
+    """A question's max points in a course, by question number (stable when the course switches template versions);
+    no row, or no max, and the question is ungraded."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="question_points")
+    number = models.PositiveIntegerField()
+    max_points = models.DecimalField(
+        **POINTS,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Empty: the question is not graded",
+    )
+
+    class Meta:
+        verbose_name = "points of a question"
+        verbose_name_plural = "points per question"
+        ordering = ["course", "number"]
+        constraints = [models.UniqueConstraint(fields=["course", "number"], name="unique_question_points")]
+
+    def __str__(self) -> str:
+        return f"{self.course} Q{self.number}: {self.max_points if self.max_points is not None else 'ungraded'}"
+
+
+class RubricItem(models.Model):
+    """A reusable line of a question's rubric (Gradescope style): a short text and a point delta, + or -."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="rubric_items")
+    number = models.PositiveIntegerField(help_text="The question's number")
+    text = models.CharField(max_length=200)
+    points = models.DecimalField(**POINTS, help_text="Added to the score when applied; negative takes off")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["course", "number", "position", "pk"]
+
+    def __str__(self) -> str:
+        return f"Q{self.number} {self.text} ({self.points:+})"
+
+
+class Grade(models.Model):
+    """A group's grade on one question (by number): rubric items applied, a free adjustment and a comment (markdown,
+    stored as typed). Its score is computed from the items' current points (services.grading.score). `version`
+    guards against overwriting a newer grade (optimistic locking, as answers do)."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="grades")
+    number = models.PositiveIntegerField()
+    items = models.ManyToManyField(RubricItem, blank=True, related_name="grades")
+    adjustment = models.DecimalField(**POINTS, default=0)
+    comment = models.TextField(blank=True)
+    graded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    graded_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["group", "number"]
+        constraints = [models.UniqueConstraint(fields=["group", "number"], name="unique_grade")]
+
+    def __str__(self) -> str:
+        return f"{self.group} Q{self.number}"
+
+    def comment_html(self) -> str:
+        """The comment as pages show it: rendered and sanitized like an answer, within the render budget (past it, the
+        text as typed with why). Images in it are not ours to serve: left as written, and nh3 keeps only safe URLs."""
+        try:
+            return rendering.answer_html(self.comment, figure_url=lambda name: None)
+        except rendering.RenderError as error:
+            return rendering.unrendered_html(self.comment, str(error), what="The comment")
+
+
+class GradeLog(models.Model):
+    """One change of a grade: who, when, why (kind), and its score and fields before and after. Never changed."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "graded"
+        CHANGED = "changed", "grade changed"
+        ITEM_POINTS = "item_points", "rubric item's points changed"
+        MAX_POINTS = "max_points", "max points changed"
+
+    grade = models.ForeignKey(Grade, on_delete=models.CASCADE, related_name="log")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    score_before = models.DecimalField(**SCORE, null=True, blank=True)
+    score_after = models.DecimalField(**SCORE)
+    before = models.JSONField(default=dict, blank=True)  # {"items": [...], "adjustment": "0.5", "comment": ...}
+    after = models.JSONField(default=dict)
+    note = models.CharField(max_length=300, blank=True)  # e.g. "'Clear plot' 2.00 -> 1.00"
+
+    class Meta:
+        verbose_name = "grade log entry"
+        verbose_name_plural = "grade log"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.grade}: {self.get_kind_display()} {self.score_before} -> {self.score_after}"
 
 
 class Membership(models.Model):

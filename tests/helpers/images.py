@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 
 from PIL import Image
@@ -34,7 +35,9 @@ def noise_image(width: int = 64, height: int = 48) -> Image.Image:
     return Image.frombytes("RGB", (width, height), random.Random(0).randbytes(width * height * 3))
 
 
+@functools.cache
 def srgb_profile() -> bytes:
+    """An sRGB ICC profile, made once: its header holds the time it was made, so two made a second apart differ."""
     from PIL import ImageCms
 
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()

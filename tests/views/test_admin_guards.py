@@ -55,7 +55,7 @@ def course_form(course: Course, deadline: datetime | None) -> dict[str, str]:
         "join_code": "",
         "min_group_size": "3",
         "max_group_size": "5",
-        **empty_inlines("staff"),
+        **empty_inlines("staff", "question_points", "rubric_items"),
     }
 
 
@@ -208,6 +208,7 @@ PERMISSIONS = {
     "reports_app.Job": (False, False, True),
     "reports_app.LoginCounter": (False, False, True),  # deleting a row lifts its lockout
     "reports_app.Invitation": (False, False, True),  # deleting one withdraws it
+    "reports_app.GradeLog": (False, False, False),  # the audit log of grades: kept as written
 }
 
 
