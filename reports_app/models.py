@@ -178,6 +178,22 @@ class Course(models.Model):
         default=False,
         help_text="A question's score may go below 0 or above its max points; unticked: it is kept within 0..max",
     )
+    anonymous_grading = models.BooleanField(
+        default=False,
+        help_text="TAs grade submissions by code ('Submission 7F3K'), never seeing group numbers, names, members or "
+        "repos; instructors may reveal them",
+    )
+    grades_released_at = models.DateTimeField(
+        null=True, blank=True, help_text="When every grade of the course was released to the students; empty: not yet"
+    )
+    regrades_until = models.DateTimeField(
+        null=True, blank=True, help_text="Members may ask for a regrade of a released grade until then; empty: never"
+    )
+    lms_item_name = models.CharField(
+        max_length=100,
+        default="Report",
+        help_text="The grade item's name in the learning platform (D2L's '<name> Points Grade' column)",
+    )
 
     objects = CourseQuerySet.as_manager()
 
@@ -313,6 +329,9 @@ class QuestionPoints(models.Model):
         validators=[MinValueValidator(0)],
         help_text="Empty: the question is not graded",
     )
+    released_at = models.DateTimeField(
+        null=True, blank=True, help_text="When this question's grades were released alone; empty: with the course's"
+    )
 
     class Meta:
         verbose_name = "points of a question"
@@ -355,6 +374,14 @@ class Grade(models.Model):
     )
     graded_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=0)
+    revision = models.ForeignKey(
+        "AnswerRevision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The answer's version the grader saw (selectors.graded); empty: the question was not answered",
+    )
 
     class Meta:
         ordering = ["group", "number"]
@@ -398,6 +425,35 @@ class GradeLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grade}: {self.get_kind_display()} {self.score_before} -> {self.score_after}"
+
+
+class RegradeRequest(models.Model):
+    """A member asking for a regrade of a released grade, with a reason; a grader of the group or an instructor
+    answers, and may change the grade (a logged grade save). Never deleted."""
+
+    grade = models.ForeignKey(Grade, on_delete=models.CASCADE, related_name="regrades")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="regrade_requests"
+    )
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    score_at_request = models.DecimalField(**SCORE)
+    response = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    score_after = models.DecimalField(**SCORE, null=True, blank=True, help_text="The score once answered")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Regrade of {self.grade}" + (" (answered)" if self.answered_at else " (open)")
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None
 
 
 class Membership(models.Model):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, figures, staff, students, system
+from .views import accounts, feedback, figures, grades_out, grading, grading_overview, staff, students, system
 
 urlpatterns = [
     path("", system.home, name="home"),
@@ -15,6 +15,8 @@ urlpatterns = [
         students.restore_answer,
         name="restore-answer",
     ),
+    path("groups/<int:group_id>/feedback/", feedback.feedback, name="feedback"),
+    path("groups/<int:group_id>/feedback/<int:number>/regrade/", feedback.request_regrade, name="request-regrade"),
     path("groups/<int:group_id>/checklist/", students.tick_checklist, name="tick-checklist"),
     path("groups/<int:group_id>/figures/", figures.figures, name="figures"),
     path("groups/<int:group_id>/figures/<str:name>", figures.figure, name="figure"),
@@ -32,6 +34,15 @@ urlpatterns = [
     path("courses/<int:course_id>/dashboard.csv", staff.dashboard_csv, name="dashboard-csv"),
     path("courses/<int:course_id>/jobs/", staff.start_job, name="start-job"),
     path("courses/<int:course_id>/jobs/recent/", staff.course_jobs, name="course-jobs"),
+    path("courses/<int:course_id>/grading/", grading_overview.grading_overview, name="grading"),
+    path("courses/<int:course_id>/grading/reveal/", grading.reveal_groups, name="reveal-groups"),
+    path("courses/<int:course_id>/grading/release/", feedback.release_grades, name="release-grades"),
+    path("courses/<int:course_id>/grading/export/<str:kind>", grades_out.export_grades, name="export-grades"),
+    path("courses/<int:course_id>/grading/regrades/<int:regrade_id>/", feedback.answer_regrade, name="answer-regrade"),
+    path("courses/<int:course_id>/grading/<str:code>/<int:number>/", grading.grade, name="grade"),
+    path(
+        "courses/<int:course_id>/grading/<str:code>/figures/<str:name>", grading.grading_figure, name="grading-figure"
+    ),
     path("jobs/<int:job_id>/", staff.job, name="job"),
     path("jobs/<int:job_id>/rerun/", staff.rerun_job, name="rerun-job"),
     path("jobs/<int:job_id>/download/", staff.download_job, name="download-job"),

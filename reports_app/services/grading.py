@@ -14,11 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..engine.scoring import score
-from ..models import Course, Grade, GradeLog, Group, QuestionPoints, RubricItem
+from ..models import AnswerRevision, Course, Grade, GradeLog, Group, QuestionPoints, RubricItem
 
 NOT_GRADER = "Only a grader of {group} or an instructor of {course} may grade it."
 NOT_INSTRUCTOR = "Only an instructor of {course} may change its points and rubric."
 UNGRADED = "Question {number} of {course} has no max points: it is not graded."
+FOREIGN_REVISION = "That version is not of question {number} of {group}'s answer."
 FOREIGN_ITEM = "'{item}' is not a rubric item of question {number} of {course}."
 BAD_POINTS = "{what} must be a number with at most 2 decimal places between -9999.99 and 9999.99, not '{value}'."
 LIMIT = Decimal("9999.99")
@@ -85,12 +86,16 @@ def grade_save(
     comment: str,
     base_version: int,
     user,
+    revision: AnswerRevision | None = None,
+    note: str = "",
 ) -> Grade:
     """Save the group's grade on question `number`, if `base_version` is still its version (0: not graded yet).
 
     Only a grader of the group or an instructor of its course may (GradingRefused otherwise, as for an ungraded
     question, another question's item or bad points). A save based on an old version changes nothing and raises
-    GradeConflict with the current grade. Saving what is there already is a no-op; any other save is logged.
+    GradeConflict with the current grade. Saving what is there already is a no-op; any other save is logged (with
+    `note`, e.g. the regrade request it answers). `revision` is the answer's version the grader saw (None: not
+    answered), kept on the grade to tell when the answer changes since (selectors.graded).
     """
     course = group.course
     if not Group.objects.visible_to(user).filter(pk=group.pk).exists():
@@ -103,16 +108,21 @@ def grade_save(
         if item.course_id != course.pk or item.number != number:
             raise GradingRefused(FOREIGN_ITEM.format(item=item.text, number=number, course=course))
     adjustment = points_value(adjustment, "The adjustment")
+    if revision is not None and (
+        revision.answer.report.group_id != group.pk or revision.answer.question.number != number
+    ):
+        raise GradingRefused(FOREIGN_REVISION.format(number=number, group=group))
     with transaction.atomic():
         grade, _ = Grade.objects.prefetch_related("items").get_or_create(group=group, number=number)
         grade.group = group
         graded = grade.version > 0
         before = grade_fields(grade) if graded else {}
         score_before = grade_score(grade, max_points) if graded else None
-        same = {i.pk for i in grade.items.all()} == {i.pk for i in items} and (grade.adjustment, grade.comment) == (
-            adjustment,
-            comment,
-        )
+        same = {i.pk for i in grade.items.all()} == {i.pk for i in items} and (
+            grade.adjustment,
+            grade.comment,
+            grade.revision_id,
+        ) == (adjustment, comment, revision.pk if revision else None)
         if grade.version == base_version and same:
             return grade
         saved = Grade.objects.filter(pk=grade.pk, version=base_version).update(
@@ -121,6 +131,7 @@ def grade_save(
             graded_by=user,
             graded_at=timezone.now(),
             version=base_version + 1,
+            revision=revision,
         )
         if not saved:
             current = Grade.objects.select_related("graded_by").prefetch_related("items").get(pk=grade.pk)
@@ -135,6 +146,7 @@ def grade_save(
             score_after=grade_score(grade, max_points),
             before=before,
             after=grade_fields(grade),
+            note=note,
         )
     return grade
 

@@ -160,6 +160,8 @@ def group_scrape(
                 scrape.status, scrape.message = _SCRAPE_STATUS[type(fetched)], str(fetched)
             else:
                 _scrape_import(scrape, fetched)
+                # when the import ended: the versions it made are "at or before" its scrape (selectors.graded)
+                scrape.fetched_at = timezone.now()
             if time.monotonic() > deadline:
                 raise ImportTooLong
             scrape.save()

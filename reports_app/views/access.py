@@ -15,7 +15,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 
 from .. import exporting
+from ..engine.anonymity import normal_code
 from ..models import Course, CourseStaff, Group, Membership, Report, StaffRole, staff_sees
+from ..selectors.submissions import Submission, group_id_for_code, hides_groups, submissions
 from ..services.answers import (
     DeadlinePassed,
     closed_message,
@@ -55,6 +57,29 @@ def get_course_for_staff(request: HttpRequest, course_id: int, *, instructors_on
         Course.objects.instructed_by(request.user) if instructors_only else Course.objects.staffed_by(request.user)
     )
     return get_object_or_404(courses.with_role(request.user), pk=course_id)
+
+
+@dataclass(frozen=True)
+class GradingAccess:
+    course: Course  # with `role`
+    submission: Submission  # the group, its code, whether this user sees it by code only
+
+    @property
+    def group(self) -> Group:
+        return self.submission.group
+
+
+def get_submission(request: HttpRequest, course_id: int, code: str) -> GradingAccess:
+    """A group of a course by its submission code, for one of its graders or the course's instructors; 404 for
+    anyone else and for a code of no group the user grades (three queries)."""
+    course = get_course_for_staff(request, course_id)
+    group_id = group_id_for_code(course, code)
+    group = Group.objects.visible_to(request.user).filter(course=course, pk=group_id).first() if group_id else None
+    if group is None:
+        raise Http404("No such submission")
+    group.course = course
+    codes = {group.pk: normal_code(code)}
+    return GradingAccess(course, submissions([group], codes, hidden=hides_groups(request, course))[0])
 
 
 def is_course_staff(user) -> bool:
