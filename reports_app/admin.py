@@ -387,6 +387,8 @@ class QuestionPointsInline(admin.TabularInline):
 
     model = QuestionPoints
     extra = 0
+    fields = ["number", "max_points", "released_at"]
+    readonly_fields = ["released_at"]  # released from the grading page, which mails the students
 
     def get_formset(self, request, obj=None, **kwargs):
         have = set(obj.question_points.values_list("number", flat=True)) if obj else set()
@@ -432,6 +434,22 @@ class CourseAdmin(CourseScoped, admin.ModelAdmin):
     search_fields = ["code", "title"]
     actions = ["scrape_heads", "scrape_at_deadline", "export_for_grading", "send_invitations", "spread_graders"]
     inlines = [CourseStaffInline, QuestionPointsInline, RubricItemInline]
+    readonly_fields = ["grades_released_at"]  # released from the grading page, which mails the students
+    fieldsets = [
+        (None, {"fields": ["code", "title", "template", "deadline", "join_code", "min_group_size", "max_group_size"]}),
+        (
+            "Grading",
+            {
+                "fields": [
+                    "anonymous_grading",
+                    "grades_may_exceed",
+                    "grades_released_at",
+                    "regrades_until",
+                    "lms_item_name",
+                ]
+            },
+        ),
+    ]
 
     def save_formset(self, request, form, formset, change: bool) -> None:
         """Points and rubric items change through the grading services, which re-score and log the grades."""

@@ -2,7 +2,8 @@
 
     index.html                  every group: links, pass count, a verdict per question (P/W/I/M/S, coloured),
                                 members with study numbers, commit, late (self-contained page)
-    grades.csv                  one row per group, one verdict column per question (opens in Excel)
+    grades.csv                  one row per group, one verdict column per question, then the points per graded
+                                question, the group's total and the max total (opens in Excel)
     group-007/README.md         the group's README as it stands now
     group-007/report.html       ... as the course renders it (rendering.standard_html, byte for byte)
     group-007/grading.html      ... sanitized, figures inside, below a header with the group, its members, the
@@ -39,6 +40,7 @@ from django.utils import timezone
 from .engine import rendering
 from .engine.csvfiles import write_csv
 from .models import Course, Figure, Group
+from .selectors.grade_exports import CoursePoints, course_points
 from .selectors.grading import VERDICT_LABELS, grading_header, invited_people
 from .selectors.overview import GroupOverview, QuestionVerdict, Verdict, course_overview
 from .services.reports import grading_title, report_folder_write, zip_add
@@ -152,14 +154,18 @@ def study_numbers(row: GroupOverview) -> str:
 
 
 def grades_rows(
-    numbers: tuple[int, ...], rows: Iterable[GroupOverview], notes: dict[int, str] | None = None
+    numbers: tuple[int, ...],
+    rows: Iterable[GroupOverview],
+    points: CoursePoints,
+    notes: dict[int, str] | None = None,
 ) -> Iterator[list]:
     """grades.csv: a header, then per group its members' e-mails and study numbers, pass count and a
-    P/W/I/M/S per question as on the dashboard, and `notes` by group id (e.g. that its HTML could not be made)."""
+    P/W/I/M/S per question as on the dashboard, its points per graded question ('' where not graded), total and the
+    max total (`points`, as in the grades download), and `notes` by group id (e.g. that its HTML could not be made)."""
     notes = notes or {}
-    yield [*_header(numbers), "notes"]
+    yield [*_header(numbers), *points.header(), "notes"]
     for row in rows:
-        yield [*_cells(numbers, row), notes.get(row.group.pk, "")]
+        yield [*_cells(numbers, row), *points.cells(row.group.pk), notes.get(row.group.pk, "")]
 
 
 def dashboard_rows(numbers: tuple[int, ...], rows: Iterable[GroupOverview]) -> Iterator[list]:
@@ -231,7 +237,7 @@ def course_export(
         rows = [row for row, _, _ in listed]
         notes = {row.group.pk: f"cannot render: {why}" for row, _, why in listed if why}
         grades = io.StringIO()
-        write_csv(grades, grades_rows(columns, rows, notes), bom=True)
+        write_csv(grades, grades_rows(columns, rows, course_points(course), notes), bom=True)
         zip_add(archive, "grades.csv", grades.getvalue().encode("utf-8"), when=now)
         index = render_to_string(
             "export/index.html",

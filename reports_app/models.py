@@ -791,6 +791,7 @@ class Scrape(models.Model):
 
     class Meta:
         ordering = ["group", "-fetched_at", "-id"]
+        indexes = [models.Index(fields=["group", "at_deadline", "-fetched_at"], name="scrape_group_deadline")]
 
     def __str__(self) -> str:
         return f"{self.group} at {self.commit_sha[:10] or '-'}: {self.status}"

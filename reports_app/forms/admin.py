@@ -74,7 +74,7 @@ class CourseAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        with_time_zone(self, "deadline")
+        with_time_zone(self, "deadline", "regrades_until")
         if "template" in self.fields:
             self.fields["template"].help_text = TEMPLATE_HELP
 

@@ -1,4 +1,4 @@
-"""The staff dashboard's sort and filters, read from the query string."""
+"""The staff dashboard's sort and filters, and the grading overview's filters, read from the query string."""
 
 from django import forms
 
@@ -78,3 +78,42 @@ class DashboardForm(forms.Form):
             "never_scraped": data.get("never_scraped", False),
             "search": data.get("q") or "",
         }
+
+
+# --- a grade, as the grading page sends it (autosave as JSON, or its Save button without JavaScript) ---------------
+
+COMMENT_MAX = 20_000
+
+
+class GradeForm(forms.Form):
+    """A grade's fields; `items` are the question's rubric items (others are refused by name), `version` the grade's
+    version the grader started from (0: not graded yet), `revision` the answer version they saw (empty: none)."""
+
+    items = forms.ModelMultipleChoiceField(queryset=None, required=False)
+    adjustment = forms.CharField(required=False, max_length=20, empty_value="0")
+    comment = forms.CharField(required=False, max_length=COMMENT_MAX, strip=False)
+    version = forms.IntegerField(min_value=0)
+    revision = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args, rubric, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["items"].queryset = rubric
+        self.fields["items"].error_messages["invalid_choice"] = "%(value)s is not an item of this question's rubric."
+
+
+class GradingFilterForm(forms.Form):
+    """The grading overview's filters (GET); each a checkbox, so no value is wrong."""
+
+    mine = forms.BooleanField(required=False, label="Assigned to me")
+    ungraded = forms.BooleanField(required=False, label="With an ungraded question")
+    flagged = forms.BooleanField(required=False, label="Flagged (changed since graded, or a regrade request)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = FILTER_CLASSES[forms.CheckboxInput]
+
+    def selection(self) -> dict[str, bool]:
+        """Keyword arguments for `GradingOverview.select`."""
+        self.is_valid()
+        return {name: self.cleaned_data.get(name, False) for name in self.fields}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest
 
-from ..engine.anonymity import normal_code, submission_codes
+from ..engine.anonymity import submission_codes
 from ..models import Course, Group, StaffRole
 
 REVEAL_KEY = "reveal-groups:{course}"  # in the session: this instructor shows the course's groups
@@ -24,12 +24,6 @@ def course_codes(course: Course, group_ids: list[int] | None = None) -> dict[int
         group_ids = list(Group.objects.filter(course=course).values_list("pk", flat=True))
     secret = f"{settings.SECRET_KEY}:course:{course.pk}".encode()
     return submission_codes(secret, group_ids)
-
-
-def group_id_for_code(course: Course, code: str) -> int | None:
-    """The id of the course's group with this submission code (as typed), or None (one query)."""
-    wanted = normal_code(code)
-    return next((group_id for group_id, c in course_codes(course).items() if c == wanted), None)
 
 
 def hides_groups(request: HttpRequest, course: Course) -> bool:
@@ -67,3 +61,16 @@ def submissions(groups: list[Group], codes: dict[int, str], *, hidden: bool) -> 
     else by number."""
     rows = [Submission(group, codes[group.pk], hidden) for group in groups]
     return sorted(rows, key=lambda s: s.sort_key)
+
+
+@dataclass(frozen=True)
+class GradingAccess:
+    """What a grading page may show: the course (with the user's `role`) and one submission of it."""
+
+    course: Course
+    submission: Submission
+    codes: dict[int, str]  # every group of the course's code, by group id
+
+    @property
+    def group(self) -> Group:
+        return self.submission.group

@@ -123,7 +123,7 @@ def grade_save(
             grade.comment,
             grade.revision_id,
         ) == (adjustment, comment, revision.pk if revision else None)
-        if grade.version == base_version and same:
+        if graded and grade.version == base_version and same:
             return grade
         saved = Grade.objects.filter(pk=grade.pk, version=base_version).update(
             adjustment=adjustment,

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from .. import exporting
 from ..engine.anonymity import normal_code
 from ..models import Course, CourseStaff, Group, Membership, Report, StaffRole, staff_sees
-from ..selectors.submissions import Submission, group_id_for_code, hides_groups, submissions
+from ..selectors.submissions import GradingAccess, course_codes, hides_groups, submissions
 from ..services.answers import (
     DeadlinePassed,
     closed_message,
@@ -44,6 +44,8 @@ def get_access(request: HttpRequest, group_id: int) -> Access:
     )
     if not (group.is_member or group.staff_sees):
         raise Http404("No such group")
+    if not group.is_member and group.course.anonymous_grading and not is_instructor_of(request.user, group.course):
+        raise Http404("No such group")  # a TA of a course graded anonymously sees submissions, never groups
     report = report_for_group(group)
     if report is None:
         raise Http404("This course has no report template yet")
@@ -59,32 +61,31 @@ def get_course_for_staff(request: HttpRequest, course_id: int, *, instructors_on
     return get_object_or_404(courses.with_role(request.user), pk=course_id)
 
 
-@dataclass(frozen=True)
-class GradingAccess:
-    course: Course  # with `role`
-    submission: Submission  # the group, its code, whether this user sees it by code only
-
-    @property
-    def group(self) -> Group:
-        return self.submission.group
-
-
 def get_submission(request: HttpRequest, course_id: int, code: str) -> GradingAccess:
     """A group of a course by its submission code, for one of its graders or the course's instructors; 404 for
     anyone else and for a code of no group the user grades (three queries)."""
     course = get_course_for_staff(request, course_id)
-    group_id = group_id_for_code(course, code)
+    codes = course_codes(course)
+    wanted = normal_code(code)
+    group_id = next((pk for pk, c in codes.items() if c == wanted), None)
     group = Group.objects.visible_to(request.user).filter(course=course, pk=group_id).first() if group_id else None
     if group is None:
         raise Http404("No such submission")
     group.course = course
-    codes = {group.pk: normal_code(code)}
-    return GradingAccess(course, submissions([group], codes, hidden=hides_groups(request, course))[0])
+    return GradingAccess(course, submissions([group], codes, hidden=hides_groups(request, course))[0], codes)
 
 
 def is_course_staff(user) -> bool:
     """Whether the user has a role in any course (or is a superuser): the staff home page, not a student's."""
     return user.is_superuser or CourseStaff.objects.filter(user_id=user.pk).exists()
+
+
+def is_instructor_of(user, course: Course) -> bool:
+    """Whether `user` instructs `course` (or is a superuser); one query unless a superuser."""
+    return (
+        user.is_superuser
+        or CourseStaff.objects.filter(course=course, user_id=user.pk, role=StaffRole.INSTRUCTOR).exists()
+    )
 
 
 def is_instructor(course: Course) -> bool:

@@ -118,7 +118,7 @@ def _page_context(request: HttpRequest, access: Access, form: FigureForm) -> dic
     }
 
 
-def _serve(file: FieldFile, content_type: str) -> FileResponse:
+def figure_response(file: FieldFile, content_type: str) -> FileResponse:
     response = FileResponse(file.open("rb"), content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'"
@@ -129,7 +129,7 @@ def _serve(file: FieldFile, content_type: str) -> FileResponse:
 def figure(request: HttpRequest, group_id: int, name: str) -> FileResponse:
     access = get_access(request, group_id)
     found = get_object_or_404(Figure, report=access.report, name=name)
-    return _serve(found.file, found.content_type)
+    return figure_response(found.file, found.content_type)
 
 
 @login_required
@@ -137,7 +137,7 @@ def figure_version(request: HttpRequest, group_id: int, name: str, number: int) 
     """An earlier file of a figure (or of a deleted one), from its history."""
     access = get_access(request, group_id)
     found = get_object_or_404(FigureVersion, report=access.report, name=name, number=number)
-    return _serve(found.file, found.content_type)
+    return figure_response(found.file, found.content_type)
 
 
 @login_required

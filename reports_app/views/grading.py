@@ -1,17 +1,114 @@
-"""Grading one answer: the page per (submission, question), its autosave, its figures; revealing groups."""
+"""Grading one answer: the page per (submission, question), its autosave (JSON, with optimistic locking) or its
+Save button without JavaScript, the figures it shows; an instructor revealing the groups of an anonymous course."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from ..forms.staff import GradeForm
+from ..models import AnswerRevision, Figure, Grade, RubricItem
+from ..selectors.grade_page import grade_page, grade_url
+from ..selectors.grading import zoned_time
+from ..selectors.submissions import REVEAL_KEY
+from ..services.drafts import person_name
+from ..services.grading import GradeConflict, GradingRefused, grade_save, grade_score, max_points_of
+from .access import form_refused, get_course_for_staff, get_submission, login_required, wants_json
+from .figures import figure_response
+
+SAVED = "Grade saved."
+CONFLICT = "{who} saved this grade meanwhile (version {version}); nothing of yours was saved. Theirs is shown now."
 
 
+def grade_state(grade: Grade) -> dict:
+    """A saved grade as the page's script reads it."""
+    return {
+        "version": grade.version,
+        "items": sorted(item.pk for item in grade.items.all()),
+        "adjustment": str(grade.adjustment),
+        "comment": grade.comment,
+        "graded_by": person_name(grade.graded_by),
+        "graded_at": zoned_time(grade.graded_at),
+    }
+
+
+def _revision(access, number: int, pk: int | None) -> AnswerRevision | None:
+    if pk is None:
+        return None
+    revisions = AnswerRevision.objects.select_related("answer__report", "answer__question")
+    return revisions.filter(pk=pk, answer__report__group=access.group, answer__question__number=number).first()
+
+
+@login_required
 def grade(request: HttpRequest, course_id: int, code: str, number: int) -> HttpResponse:
-    raise Http404
+    access = get_submission(request, course_id, code)
+    order = request.GET.get("by", "question")
+    if request.method != "POST":
+        page = grade_page(access, number, request.user, order)
+        return render(request, "reports_app/grade.html", {"page": page, "course": access.course})
+    rubric = RubricItem.objects.filter(course=access.course, number=number)
+    form = GradeForm(request.POST, rubric=rubric)
+    here = grade_url(access.course.pk, access.submission.code, number, order)
+    if not form.is_valid():
+        if wants_json(request):
+            return form_refused(form)
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(here)
+    data = form.cleaned_data
+    try:
+        saved = grade_save(
+            group=access.group,
+            number=number,
+            items=data["items"],
+            adjustment=data["adjustment"],
+            comment=data["comment"],
+            base_version=data["version"],
+            user=request.user,
+            revision=_revision(access, number, data["revision"]),
+        )
+    except GradingRefused as error:
+        if wants_json(request):
+            return JsonResponse({"error": str(error)}, status=400)
+        messages.error(request, str(error))
+        return redirect(here)
+    except GradeConflict as conflict:
+        theirs = conflict.grade
+        message = CONFLICT.format(who=person_name(theirs.graded_by), version=theirs.version)
+        if wants_json(request):
+            return JsonResponse({"error": message, "grade": grade_state(theirs)}, status=409)
+        messages.error(request, message)
+        return redirect(here)
+    if not wants_json(request):
+        messages.success(request, SAVED)
+        return redirect(here)
+    log = saved.log.select_related("user").order_by("-at", "-pk")
+    history = render_to_string("reports_app/_grade_history.html", {"log": log}, request=request)
+    score = grade_score(saved, max_points_of(access.course, number))
+    return JsonResponse({"grade": grade_state(saved), "score": str(score), "history_html": history})
 
 
-def grading_figure(request: HttpRequest, course_id: int, code: str, name: str) -> HttpResponse:
-    raise Http404
+@login_required
+def grading_figure(request: HttpRequest, course_id: int, code: str, name: str) -> FileResponse:
+    """A figure of a submission's report, by the submission's code (its group's own URL would name the group)."""
+    access = get_submission(request, course_id, code)
+    found = get_object_or_404(Figure, report__group=access.group, name=name)
+    return figure_response(found.file, found.content_type)
 
 
+@login_required
+@require_POST
 def reveal_groups(request: HttpRequest, course_id: int) -> HttpResponse:
-    raise Http404
+    """An instructor shows (or hides again) the groups behind the submission codes of an anonymous course, for
+    themselves, in this session."""
+    course = get_course_for_staff(request, course_id, instructors_only=True)
+    key = REVEAL_KEY.format(course=course.pk)
+    request.session[key] = request.POST.get("reveal") == "1"
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        back = reverse("grading", args=[course.pk])
+    return redirect(back)

@@ -109,9 +109,14 @@ def download_job(request: HttpRequest, job_id: int) -> HttpResponse:
 # The staff dashboard: every group of a course with its check and last scrape, as a page and as CSV.
 
 
+ANONYMOUS_COURSE = "{course} is graded anonymously: TAs see its submissions on the grading pages only."
+
+
 def _dashboard(request: HttpRequest, course: Course):
     """(overview, filter form, the rows the form selects): the page and its CSV show the same rows, of the groups the
-    user sees (a TA: the groups assigned to them)."""
+    user sees (a TA: the groups assigned to them; none in a course graded anonymously: Http404)."""
+    if course.anonymous_grading and not is_instructor(course):
+        raise Http404(ANONYMOUS_COURSE.format(course=course))
     groups = None if is_instructor(course) else course.groups.visible_to(request.user).values_list("pk", flat=True)
     overview = course_overview(course, group_ids=groups, invited=True)
     form = DashboardForm(request.GET, numbers=overview.numbers)
@@ -121,6 +126,9 @@ def _dashboard(request: HttpRequest, course: Course):
 @login_required
 def dashboard(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_course_for_staff(request, course_id)
+    if course.anonymous_grading and not is_instructor(course):
+        messages.info(request, ANONYMOUS_COURSE.format(course=course))
+        return redirect("grading", course.pk)
     overview, form, rows = _dashboard(request, course)
     can_open_admin = is_instructor(course) and (  # the admin shows a TA no group
         request.user.has_perm("reports_app.view_group") or request.user.has_perm("reports_app.change_group")

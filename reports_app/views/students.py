@@ -19,6 +19,7 @@ from ..forms.students import (
     RestoreForm,
 )
 from ..models import Answer, AnswerRevision, Question
+from ..selectors.feedback import has_released_grades
 from ..selectors.provenance import answer_provenance, with_current_source
 from ..selectors.report_page import report_page
 from ..services.answers import (
@@ -58,6 +59,7 @@ def report(request: HttpRequest, group_id: int) -> HttpResponse:
     page = report_page(access.report, viewer=request.user if access.can_edit else None)
     members, invited = group_people(access.group)
     context = {"access": access, "page": page, "group": access.group, "members": members, "invited": invited}
+    context["has_feedback"] = has_released_grades(access.group)
     return render(request, "reports_app/report.html", context)
 
 

@@ -6,28 +6,18 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from reports_app.models import Group, Job
+from tests.helpers.pages import log_in_as
 from tests.helpers.repos import FILLED, JAN_10, make_repo
 
 
 def run_worker() -> None:
     """What `manage.py db_worker` does in production, here until the queue is empty (as tests/services/test_job.py)."""
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
-
-
-def log_in_as(page, live_server, username: str) -> None:
-    """The browser gets a session of `username` (the login form is tests/browser/test_smoke.py's business)."""
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=username))
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
 
 
 @pytest.mark.timeout(120)

@@ -3,6 +3,7 @@ from io import StringIO
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
@@ -61,3 +62,22 @@ def test_seed_demo_has_a_ta_who_sees_their_two_groups_only(db, client):
     dashboard = client.get(reverse("dashboard", args=[Course.objects.get(code="DEMO00000").pk]))
     assert dashboard.status_code == 200 and "Team 1" in dashboard.content.decode()
     assert "Team 3" not in dashboard.content.decode()
+
+
+def test_seed_demo_gives_every_question_points_and_a_rubric_the_ta_grades_with_once(db):
+    from reports_app.models import QuestionPoints, RubricItem
+    from reports_app.selectors.submissions import course_codes
+
+    out = seed()
+    course = Course.objects.get(code="DEMO00000")
+    questions = course.template.questions.count()
+    assert f"Grading: /courses/{course.pk}/grading/" in out
+    assert QuestionPoints.objects.filter(course=course, max_points=2).count() == questions
+    assert RubricItem.objects.filter(course=course).count() == 3 * questions
+    seed()
+    assert RubricItem.objects.filter(course=course).count() == 3 * questions
+    ta = Client()
+    assert ta.login(username="ta", password="ta-demo")
+    group = Group.objects.get(course=course, number=1)
+    page = ta.get(reverse("grade", args=[course.pk, course_codes(course)[group.pk], 1]))
+    assertContains(page, "Answers what is asked")

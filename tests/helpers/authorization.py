@@ -25,11 +25,16 @@ from reports_app.models import (
     Group,
     GroupGrader,
     Job,
+    QuestionPoints,
+    RegradeRequest,
     ReportTemplate,
     StaffRole,
 )
+from reports_app.selectors.submissions import course_codes
 from reports_app.services.answers import answer_save
+from reports_app.services.feedback import regrade_request
 from reports_app.services.figures import IfExists, figure_add, figure_delete
+from reports_app.services.grading import grade_save
 from reports_app.services.reports import report_for_group
 from tests.conftest import DEMO_TEMPLATE, png_bytes
 
@@ -79,6 +84,7 @@ class World:
     revision: AnswerRevision  # version 1 of question 1; the answer is at version 2
     figure: Figure
     job: Job
+    regrade: RegradeRequest  # alice's, open, on group 1's question 3 (questions 2 and 3 released, graded)
 
 
 def make_world(group1: Group, group2: Group, instructor) -> World:
@@ -100,6 +106,7 @@ def make_world(group1: Group, group2: Group, instructor) -> World:
     CourseStaff.objects.create(course=other_course, user=olga, role=StaffRole.INSTRUCTOR)
     course.join_code = JOIN_CODE
     course.save()
+    QuestionPoints.objects.create(course=course, number=1, max_points=5)
     report = report_for_group(group1)
     report_for_group(group2)
     question = course.template.questions.get(number=1)
@@ -118,6 +125,15 @@ def make_world(group1: Group, group2: Group, instructor) -> World:
         finished_at=datetime(2025, 1, 20, 12, 0, tzinfo=UTC),
     )
     job.file.save("c1.zip", ContentFile(b"PK\x05\x06" + bytes(18)))
+    course.regrades_until = datetime(2100, 1, 1, tzinfo=UTC)
+    course.save()
+    released = datetime(2025, 2, 1, 12, 0, tzinfo=UTC)
+    for number in (2, 3):
+        QuestionPoints.objects.create(course=course, number=number, max_points=3, released_at=released)
+        grade = grade_save(
+            group=group1, number=number, items=[], adjustment="2", comment="", base_version=0, user=instructor
+        )
+    regrade = regrade_request(grade=grade, user=alice, reason="Please look at question 3 again.")
     return World(
         course=course,
         group=group1,
@@ -126,6 +142,7 @@ def make_world(group1: Group, group2: Group, instructor) -> World:
         revision=AnswerRevision.objects.get(answer__report=report, version=1),
         figure=figure,
         job=job,
+        regrade=regrade,
     )
 
 
@@ -192,6 +209,9 @@ GROUP_PAGE = (LOGIN, NF, OK, NF, OK, OK, NF, OK, NF)  # the group's people, grad
 
 
 STAFF_PAGE = (LOGIN, NF, NF, NF, OK, OK, OK, OK, NF)  # the course's staff (a TA sees their groups)
+
+
+GRADER_PAGE = (LOGIN, NF, NF, NF, OK, OK, NF, OK, NF)  # a submission's graders and the course's instructors
 
 
 INSTRUCTOR_PAGE = (LOGIN, NF, NF, NF, OK, NF, NF, OK, NF)  # jobs and exports: the course's instructors
@@ -288,6 +308,12 @@ figure_name = lambda w: w.figure.name  # noqa: E731
 
 
 course_id = lambda w: w.course.pk  # noqa: E731
+
+
+submission_code = lambda w: course_codes(w.course)[w.group.pk]  # noqa: E731
+
+
+grade_url = url("grade", course_id, submission_code, question)
 
 
 job_id = lambda w: w.job.pk  # noqa: E731
@@ -442,6 +468,7 @@ TABLE: dict[str, list[Case]] = {
     # staff pages: the course's staff (a TA: their groups' rows); students and other courses' staff get 404
     "dashboard": [Case(url("dashboard", course_id), STAFF_PAGE)],
     "dashboard-csv": [Case(url("dashboard-csv", course_id), STAFF_PAGE)],
+    "grading": [Case(url("grading", course_id), STAFF_PAGE)],  # the grading overview: a TA sees their groups
     # jobs and exports: the course's instructors only; anyone else gets 404 (they never learn what runs)
     "start-job": [
         Case(url("start-job", course_id), POST_ONLY),
@@ -454,6 +481,62 @@ TABLE: dict[str, list[Case]] = {
         post(url("rerun-job", job_id), instructors(WROTE_JOB), "instructor"),
     ],
     "download-job": [Case(url("download-job", job_id), INSTRUCTOR_PAGE)],
+    # grading a submission: its graders and the course's instructors; the URL names it by code
+    "grade": [
+        Case(grade_url, GRADER_PAGE),
+        post(
+            grade_url,
+            tuple(Expect(302, grade_url, writes=True) if e is OK else e for e in GRADER_PAGE),
+            "ta",
+            lambda w, user: {"items": [], "adjustment": "1", "comment": "Fine", "version": "0"},
+        ),
+    ],
+    "grading-figure": [Case(url("grading-figure", course_id, submission_code, figure_name), GRADER_PAGE)],
+    "reveal-groups": [
+        Case(url("reveal-groups", course_id), POST_ONLY),
+        post(
+            url("reveal-groups", course_id),
+            instructors(Expect(302, url("grading", course_id), writes=True)),  # a choice kept in the session
+            "instructor",
+            lambda w, user: {"reveal": "1"},
+        ),
+    ],
+    # grades out name groups and members even under anonymous grading: instructors only (every kind in
+    # tests/views/test_grades_out.py)
+    "export-grades": [Case(url("export-grades", course_id, lambda w: "grades.csv"), INSTRUCTOR_PAGE)],
+    # feedback: the group's people read it (staff preview); members ask for regrades (staff who look are refused on
+    # the page, 400), graders of the group and instructors answer them, instructors release
+    "feedback": [Case(url("feedback", group_id), GROUP_PAGE)],
+    "request-regrade": [
+        Case(url("request-regrade", group_id, lambda w: 2), POST_ONLY),
+        post(
+            url("request-regrade", group_id, lambda w: 2),
+            group_write(Expect(302, url("feedback", group_id), writes=True), staff=Expect(400)),
+            "member",
+            lambda w, user: {"reason": "The plot is in figure 2."},
+        ),
+    ],
+    "answer-regrade": [
+        Case(url("answer-regrade", course_id, lambda w: w.regrade.pk), POST_ONLY),
+        post(
+            url("answer-regrade", course_id, lambda w: w.regrade.pk),
+            tuple(
+                Expect(302, url("grade", course_id, submission_code, lambda w: 3), writes=True) if e is OK else e
+                for e in GRADER_PAGE
+            ),
+            "ta",
+            lambda w, user: {"response": "Looked again: it stands.", "adjustment": "", "comment": ""},
+        ),
+    ],
+    "release-grades": [
+        Case(url("release-grades", course_id), POST_ONLY),
+        post(
+            url("release-grades", course_id),
+            instructors(Expect(302, url("grading", course_id), writes=True)),
+            "instructor",
+            lambda w, user: {"confirm": "1"},
+        ),
+    ],
     # our admin views: staff need the model's permission, which only the superuser has here
     "admin:reports_app_reporttemplate_load": [
         Case(url("admin:reports_app_reporttemplate_load"), ADMIN_PAGE),

@@ -39,3 +39,15 @@ def open_editor(page: Page, number: int) -> None:
 
 def answer_box(page: Page, number: int):
     return page.get_by_label(f"Answer to question {number} (markdown)")
+
+
+def log_in_as(page: Page, live_server, username: str) -> None:
+    """The browser gets a session of `username` (the login form is tests/browser/test_smoke.py's business)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )

@@ -5,16 +5,28 @@ import io
 import re
 import zipfile
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from reports_app import exporting, tasks
 from reports_app.engine import rendering
-from reports_app.models import Course, Group, Invitation, Job, Membership, Question, Scrape
+from reports_app.models import (
+    Course,
+    Group,
+    Invitation,
+    Job,
+    Membership,
+    Question,
+    QuestionPoints,
+    RubricItem,
+    Scrape,
+)
 from reports_app.services.answers import answer_save
 from reports_app.services.checking import report_check
 from reports_app.services.figures import figure_add
+from reports_app.services.grading import grade_save
 from reports_app.services.reports import report_for_group, report_grading_html, report_import, report_markdown
 from tests.conftest import png_bytes, read_fixture
 from tests.helpers.csv import assert_all_quoted, assert_nothing_runs
@@ -140,14 +152,14 @@ def test_grades_csv_has_a_verdict_per_question_and_neutralises_formulas(course_w
 
     assert header == [
         "group", "name", "members", "study numbers", "passed", "questions", *(f"Q{n}" for n in range(1, 11)),
-        "commit", "commit time (Europe/Copenhagen)", "late", "notes",
+        "commit", "commit time (Europe/Copenhagen)", "late", "total points", "max points", "notes",
     ]  # fmt: skip
     assert one == [
         "1", "One", "alice@example.org; bob", "s123456; ", "6", "10",
         "P", "M", "P", "W", "M", "P", "M", "M", "P", "M",
-        "0123456789abcdef0123456789abcdef01234567", "2026-01-21 01:04", "yes", "",
+        "0123456789abcdef0123456789abcdef01234567", "2026-01-21 01:04", "yes", "", "0", "",
     ]  # fmt: skip
-    assert two == ["2", "Two", "charlie", "", "0", "10", *["M"] * 10, "", "", "no", ""]
+    assert two == ["2", "Two", "charlie", "", "0", "10", *["M"] * 10, "", "", "no", "", "0", ""]
     assert three[:6] == ["3", "'=1+2", "'-erik@example.org", "", "0", "10"]
     assert three[6:16] == ["S"] * 10  # the course checker stops on this file
 
@@ -199,8 +211,9 @@ def test_progress_after_each_group_and_a_summary(course_with_reports):
 
 def test_groups_are_read_a_chunk_at_a_time(course_with_reports, monkeypatch, django_assert_num_queries):
     monkeypatch.setattr(exporting, "CHUNK_GROUPS", 2)
-    # the group ids; then per chunk of 2 groups: the overview's 6 queries, the chunk's figures and invitations
-    with django_assert_num_queries(1 + 2 * 8):
+    # the group ids; then per chunk of 2 groups: the overview's 6 queries, the chunk's figures and invitations; then
+    # once for grades.csv's points: the graded questions, max points, grades (none here: no query for their items)
+    with django_assert_num_queries(1 + 2 * 8 + 3):
         export(course_with_reports)
 
 
@@ -451,6 +464,20 @@ def test_grades_csv_lists_study_numbers_in_the_order_of_the_members(course_with_
     assert two[numbers] == ""  # nobody in group 2 has one
 
 
+def test_grades_csv_has_points_per_graded_question_and_totals(course_with_reports, group1, instructor):
+    for number, top in ((3, "4"), (9, "6")):
+        QuestionPoints.objects.create(course=course_with_reports, number=number, max_points=Decimal(top))
+    item = RubricItem.objects.create(course=course_with_reports, number=9, text="Clear figure", points=Decimal("5"))
+    grade_save(group=group1, number=9, items=[item], adjustment="-0.5", comment="", base_version=0, user=instructor)
+    files, _ = export(course_with_reports)
+    header, one, two, three = grades(files)
+
+    points = header.index("Q3 points")
+    assert header[points:] == ["Q3 points", "Q9 points", "total points", "max points", "notes"]
+    assert one[points:] == ["", "4.50", "4.50", "10.00", ""]
+    assert two[points:] == three[points:] == ["", "", "", "10.00", ""]  # not graded: empty, not 0
+
+
 def test_every_entry_extracts_as_0644_and_every_folder_as_0755(course_with_reports):
     data, _ = export_zip(course_with_reports)
     modes = zip_modes(data)
@@ -491,4 +518,5 @@ def test_times_in_the_export_are_in_the_sites_time_zone(course_with_reports, set
     assert "committed 2026-01-20 19:04 EST late: after the deadline, 2026-01-20 18:59 EST" in (
         grading_header(grading).commit
     )
-    assert sheet[0][-3] == "commit time (America/New_York)" and sheet[1][-3] == "2026-01-20 19:04"
+    column = sheet[0].index("commit time (America/New_York)")
+    assert sheet[1][column] == "2026-01-20 19:04"

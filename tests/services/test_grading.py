@@ -215,3 +215,11 @@ def test_the_log_exports_as_csv_rows(group1, ta, instructor, rubric, course):
         ["1", "3", "instructor", "rubric item's points changed", "3.00", "2.00"],
     ]
     assert "'=SUM(A1)" in csvfiles.csv_text(rows)  # the CSV runs nothing in Excel
+
+
+def test_a_first_grade_of_zero_with_nothing_applied_is_saved(group1, ta, rubric):
+    grade = save(group1, ta)
+
+    assert (grade.version, grade.adjustment) == (1, 0)
+    assert GradeLog.objects.filter(grade=grade, kind=GradeLog.Kind.CREATED).count() == 1
+    assert save(group1, ta, base_version=1).version == 1  # the same again: nothing new

@@ -59,6 +59,7 @@ def course_form(course, points: list[dict], items: list[dict], points_initial: i
         "join_code": "",
         "min_group_size": "3",
         "max_group_size": "5",
+        "lms_item_name": "Report",
         **empty_inlines("staff", "question_points", "rubric_items"),
     }
     for prefix, rows, initial in (("question_points", points, points_initial), ("rubric_items", items, items_initial)):

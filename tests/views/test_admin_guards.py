@@ -55,6 +55,7 @@ def course_form(course: Course, deadline: datetime | None) -> dict[str, str]:
         "join_code": "",
         "min_group_size": "3",
         "max_group_size": "5",
+        "lms_item_name": "Report",
         **empty_inlines("staff", "question_points", "rubric_items"),
     }
 

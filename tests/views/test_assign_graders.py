@@ -137,7 +137,12 @@ def test_an_instructor_sees_and_opens_only_their_courses_in_the_admin(manager, c
 
 def test_a_course_an_instructor_creates_is_theirs(manager):
     form = {"code": "NEW1", "title": "", "template": "", "deadline_0": "", "deadline_1": "", "join_code": ""}
-    form |= {"min_group_size": "3", "max_group_size": "5", **empty_inlines("staff", "question_points", "rubric_items")}
+    form |= {
+        "min_group_size": "3",
+        "max_group_size": "5",
+        "lms_item_name": "Report",
+        **empty_inlines("staff", "question_points", "rubric_items"),
+    }
 
     response = manager.post(reverse("admin:reports_app_course_add"), form)
 

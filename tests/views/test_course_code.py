@@ -48,6 +48,7 @@ def course_form(code: str) -> dict[str, str]:
         "join_code": "",
         "min_group_size": "3",
         "max_group_size": "5",
+        "lms_item_name": "Report",
         **empty_inlines("staff", "question_points", "rubric_items"),
     }
 

@@ -80,6 +80,11 @@ def test_every_url_that_takes_a_post_is_covered():
         "admin:reports_app_course_import_roster",
         "admin:reports_app_course_move_reports",
         "admin:reports_app_course_assign_graders",
+        "request-regrade",
+        "answer-regrade",
+        "release-grades",
+        "grade",
+        "reveal-groups",
     }
 
 

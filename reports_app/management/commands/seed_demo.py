@@ -1,5 +1,6 @@
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -7,7 +8,17 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from reports_app.models import Course, CourseStaff, Group, GroupGrader, Membership, Report, StaffRole
+from reports_app.models import (
+    Course,
+    CourseStaff,
+    Group,
+    GroupGrader,
+    Membership,
+    QuestionPoints,
+    Report,
+    RubricItem,
+    StaffRole,
+)
 
 from ...services.templates import template_load
 
@@ -21,6 +32,14 @@ GROUPS = {
     2: [("charlie", "s000003"), ("dana", "s000004")],
     3: [("erik", "s000005"), ("frida", "s000006"), ("gustav", "s000007")],
 }
+
+
+POINTS = Decimal("2")  # each demo question's max points
+RUBRIC = [
+    ("Answers what is asked", Decimal("1.5")),
+    ("Specific to the project", Decimal("0.5")),
+    ("Off the length rule", Decimal("-0.5")),
+]
 
 
 def password_for(username: str) -> str:
@@ -68,6 +87,11 @@ class Command(BaseCommand):
         CourseStaff.objects.get_or_create(course=course, user=ta, defaults={"role": StaffRole.TA})
         for group in course.groups.filter(number__in=TA_GROUPS):
             GroupGrader.objects.get_or_create(group=group, user=ta)
+        if not course.question_points.exists():  # a rubric to grade with; an instructor's changes are kept
+            for number in course.template.questions.values_list("number", flat=True):
+                QuestionPoints.objects.create(course=course, number=number, max_points=POINTS)
+                for position, (text, points) in enumerate(RUBRIC, start=1):
+                    RubricItem.objects.create(course=course, number=number, text=text, points=points, position=position)
 
         self.stdout.write(f"Demo course {course.code} {'created' if created else 'already there'}. Logins:")
         self.stdout.write(f"  {INSTRUCTOR[0]:10} {INSTRUCTOR[1]:18} staff (admin at /admin/)")
@@ -75,4 +99,5 @@ class Command(BaseCommand):
         for number, members in GROUPS.items():
             for name, _ in members:
                 self.stdout.write(f"  {name:10} {password_for(name):18} group {number}")
+        self.stdout.write(f"Grading: /courses/{course.pk}/grading/ (every question {POINTS} points, a 3-item rubric)")
         self.stdout.write(f"Join code of {course.code}: {course.join_code} (a group signs itself up at /join/)")
