@@ -24,3 +24,12 @@ def score(
         return total
     total = max(total, ZERO)
     return total if max_points is None else min(total, max_points)
+
+
+def points_text(value: Decimal) -> str:
+    """Points as people write them: 2.50 -> '2.5', 10.00 -> '10', -1.00 -> '-1'.
+
+    >>> points_text(Decimal("2.50")), points_text(Decimal("10.00")), points_text(Decimal("-1"))
+    ('2.5', '10', '-1')
+    """
+    return f"{value.normalize():f}"

@@ -44,7 +44,7 @@ class Navigation:
     previous_question: str | None
     next_question: str | None
     next_ungraded: str | None  # in the page's order
-    numbers: tuple[int, ...]  # the graded questions
+    questions: tuple[tuple[int, bool], ...]  # the graded questions: (number, whether this submission's is graded)
     overview: str
 
 
@@ -128,7 +128,7 @@ def _navigation(access: GradingAccess, number: int, numbers: tuple[int, ...], us
         previous_question=url(rows[here], numbers[at - 1]) if at > 0 else None,
         next_question=url(rows[here], numbers[at + 1]) if 0 <= at < len(numbers) - 1 else None,
         next_ungraded=ungraded,
-        numbers=numbers,
+        questions=tuple((n, (access.group.pk, n) in graded) for n in numbers),
         overview=reverse("grading", args=[course.pk]),
     )
 

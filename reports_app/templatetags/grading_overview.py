@@ -8,6 +8,7 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from reports_app.engine.scoring import points_text
 from reports_app.selectors.grading_overview import Cell, CellState, Row
 
 register = template.Library()
@@ -20,9 +21,10 @@ STATE_WORDS = {
 REGRADE_WORDS = "a regrade request is open"
 
 
-def points(value: Decimal) -> str:
-    """2.50 -> '2.5', 10.00 -> '10'."""
-    return f"{value.normalize():f}"
+@register.filter
+def points(value: Decimal | None) -> str:
+    """2.50 -> '2.5', 10.00 -> '10' (engine.scoring.points_text); None (not graded) -> an en dash."""
+    return "\u2013" if value is None else points_text(value)
 
 
 def cell_title(cell: Cell) -> str:
@@ -39,8 +41,9 @@ def cell_title(cell: Cell) -> str:
 def grade_cells(row: Row, course_id: int) -> SafeString:
     """A `<td>` per question of the row: its state's letter (R added for an open regrade request) in its colour,
     linking to its grading page."""
-    # the grading page of question N is this row's prefix + "N/" (urls.py: .../grading/<code>/<number>/)
-    prefix = reverse("grade", args=[course_id, row.submission.code, 0]).removesuffix("0/")
+    # the grading page of question N is "<code>/N/" from the overview's own URL (urls.py: .../grading/<code>/<number>/):
+    # relative, as 4,650 absolute links would make the page a third bigger
+    prefix = f"{escape(row.submission.code)}/"
     return mark_safe(
         "".join(
             f'<td class="grade-cell grade-{cell.state.value}{" grade-regrade" if cell.regrade else ""}">'

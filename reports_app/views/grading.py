@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from ..engine.scoring import points_text
 from ..forms.staff import GradeForm
 from ..models import AnswerRevision, Figure, Grade, RubricItem
 from ..selectors.grade_page import grade_page, grade_url
@@ -89,7 +90,7 @@ def grade(request: HttpRequest, course_id: int, code: str, number: int) -> HttpR
     log = saved.log.select_related("user").order_by("-at", "-pk")
     history = render_to_string("reports_app/_grade_history.html", {"log": log}, request=request)
     score = grade_score(saved, max_points_of(access.course, number))
-    return JsonResponse({"grade": grade_state(saved), "score": str(score), "history_html": history})
+    return JsonResponse({"grade": grade_state(saved), "score": points_text(score), "history_html": history})
 
 
 @login_required

@@ -50,7 +50,7 @@ def test_a_whole_grading_pass_by_keyboard_alone(page, live_server, course, to_gr
         expect(page.locator("#save-status")).to_have_text("")
         page.keyboard.press("1")
         expect(page.locator("#save-status")).to_have_text("Saved (version 1).")
-        expect(page.locator("#score")).to_have_text("3.00")
+        expect(page.locator("#score")).to_have_text("3")
         if cell == 0:
             page.keyboard.press("c")
             page.keyboard.type("Clear, *well* argued.")
@@ -92,3 +92,26 @@ def test_two_graders_on_the_same_grade_see_each_other_and_decide(new_page, live_
     grade = Grade.objects.get(version=2)
     assert list(grade.items.values_list("text", flat=True)) == ["Q1 careful"]
     assert GradeLog.objects.filter(grade=grade).count() == 2
+
+
+@pytest.mark.timeout(120)
+def test_keeping_the_other_graders_grade_leaves_ones_own_comment_to_copy(new_page, live_server, course, to_grade):
+    tara, boss = new_page(), new_page()
+    log_in_as(tara, live_server, "tara")
+    log_in_as(boss, live_server, "instructor")
+    url = first_url(live_server, course, to_grade)
+    tara.goto(url)
+    boss.goto(url)
+    tara.keyboard.press("1")
+    expect(tara.locator("#save-status")).to_have_text("Saved (version 1).")
+
+    boss.keyboard.press("c")
+    boss.keyboard.type("The loop is never explained.")
+    boss.keyboard.press("Control+s")
+    expect(boss.locator("#grade-conflict")).to_be_visible()
+    boss.get_by_role("button", name="Keep theirs").click()
+
+    expect(boss.locator("#discarded-comment")).to_contain_text("The loop is never explained.")
+    expect(boss.get_by_label("Q1 right")).to_be_checked()
+    grade = Grade.objects.get()
+    assert (grade.version, grade.comment) == (1, "")

@@ -88,7 +88,7 @@ def test_autosave_saves_scores_and_logs(grading, group1):
 
     assert response.status_code == 200, response.content
     data = response.json()
-    assert data["score"] == "2.50" and data["grade"]["version"] == 1
+    assert data["score"] == "2.5" and data["grade"]["version"] == 1
     assert data["grade"]["graded_by"] == "Tara"
     assert "History of this grade (1 change)" in data["history_html"]
     grade = Grade.objects.get(group=group1, number=1)
@@ -266,3 +266,34 @@ def test_the_page_makes_the_same_queries_however_big_the_course(
     # the grades saved on them
     with django_assert_num_queries(20):
         assert staff.get(grade_url(group1)).status_code == 200
+
+
+def test_nothing_a_ta_gets_in_an_anonymous_course_names_the_group(anonymous, group1, grading, django_user_model):
+    """Every page, JSON answer and redirect a TA meets while grading: the home page, the overview (with each filter),
+    the grading page with its history and an open regrade request, its autosave, a conflict, answering the request."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reports_app.services.feedback import regrade_request
+
+    tara, course = client_for("tara"), group1.course
+    assert post_grade(tara, group1, items=grading[:1], comment="Good").status_code == 200
+    course.grades_released_at, course.regrades_until = timezone.now(), timezone.now() + timedelta(days=3)
+    course.save()
+    alice = django_user_model.objects.get(username="alice")
+    request = regrade_request(grade=Grade.objects.get(group=group1, number=1), user=alice, reason="Please look again")
+    overview = reverse("grading", args=[course.pk])
+
+    seen = [
+        tara.get(reverse("home")).content.decode(),
+        *(tara.get(overview, {f: "on"} if f else {}).content.decode() for f in ("", "mine", "ungraded", "flagged")),
+        tara.get(grade_url(group1)).content.decode(),
+        post_grade(tara, group1, items=grading, comment="Better", version=1).content.decode(),
+        post_grade(tara, group1, items=[], comment="Stale", version=1).content.decode(),  # 409
+    ]
+    answered = tara.post(reverse("answer-regrade", args=[course.pk, request.pk]), {"response": "Looked again"})
+    seen += [answered["Location"], tara.get(answered["Location"]).content.decode()]
+
+    assert "Please look again" in seen[5] and "Looked again" in seen[-1]
+    assert [identities(text, group1) + [s for s in ("alice", "bob") if s in text] for text in seen] == [[]] * len(seen)

@@ -2,6 +2,7 @@
 names a group, cells link to their grading pages, filters, the start link, the instructors' area."""
 
 from decimal import Decimal
+from urllib.parse import urljoin
 
 import pytest
 from django.urls import reverse
@@ -44,11 +45,18 @@ def grade_url(course, group, number: int) -> str:
     return reverse("grade", args=[course.pk, course_codes(course)[group.pk], number])
 
 
+def cell_link(course, group, number: int) -> str:
+    """A cell's link as the page writes it: relative to the overview's URL, it is the grading page's."""
+    href = f"{course_codes(course)[group.pk]}/{number}/"
+    assert urljoin(reverse("grading", args=[course.pk]), href) == grade_url(course, group, number)
+    return f'href="{href}"'
+
+
 def test_a_ta_sees_only_the_groups_assigned_to_them(world, group1, group2):
     html = page(client_for("tara"), world)
 
-    assert grade_url(world, group1, 1) in html and grade_url(world, group1, 2) in html
-    assert grade_url(world, group2, 1) not in html and "Kestrels" not in html
+    assert cell_link(world, group1, 1) in html and cell_link(world, group1, 2) in html
+    assert cell_link(world, group2, 1) not in html and "Kestrels" not in html
     assert "Group 1 · Herons" in html
     assert 'id="instructors"' not in html and "export" not in html
 
@@ -58,7 +66,7 @@ def test_the_instructor_sees_every_group_with_cells_linking_to_their_grading_pag
 
     for group in (group1, group2):
         for number in (1, 2):
-            assert f'href="{grade_url(world, group, number)}"' in html
+            assert cell_link(world, group, number) in html
     assert 'title="Question 1: graded, 1.5 of 2">G</a>' in html
     assert 'title="Question 2: not graded (2 points)">U</a>' in html
     assert 'Graded <strong id="overall">1 of 4</strong> (25%)' in html
@@ -93,7 +101,7 @@ def test_an_anonymous_course_shows_a_ta_codes_and_nothing_that_names_a_group(wor
     html = page(client_for("tara"), world)
 
     code = course_codes(world)[group1.pk]
-    assert f"Submission {code}" in html and grade_url(world, group1, 1) in html
+    assert f"Submission {code}" in html and cell_link(world, group1, 1) in html
     leaks = ["Herons", "Kestrels", "Group 1", "Group 2", "herons-team", "github.com", "mail.example.org", "s99"]
     leaks += ["alice", "Alice", "bob", "Bob", reverse("report", args=[group1.pk])]
     assert [leak for leak in leaks if leak in html] == []

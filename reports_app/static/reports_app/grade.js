@@ -128,6 +128,12 @@
     });
     document.getElementById("conflict-theirs").addEventListener("click", () => {
       document.getElementById("grade-conflict").hidden = true;
+      const theirs = form.querySelector("textarea[name=comment]").value;
+      if (mineKept.comment.trim() && mineKept.comment !== theirs) {
+        const kept = document.getElementById("discarded-comment"); // a comment is never lost without a trace
+        kept.querySelector("pre").textContent = mineKept.comment;
+        kept.hidden = false;
+      }
       unsaved = false;
       say("Kept theirs.", "body-secondary");
     });
