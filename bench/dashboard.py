@@ -34,9 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 MEMBERS = 5  # per group, as the course's sign-up sheet allows
 
 
-def setup_django(folder: Path) -> None:
-    """Django on a fresh SQLite database and media folder in `folder`, DEBUG off as in production."""
-    os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'db.sqlite3'}"
+def setup_django(folder: Path, database: str = "sqlite") -> None:
+    """Django with a media folder in `folder`, DEBUG off as in production, on a fresh SQLite database in `folder`
+    (`database` "sqlite") or on the PostgreSQL of DATABASE_URL."""
+    if database == "sqlite":
+        os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'db.sqlite3'}"
     os.environ["MEDIA_ROOT"] = str(folder / "media")
     os.environ["DEBUG"] = "0"
     os.environ["SECRET_KEY"] = "bench-only-" + "x" * 40

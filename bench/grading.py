@@ -33,22 +33,6 @@ WITH_POSTGRES = ROOT / ".ci" / "with-postgres"
 JSON = "application/json"
 
 
-def setup_django(folder: Path, database: str) -> None:
-    """Django DEBUG off, on SQLite in `folder` or on the PostgreSQL of DATABASE_URL."""
-    if database == "sqlite":
-        os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'db.sqlite3'}"
-    os.environ["MEDIA_ROOT"] = str(folder / "media")
-    os.environ["DEBUG"] = "0"
-    os.environ["SECRET_KEY"] = "bench-only-" + "x" * 40
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "course.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
 def add_grading(course, n_tas: int, rng: random.Random):
     """TAs spread over the groups, points, rubric items, grades on about half the cells; returns the instructor and
     the TAs."""
@@ -140,8 +124,9 @@ def main() -> int:
         os.execv(WITH_POSTGRES, [str(WITH_POSTGRES), sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]])
 
     folder = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    from dashboard import make_course, setup_django
+
     setup_django(folder, args.database)
-    from dashboard import make_course
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext

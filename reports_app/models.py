@@ -460,6 +460,9 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
     study_number = models.CharField(max_length=20, blank=True)
+    github_username = models.CharField(
+        max_length=39, blank=True, help_text="The member's GitHub user name: their commits count as theirs"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "group"], name="unique_membership")]
@@ -479,6 +482,13 @@ class Report(models.Model):
     template = models.ForeignKey(ReportTemplate, on_delete=models.PROTECT, related_name="reports")
     source = models.TextField(blank=True, help_text="The last imported file, exactly as read")
     source_label = models.CharField(max_length=200, blank=True)
+    source_bytes = models.BinaryField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The last README read from the repo, byte for byte as committed (CRLF, BOM, trailing spaces)",
+    )
+    source_blob = models.CharField(max_length=64, blank=True, help_text="The git blob id of source_bytes")
     layout = models.JSONField(null=True, blank=True)
     problems = models.JSONField(default=list, blank=True)
     unplaced = models.JSONField(default=list, blank=True)
@@ -774,6 +784,7 @@ class Scrape(models.Model):
         REFUSED = "refused", "refused by policy"
         FAILED = "failed", "cannot import"
         TOO_LONG = "too_long", "took too long"
+        AUTH_FAILED = "auth_failed", "authentication failed"
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="scrapes")
     job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="scrapes")
@@ -788,6 +799,17 @@ class Scrape(models.Model):
     fetched_at = models.DateTimeField()
     changed = models.JSONField(default=list, blank=True, help_text="Question numbers whose answer got a new version")
     unchanged = models.BooleanField(default=False, help_text="The commit had been imported already")
+    on_time = models.BooleanField(
+        default=False,
+        help_text="A scrape of the branch head run by the worker at the group's deadline: the commit as the server "
+        "saw it then",
+    )
+    readme_blob = models.CharField(max_length=64, blank=True, help_text="The git blob id of the README read")
+    contributors = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Per git identity, of the commits up to the one read: name, email, commits, first, last, days",
+    )
 
     class Meta:
         ordering = ["group", "-fetched_at", "-id"]
@@ -805,6 +827,43 @@ class Scrape(models.Model):
         return bool(self.commit_at and deadline and self.commit_at > deadline)
 
 
+class CommitSeen(models.Model):
+    """When the site first saw a commit of a group's repo (a scrape read it as the branch head): the server's clock,
+    not the commit's own date, which whoever commits may set to anything."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="commits_seen")
+    sha = models.CharField(max_length=64)
+    committed_at = models.DateTimeField(help_text="The commit's own (committer) date")
+    first_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "commits seen"
+        ordering = ["group", "first_seen_at"]
+        constraints = [models.UniqueConstraint(fields=["group", "sha"], name="unique_commit_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.sha[:10]} first seen {self.first_seen_at:%Y-%m-%d %H:%M}"
+
+
+class ScheduledScrape(models.Model):
+    """A scrape of a group's branch head planned for its deadline (a django-tasks task run at `due_at`). A deadline
+    moved plans a new one; a task whose `due_at` is no longer the group's deadline does nothing when it runs."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="scheduled_scrapes")
+    due_at = models.DateTimeField()
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    scrape = models.ForeignKey(Scrape, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["group", "due_at"]
+        constraints = [models.UniqueConstraint(fields=["group", "due_at"], name="unique_scheduled_scrape")]
+
+    def __str__(self) -> str:
+        return f"{self.group} at {self.due_at:%Y-%m-%d %H:%M}" + (" (done)" if self.done_at else "")
+
+
 class InvitationQuerySet(models.QuerySet):
     def pending(self, now: datetime | None = None) -> InvitationQuerySet:
         """Not accepted yet, and not expired (`INVITATION_DAYS` after they were made)."""
@@ -820,6 +879,7 @@ class Invitation(models.Model):
     email = models.EmailField(max_length=150, help_text="In lower case")
     name = models.CharField(max_length=150, blank=True, help_text="As the sign-up gave it; names a new account")
     study_number = models.CharField(max_length=20, blank=True, help_text="As the sign-up gave it; the membership's")
+    github_username = models.CharField(max_length=39, blank=True, help_text="As the sign-up gave it; the membership's")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     invited_by = models.ForeignKey(

@@ -22,6 +22,12 @@ REGRADE_WORDS = "a regrade request is open"
 
 
 @register.filter
+def points_delta(value: Decimal) -> str:
+    """A rubric item's points with their sign: '+2', '-0.5'."""
+    return ("+" if value >= 0 else "") + points_text(value)
+
+
+@register.filter
 def points(value: Decimal | None) -> str:
     """2.50 -> '2.5', 10.00 -> '10' (engine.scoring.points_text); None (not graded) -> an en dash."""
     return "\u2013" if value is None else points_text(value)

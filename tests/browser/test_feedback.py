@@ -44,7 +44,7 @@ def test_a_student_reads_released_feedback_and_asks_for_a_regrade(page, live_ser
 
     card = page.locator("#feedback-3")
     expect(card.locator(".points")).to_have_text("1 / 5")
-    expect(card.locator(".rubric-applied li")).to_have_text(["Names the data source (2)", "Missing loss curve (-1)"])
+    expect(card.locator(".rubric-applied li")).to_have_text(["Names the data source +2", "Missing loss curve -1"])
     expect(card.locator(".grade-comment em")).to_have_text("figure 2")
     expect(card.locator(".grader")).to_contain_text("Graded by Tara Grader")
     card.get_by_text("Ask for a regrade of question 3").click()

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from reports_app.models import CourseStaff, Grade, GradeLog, Group, GroupGrader, QuestionPoints, RubricItem, StaffRole
 from reports_app.selectors.submissions import course_codes
@@ -67,17 +67,23 @@ def test_a_whole_grading_pass_by_keyboard_alone(page, live_server, course, to_gr
     assert [g.comment for g in commented] == ["Clear, *well* argued."] and commented[0].number == 1
 
 
-@pytest.mark.timeout(120)
-def test_two_graders_on_the_same_grade_see_each_other_and_decide(new_page, live_server, course, to_grade):
+def tara_saved_before_the_instructor(new_page, live_server, course, groups) -> Page:
+    """Tara and the instructor opened the same grading page; Tara applied item 1 (saved). The instructor's page."""
     tara, boss = new_page(), new_page()
     log_in_as(tara, live_server, "tara")
     log_in_as(boss, live_server, "instructor")
-    url = first_url(live_server, course, to_grade)
+    url = first_url(live_server, course, groups)
     tara.goto(url)
     boss.goto(url)
-
     tara.keyboard.press("1")
     expect(tara.locator("#save-status")).to_have_text("Saved (version 1).")
+    return boss
+
+
+@pytest.mark.timeout(120)
+def test_two_graders_on_the_same_grade_see_each_other_and_decide(new_page, live_server, course, to_grade):
+    boss = tara_saved_before_the_instructor(new_page, live_server, course, to_grade)
+
     boss.keyboard.press("2")
 
     conflict = boss.locator("#grade-conflict")
@@ -96,14 +102,7 @@ def test_two_graders_on_the_same_grade_see_each_other_and_decide(new_page, live_
 
 @pytest.mark.timeout(120)
 def test_keeping_the_other_graders_grade_leaves_ones_own_comment_to_copy(new_page, live_server, course, to_grade):
-    tara, boss = new_page(), new_page()
-    log_in_as(tara, live_server, "tara")
-    log_in_as(boss, live_server, "instructor")
-    url = first_url(live_server, course, to_grade)
-    tara.goto(url)
-    boss.goto(url)
-    tara.keyboard.press("1")
-    expect(tara.locator("#save-status")).to_have_text("Saved (version 1).")
+    boss = tara_saved_before_the_instructor(new_page, live_server, course, to_grade)
 
     boss.keyboard.press("c")
     boss.keyboard.type("The loop is never explained.")

@@ -1,4 +1,5 @@
-"""Reading what graders get: the header of a grading page, and the entries of a zip with their modes."""
+"""Reading what graders get: the header of a grading page, and the entries of a zip with their modes; saving a grade
+as a grader would."""
 
 from __future__ import annotations
 
@@ -82,3 +83,18 @@ def zip_modes(data: bytes) -> dict[str, str]:
     """Each entry of a zip by name, with the mode it extracts with, e.g. '-rw-r--r--' or 'drwxr-xr-x'."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {info.filename: stat.filemode(info.external_attr >> 16) for info in archive.infolist()}
+
+
+def save_grade(group, number: int, user, items=(), adjustment="0", comment="", base_version: int = 0):
+    """services.grading.grade_save with the fields tests leave alone at their defaults."""
+    from reports_app.services.grading import grade_save
+
+    return grade_save(
+        group=group,
+        number=number,
+        items=items,
+        adjustment=adjustment,
+        comment=comment,
+        base_version=base_version,
+        user=user,
+    )

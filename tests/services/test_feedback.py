@@ -25,7 +25,8 @@ from reports_app.services.feedback import (
     regrade_answer,
     regrade_request,
 )
-from reports_app.services.grading import UNGRADED, GradeConflict, GradingRefused, grade_save
+from reports_app.services.grading import UNGRADED, GradeConflict, GradingRefused
+from tests.helpers.grading import save_grade as save
 
 SITE = "https://reports.example.com"
 
@@ -50,18 +51,6 @@ def graded(course, group1, group2, instructor):
         "g2q4": save(group2, 4, instructor, adjustment="2"),
     }
     return grades
-
-
-def save(group, number, who, items=(), adjustment="0", comment="", base_version=0) -> Grade:
-    return grade_save(
-        group=group,
-        number=number,
-        items=items,
-        adjustment=adjustment,
-        comment=comment,
-        base_version=base_version,
-        user=who,
-    )
 
 
 def release(course, who, number=None):

@@ -15,10 +15,10 @@ from reports_app.services.grading import (
     GradeConflict,
     GradingRefused,
     grade_log_rows,
-    grade_save,
     question_points_set,
     rubric_item_set_points,
 )
+from tests.helpers.grading import save_grade
 
 
 @pytest.fixture
@@ -41,15 +41,7 @@ def ta(course, group1, django_user_model):
 
 
 def save(group, user, items=(), adjustment="0", comment="", base_version=0, number=3) -> Grade:
-    return grade_save(
-        group=group,
-        number=number,
-        items=items,
-        adjustment=adjustment,
-        comment=comment,
-        base_version=base_version,
-        user=user,
-    )
+    return save_grade(group, number, user, items, adjustment, comment, base_version)
 
 
 def test_an_assigned_ta_grades_and_the_grade_is_logged(group1, ta, rubric):
