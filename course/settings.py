@@ -37,6 +37,29 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
+def env_credentials(name: str) -> list[tuple[str, str]]:
+    """(URL prefix, secret) pairs from lines `<prefix> <token>` (blank lines and # comments skipped): the variable's
+    own value when it holds a space, else the path of a file of such lines. Errors never repeat a secret."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return []
+    if not any(c.isspace() for c in value):
+        try:
+            value = Path(value).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            why = getattr(e, "strerror", None) or "not UTF-8 text"
+            raise ImproperlyConfigured(f"{name} has no space, so it names a file; it cannot be read ({why})") from None
+    pairs = []
+    for number, line in enumerate(value.splitlines(), 1):
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        if len(fields) != 2 or not fields[0].startswith(("https://", "http://")):
+            raise ImproperlyConfigured(f"{name}: line {number} must be a URL prefix, a space and a token")
+        pairs.append((fields[0], fields[1]))
+    return pairs
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -176,6 +199,12 @@ SCRAPE_MAX_BYTES = env_int("SCRAPE_MAX_BYTES", 50 * 1024 * 1024)
 SCRAPE_MAX_FIGURES = env_int("SCRAPE_MAX_FIGURES", 200)
 # Repos fetched at once by a scrape.
 SCRAPE_WORKERS = env_int("SCRAPE_WORKERS", 8)
+# Of them, at most this many from one host (github.com, say): servers rate limit per client.
+SCRAPE_PER_HOST = env_int("SCRAPE_PER_HOST", 8)
+if SCRAPE_PER_HOST < 1:
+    raise ImproperlyConfigured("SCRAPE_PER_HOST must be 1 or more")
+# Tokens for private repos, per URL prefix: lines `https://github.com/ <token>` (README, "Private repos").
+SCRAPE_CREDENTIALS = env_credentials("SCRAPE_CREDENTIALS")
 # A worker running a job marks it alive every JOB_HEARTBEAT_SECONDS; a running job silent for JOB_STALLED_SECONDS
 # counts as stopped (its worker was killed or lost the database) and may be run again.
 JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 15)

@@ -25,6 +25,7 @@ from .forms.admin import (
     GradersApplyForm,
     GradersUploadForm,
     GroupAdminForm,
+    MembershipAdminForm,
     MoveReportsForm,
     QuestionRulesForm,
     RosterApplyForm,
@@ -55,6 +56,7 @@ from .models import (
     Scrape,
     StaffRole,
 )
+from .services.deadline_scrapes import deadline_scrapes_plan
 from .services.graders import graders_read, graders_set, graders_spread_plan
 from .services.grading import question_points_set, rubric_item_set_points
 from .services.invitations import invitations_send, members_without_password
@@ -303,6 +305,7 @@ class CourseScoped:
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipAdminForm
     extra = 0
     autocomplete_fields = ["user"]
 
@@ -473,10 +476,12 @@ class CourseAdmin(CourseScoped, admin.ModelAdmin):
             super().save_formset(request, form, formset, change)
 
     def save_model(self, request, obj: Course, form, change: bool) -> None:
-        """Whoever creates a course becomes its instructor (a superuser sees every course without a role)."""
+        """Whoever creates a course becomes its instructor (a superuser sees every course without a role); the head
+        scrapes at the groups' deadlines are planned again (the deadline may have moved)."""
         super().save_model(request, obj, form, change)
         if not change and not request.user.is_superuser:
             CourseStaff.objects.get_or_create(course=obj, user=request.user, defaults={"role": StaffRole.INSTRUCTOR})
+        deadline_scrapes_plan(course=obj)
 
     @admin.action(description="Spread every group evenly over the course's TAs", permissions=["change"])
     def spread_graders(self, request, queryset):
@@ -702,6 +707,12 @@ class GroupAdmin(CourseScoped, admin.ModelAdmin):
     @admin.action(description=SEND_INVITATIONS_AGAIN, permissions=["change"])
     def send_invitations(self, request, queryset):
         send_invitations(self, request, members_without_password(queryset))
+
+    def save_model(self, request, obj: Group, form, change: bool) -> None:
+        """The head scrapes at the course's deadlines are planned again: the extension or the repo URL may have
+        changed."""
+        super().save_model(request, obj, form, change)
+        deadline_scrapes_plan(course=obj.course)
 
     @admin.display(description="last scrape", ordering="last_scrape__status")
     def last_scrape_status(self, group: Group) -> str:

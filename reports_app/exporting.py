@@ -4,12 +4,16 @@
                                 members with study numbers, commit, late (self-contained page)
     grades.csv                  one row per group, one verdict column per question, then the points per graded
                                 question, the group's total and the max total (opens in Excel)
-    group-007/README.md         the group's README as it stands now
+    group-007/README.md         the group's README as it stands now: the file as committed, byte for byte, while
+                                the report says what it says; rebuilt from the answers (with the file's line
+                                ends) once they change on the site
     group-007/report.html       ... as the course renders it (rendering.standard_html, byte for byte)
     group-007/grading.html      ... sanitized, figures inside, below a header with the group, its members, the
                                 commit and the verdicts (the bytes report_grading_html gives)
     group-007/figures/<name>
     group-008/CANNOT-RENDER.txt why group 8 has README.md and figures only: its HTML could not be made in the budget
+    manifest.json               per group folder: the commit its README came from, the README's git blob id and
+                                sha256 as written, and whether it is the committed file (`manage.py verify_export`)
 
 Groups are read and written a chunk at a time, so memory stays flat whatever the size of the course. What goes wrong
 with one group's pages stays in its folder: every other group comes out as it would without it. Times are in the
@@ -19,7 +23,9 @@ site's time zone (TIME_ZONE), entries extract as 0644 (files) and 0755 (folders)
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import json
 import logging
 import os
 import re
@@ -39,7 +45,8 @@ from django.utils import timezone
 
 from .engine import rendering
 from .engine.csvfiles import write_csv
-from .models import Course, Figure, Group
+from .engine.readme_file import ReadmeFile, readme_file
+from .models import Course, Figure, Group, Report
 from .selectors.grade_exports import CoursePoints, course_points
 from .selectors.grading import VERDICT_LABELS, grading_header, invited_people
 from .selectors.overview import GroupOverview, QuestionVerdict, Verdict, course_overview
@@ -55,6 +62,7 @@ CANNOT_RENDER_TEXT = (
     "figures.\n"
 )
 MAX_NAME_PART = 100
+MANIFEST_FILE = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,12 @@ def local_time(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+SEEN_LATE_COLUMN = "first seen after deadline"
+
+
+WITHOUT_COMMITS_COLUMN = "members without commits"
+
+
 def _header(numbers: tuple[int, ...]) -> list[str]:
     questions = [f"Q{n}" for n in numbers]
     return [
@@ -128,6 +142,8 @@ def _header(numbers: tuple[int, ...]) -> list[str]:
         "commit",
         f"commit time ({settings.TIME_ZONE})",
         "late",
+        SEEN_LATE_COLUMN,
+        WITHOUT_COMMITS_COLUMN,
     ]
 
 
@@ -143,6 +159,8 @@ def _cells(numbers: tuple[int, ...], row: GroupOverview) -> list:
         row.scrape.commit_sha if row.scrape else "",
         local_time(row.commit_at),
         "yes" if row.late else "no",
+        "yes" if row.seen_late else "no",  # the commit graded is dated before the deadline, first seen after it
+        "; ".join(m.email or m.username for m in row.without_commits),  # nobody when the scrape counted no commits
     ]
 
 
@@ -158,22 +176,28 @@ def grades_rows(
     rows: Iterable[GroupOverview],
     points: CoursePoints,
     notes: dict[int, str] | None = None,
+    blobs: dict[int, str] | None = None,
 ) -> Iterator[list]:
     """grades.csv: a header, then per group its members' e-mails and study numbers, pass count and a
     P/W/I/M/S per question as on the dashboard, its points per graded question ('' where not graded), total and the
-    max total (`points`, as in the grades download), and `notes` by group id (e.g. that its HTML could not be made)."""
-    notes = notes or {}
-    yield [*_header(numbers), *points.header(), "notes"]
+    max total (`points`, as in the grades download), `notes` by group id (e.g. that its HTML could not be made) and
+    the git blob id of its exported README.md (`blobs` by group id)."""
+    notes, blobs = notes or {}, blobs or {}
+    yield [*_header(numbers), *points.header(), "readme_blob", "notes"]
     for row in rows:
-        yield [*_cells(numbers, row), *points.cells(row.group.pk), notes.get(row.group.pk, "")]
+        pk = row.group.pk
+        yield [*_cells(numbers, row), *points.cells(pk), blobs.get(pk, ""), notes.get(pk, "")]
 
 
 def dashboard_rows(numbers: tuple[int, ...], rows: Iterable[GroupOverview]) -> Iterator[list]:
-    """The dashboard's table as CSV: the grades columns, then the scrape status and the flags."""
-    yield [*_header(numbers), "scrape status", "flags"]
+    """The dashboard's table as CSV: the grades columns, then the scrape status, the flags and the members' commits
+    ('alice@x.dk 12; bob@x.dk 0', empty when the last scrape counted none)."""
+    yield [*_header(numbers), "scrape status", "flags", "commits"]
     for row in rows:
         status = row.scrape.get_status_display() if row.scrape else "not scraped"
-        yield [*_cells(numbers, row), status, "; ".join(row.flags)]
+        members = row.contributions.members if row.contributions else ()
+        commits = [f"{m.person.email or m.person.username} {m.commits}" for m in members]
+        yield [*_cells(numbers, row), status, "; ".join(row.flags), "; ".join(commits)]
 
 
 # --- the zip -------------------------------------------------------------------------------------------------------
@@ -207,6 +231,7 @@ def course_export(
     listed: list[tuple[GroupOverview, str | None, str]] = []  # rows without README, folder, why no HTML
     numbers: set[int] = set()
     figure_count, problems = 0, []
+    manifest: dict[str, dict] = {}  # group folder -> where its README.md comes from
     if progress:
         progress(0, len(ids))
     pool = ThreadPoolExecutor(workers, thread_name_prefix="export") if workers > 1 else None
@@ -216,19 +241,20 @@ def course_export(
         while ahead is not None:
             (columns, groups), ahead = ahead, next(chunks, None)  # the next chunk renders while this one is written
             numbers.update(columns)
-            for row, files, pages in groups:
+            for row, files, pages, readme in groups:
                 folder, why = None, ""
                 if pages is not None:
                     folder = group_folder(row.group)
+                    manifest[folder] = _manifest_entry(row, readme)
                     try:
                         html, grading = pages()
                     except Exception as error:
                         why = _why(row.group, error)
                         cannot = {CANNOT_RENDER_FILE: CANNOT_RENDER_TEXT.format(number=row.group.number, why=why)}
-                        report_folder_write(archive, folder, row.readme or "", files, cannot, when=now)
+                        report_folder_write(archive, folder, readme.data, files, cannot, when=now)
                     else:
                         pages = {"report.html": html, "grading.html": grading}
-                        report_folder_write(archive, folder, row.readme or "", files, pages, when=now)
+                        report_folder_write(archive, folder, readme.data, files, pages, when=now)
                     figure_count += len(files)
                 listed.append((row.slim(), folder, why))
                 if progress:
@@ -237,8 +263,11 @@ def course_export(
         rows = [row for row, _, _ in listed]
         notes = {row.group.pk: f"cannot render: {why}" for row, _, why in listed if why}
         grades = io.StringIO()
-        write_csv(grades, grades_rows(columns, rows, course_points(course), notes), bom=True)
+        blobs = {row.group.pk: manifest[folder]["readme_blob"] for row, folder, _ in listed if folder}
+        write_csv(grades, grades_rows(columns, rows, course_points(course), notes, blobs), bom=True)
         zip_add(archive, "grades.csv", grades.getvalue().encode("utf-8"), when=now)
+        about = {"course": course.code, "groups": manifest}
+        zip_add(archive, MANIFEST_FILE, json.dumps(about, indent=2).encode("utf-8"), when=now)
         index = render_to_string(
             "export/index.html",
             {
@@ -290,12 +319,27 @@ def export_to_path(
 
 
 Pages = Callable[[], tuple[str, str]]  # gives a group's report.html and grading.html
+Read = tuple[GroupOverview, dict[str, bytes], Pages | None, ReadmeFile | None]
+
+
+def _manifest_entry(row: GroupOverview, readme: ReadmeFile) -> dict:
+    """manifest.json's word on a group's README.md: the commit its report was last imported from ("" when not
+    from a repo), the git blob id and sha256 of the README.md written, and whether it is the committed file."""
+    label = row.report.source_label if row.report is not None else ""
+    return {
+        "group": row.group.number,
+        "commit": label.removeprefix("repo@") if label.startswith("repo@") else "",
+        "readme_blob": readme.blob_id,
+        "readme_sha256": hashlib.sha256(readme.data).hexdigest(),
+        "committed": readme.committed,
+    }
 
 
 def _read(
     course: Course, ids: list[int], pool: ThreadPoolExecutor | None, problems: list[str]
-) -> Iterator[tuple[tuple[int, ...], list[tuple[GroupOverview, dict[str, bytes], Pages | None]]]]:
-    """Chunk by chunk: the question numbers, then each group's row, figure files and pages (None: no report).
+) -> Iterator[tuple[tuple[int, ...], list[Read]]]:
+    """Chunk by chunk: the question numbers, then each group's row, figure files, pages and README.md (None: no
+    report).
 
     With a pool, a chunk's pages are being rendered from the moment it is read.
     """
@@ -303,14 +347,16 @@ def _read(
         overview = course_overview(course, group_ids=ids[start : start + CHUNK_GROUPS])
         figures = _figures([row.report.pk for row in overview.rows if row.report is not None])
         invited = invited_people(row.group.pk for row in overview.rows)
-        groups: list[tuple[GroupOverview, dict[str, bytes], Pages | None]] = []
+        committed = _committed([row.report.pk for row in overview.rows if row.report is not None])
+        groups: list[Read] = []
         for row in overview.rows:
             if row.report is None or row.readme is None:
-                groups.append((row, {}, None))
+                groups.append((row, {}, None, None))
                 continue
             files = _figure_files(row.group.number, figures.get(row.report.pk, []), problems)
             header = grading_header(row, invited.get(row.group.pk, ()))
-            groups.append((row, files, _pages(pool, row.readme, grading_title(row.group), files, header)))
+            pages = _pages(pool, row.readme, grading_title(row.group), files, header)
+            groups.append((row, files, pages, readme_file(row.readme, committed.get(row.report.pk))))
         yield overview.numbers, groups
 
 
@@ -334,6 +380,12 @@ def _why(group: Group, error: Exception) -> str:
         return str(error)
     logger.error("export: the pages of group %s failed", group.pk, exc_info=error)
     return failure_reason(error)
+
+
+def _committed(report_ids: list[int]) -> dict[int, bytes]:
+    """The README as committed of each report read from a repo, by report id (one query)."""
+    rows = Report.objects.filter(pk__in=report_ids, source_bytes__isnull=False).values_list("pk", "source_bytes")
+    return {pk: bytes(data) for pk, data in rows}  # a memoryview on PostgreSQL
 
 
 def _figures(report_ids: list[int]) -> dict[int, list[Figure]]:

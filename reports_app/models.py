@@ -828,8 +828,8 @@ class Scrape(models.Model):
 
 
 class CommitSeen(models.Model):
-    """When the site first saw a commit of a group's repo (a scrape read it as the branch head): the server's clock,
-    not the commit's own date, which whoever commits may set to anything."""
+    """When the site first saw a commit of a group's repo (a scrape read it, at the branch head or at a deadline by
+    its date): the server's clock, not the commit's own date, which whoever commits may set to anything."""
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="commits_seen")
     sha = models.CharField(max_length=64)

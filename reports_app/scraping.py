@@ -5,9 +5,10 @@ checked before use.
 
 How a repo is read (`fetch_reports`), all inside a fresh work folder and without checking anything out:
 
-1. a bare partial clone of the default branch: commits and trees, no file contents (`--filter=blob:none`), of its
-   head only (`--depth 1`) or of its whole history when reading the commit at a deadline;
+1. a bare partial clone of the default branch: commits and trees of its whole history, no file contents
+   (`--filter=blob:none`): the history finds the commit at a deadline and tells who committed (step 2b);
 2. the commit: HEAD, or the last one (following first parents) dated before the deadline;
+2b. `git rev-list` of the commits up to it: per author, commits, first and last, active days (engine/contributors);
 3. `git ls-tree` of `reports/` and `reports/figures/`: only `reports/README.md` and PNG or JPEG files directly in
    `reports/figures/` that are regular files with plain names are wanted, at most `max_figures` of them, no two
    whose names differ only in case; everything else is skipped, with a reason;
@@ -21,16 +22,22 @@ and does nothing.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
 import signal
 import subprocess
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from .engine import contributors
 from .engine.figures import human_size, name_key, reserved_on_windows
 from .engine.repo_urls import RepoError, RepoRefused, check_url  # noqa: F401 - RepoRefused: an outcome of fetch_reports
 
@@ -65,6 +72,73 @@ class RepoEmpty(RepoError):
     """The repo has no commits, or none dated before the deadline."""
 
 
+class RepoAuthFailed(RepoUnreachable):
+    """The server refused the credential we sent for the repo (HTTP 401, or 403 other than a rate limit)."""
+
+
+class RepoRateLimited(RepoUnreachable):
+    """The server answered "too many requests" (HTTP 429, or 403 saying "rate limit"), until we gave up."""
+
+    def __init__(self, message: str, *, status: int, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status, self.retry_after = status, retry_after
+
+
+AUTH_FAILED = (
+    "authentication failed: the server refused the credential for {prefix} (setting SCRAPE_CREDENTIALS); "
+    "it is wrong, expired, or has no access to this repo"
+)
+RATE_LIMITED = "the server kept refusing as rate limited (HTTP {status}), {tries} tries; scrape it again later"
+RATE_LIMIT_WAIT = (
+    "the server is rate limiting (HTTP {status}) and asks to wait {wait:.0f} s, more than the {left:.0f} s left of "
+    "SCRAPE_TIMEOUT for waiting; scrape it again later"
+)
+MAX_TRIES = 4  # of one git command answered "rate limited"
+BACKOFF_SECONDS = 1.0  # the first wait when the server gives no Retry-After; doubled each time
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+# GIT_TRACE_CURL's lines ("12:00:00.123456 http.c:684  <= Recv header: Retry-After: 5") and what we read of them.
+_TRACE_LINE = re.compile(r"\d\d:\d\d:\d\d\.\d+ +\S+:\d+ +")
+_RECEIVED = re.compile(r"<= Recv header: (?:(HTTP/[\d.]+ (\d{3}))|([\w-]+): *(.*))")
+_RATE_LIMIT_WORDS = re.compile(r"rate.limit", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A secret for the repos under `prefix` (a SCRAPE_CREDENTIALS line), sent as HTTP Basic auth: a token as
+    `x-access-token:<token>` (GitHub's form for every kind of token; GitLab and Gitea take any user name with a
+    token), a secret with a colon as `user:password` as it is. Never shown: not in repr, and `scrub` takes it out of
+    any text we keep."""
+
+    prefix: str
+    secret: str = field(repr=False)
+
+    @property
+    def basic(self) -> str:
+        pair = self.secret if ":" in self.secret else f"x-access-token:{self.secret}"
+        return base64.b64encode(pair.encode()).decode()
+
+    def scrub(self, text: str) -> str:
+        """`text` with the secret, its password part and its Basic form replaced by [credential]."""
+        for secret in (self.basic, self.secret, self.secret.partition(":")[2]):
+            if secret:
+                text = text.replace(secret, "[credential]")
+        return text
+
+
+def credential_for(url: str, credentials: Iterable[tuple[str, str]]) -> Credential | None:
+    """The credential of the longest prefix that `url` is under (on a path segment boundary), if any.
+
+    >>> credential_for("https://github.com/acme/x", [("https://github.com/", "t1"), ("https://github.com/acme", "t2")])
+    Credential(prefix='https://github.com/acme')
+    """
+    under = [
+        (prefix, secret)
+        for prefix, secret in credentials
+        if url == prefix or url.startswith(prefix if prefix.endswith("/") else f"{prefix}/")
+    ]
+    return Credential(*max(under, key=lambda c: len(c[0]))) if under else None
+
+
 @dataclass(frozen=True)
 class Fetched:
     """What we read from one commit of a repo."""
@@ -74,6 +148,8 @@ class Fetched:
     readme: bytes | None  # reports/README.md, None when absent or skipped
     figures: dict[str, bytes] = field(default_factory=dict)  # name in reports/figures/ -> bytes
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) of files we did not take
+    readme_blob: str = ""  # git's object id of `readme` (as `git ls-tree` lists it), "" when not read
+    contributors: list[dict] = field(default_factory=list)  # per author of the commits up to this one (Scrape's)
 
 
 # Why check_url refuses a URL, in words a person can act on; every place that takes a repo URL shows these.
@@ -88,20 +164,22 @@ def fetch_reports(
     max_report_bytes: int,
     max_figure_bytes: int,
     max_figures: int,
+    credentials: Sequence[tuple[str, str]] = (),
 ) -> Fetched:
     """Read `reports/README.md` and `reports/figures/*` of the repo's default branch: at its head, or at the last
     commit (following first parents) dated before `before`.
 
     `workdir` must be a fresh, empty folder that the caller removes afterwards: git writes only there. Each git
     command may take `timeout` seconds. Figures past the first `max_figures`, files over `max_report_bytes` /
-    `max_figure_bytes`, or beyond `max_bytes` in all, are skipped. Raises RepoRefused (URL off `allowed`; git is never
-    run), RepoUnreachable or RepoEmpty.
+    `max_figure_bytes`, or beyond `max_bytes` in all, are skipped. `credentials`: (URL prefix, secret) pairs, of
+    which the longest prefix over `url` is sent (`Credential`). Raises RepoRefused (URL off `allowed`; git is never
+    run), RepoUnreachable (RepoAuthFailed, RepoRateLimited) or RepoEmpty.
     """
     url = check_url(url, allowed)
-    git = _Git(workdir, timeout, allow_file=url.startswith("file://"))
-    # Commits and trees, no blobs: of the head alone, or of the whole history to find the commit at a deadline. (Trees
-    # of the whole history are small for course repos; --filter=tree:0 then a fetch of one tree measured slower.)
-    history = [] if before else ["--depth", "1"]
+    git = _Git.for_url(url, workdir, timeout, credentials)
+    # Commits and trees of the whole history, no blobs: the history finds the commit at a deadline and says who
+    # committed. (Trees of the whole history are small for course repos; --filter=tree:0 then a fetch of one tree
+    # measured slower.)
     git.run(
         "clone",
         "--template=",
@@ -110,7 +188,6 @@ def fetch_reports(
         "--single-branch",
         "--no-tags",
         "--filter=blob:none",
-        *history,
         "--",
         url,
         "repo.git",
@@ -129,16 +206,25 @@ def fetch_reports(
     sha, timestamp = found[0].decode(), int(found[1])
 
     wanted, skipped = _wanted(git.run("ls-tree", "-z", sha, "--", "reports/", FIGURES), max_figures)
-    readme, figures = None, {}
+    readme, readme_blob, figures = None, "", {}
     if wanted:
         accepted = _within_limits(git, wanted, skipped, max_bytes, max_report_bytes, max_figure_bytes)
         contents = _contents(git, [oid for _, oid in accepted])
-        for (path, _), data in zip(accepted, contents, strict=True):
+        for (path, oid), data in zip(accepted, contents, strict=True):
             if path == README:
-                readme = data
+                readme, readme_blob = data, oid
             else:
                 figures[path.removeprefix(FIGURES)] = data
-    return Fetched(sha, datetime.fromtimestamp(timestamp, UTC), readme, figures, _listed(skipped))
+    committed_at = datetime.fromtimestamp(timestamp, UTC)
+    authors = _authors(git, sha)
+    return Fetched(sha, committed_at, readme, figures, _listed(skipped), readme_blob=readme_blob, contributors=authors)
+
+
+def _authors(git: _Git, sha: str) -> list[dict]:
+    """Who committed, in the commits reachable from `sha` (every parent, so merged branches count; commits after
+    it do not): at most MAX_COMMITS of them, newest first, and MAX_LOG_BYTES of git's output."""
+    args = [f"-{contributors.MAX_COMMITS}", "--no-commit-header", f"--format={contributors.LOG_FORMAT}", sha]
+    return contributors.contributors(git.head("rev-list", *args, limit=contributors.MAX_LOG_BYTES))
 
 
 def _wanted(listing: bytes, max_figures: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -273,14 +359,30 @@ def _lines(oids: Iterable[str]) -> bytes:
 
 class _Git:
     """git with nothing of ours: no user or system config, no credential helpers, no prompts, no lazy fetches,
-    https only (and file:// for URLs the allow-list lets through, which only tests do)."""
+    https only (and file:// or http:// to this machine for URLs the allow-list lets through, which only tests and
+    benches do).
 
-    def __init__(self, workdir: Path, timeout: int, *, allow_file: bool):
-        self.workdir, self.timeout = workdir, timeout
+    A credential reaches git only through the environment of its process (GIT_CONFIG_COUNT: an `http.<prefix>.
+    extraHeader`), never its argv or the URL, and is scrubbed from whatever git says. git traces the HTTP headers
+    it receives (GIT_TRACE_CURL, without data; it redacts the Authorization header it sends) so that a refusal's
+    status and Retry-After are known."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        timeout: int,
+        *,
+        allow_file: bool,
+        allow_http: bool = False,
+        credential: Credential | None = None,
+    ):
+        self.workdir, self.timeout, self.credential, self.waited = workdir, timeout, credential, 0.0
         self.repo = workdir / "repo.git"
         self.options = ["-c", "protocol.allow=never", "-c", "protocol.https.allow=always"]
         if allow_file:
             self.options += ["-c", "protocol.file.allow=always"]
+        if allow_http:
+            self.options += ["-c", "protocol.http.allow=always"]
         # One pack per fetch (never loose objects), so that a file size cap bounds a fetch's bytes as a whole.
         self.options += ["-c", "fetch.unpackLimit=1", "-c", "transfer.unpackLimit=1"]
         # Fetches by id claim to have nothing: else the server leaves out trees it thinks our commits bring along.
@@ -297,10 +399,54 @@ class _Git:
             "GIT_NO_LAZY_FETCH": "1",  # a missing object is an error, never a silent extra download
             "GIT_LITERAL_PATHSPECS": "1",
             "GIT_PROTOCOL_FROM_USER": "0",
+            "GIT_TRACE_CURL": "2",  # to stderr: the headers of each HTTP exchange, no data
+            "GIT_TRACE_CURL_NO_DATA": "1",
         }
+        if credential is not None:
+            self.env |= {
+                "GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": f"http.{credential.prefix}.extraHeader",
+                "GIT_CONFIG_VALUE_0": f"Authorization: Basic {credential.basic}",
+            }
+
+    @classmethod
+    def for_url(cls, url: str, workdir: Path, timeout: int, credentials: Iterable[tuple[str, str]] = ()) -> _Git:
+        """git to read `url` (checked by check_url already): file:// when the allow-list let it through, plain http
+        only to this machine (127.0.0.1, ::1, localhost: a test's or bench's own server, never the network), and
+        the credential of the longest prefix over `url`."""
+        parts = urlsplit(url)
+        return cls(
+            workdir,
+            timeout,
+            allow_file=parts.scheme == "file",
+            allow_http=parts.scheme == "http" and parts.hostname in _LOOPBACK,
+            credential=credential_for(url, credentials),
+        )
 
     def run(self, *args: str, cwd: Path | None = None, input: bytes | None = None, cap: int | None = None) -> bytes:
-        """stdout of one git command; RepoUnreachable with git's reason when it fails or times out."""
+        """stdout of one git command; RepoUnreachable with git's reason when it fails or times out.
+
+        A rate-limited answer (HTTP 429, or 403 saying "rate limit") is tried again after the wait the server asks
+        for (Retry-After), else after 1, 2, 4 s: at most MAX_TRIES times, and while all the waits of this repo stay
+        within `timeout` (SCRAPE_TIMEOUT); RepoRateLimited then."""
+        for tries in range(1, MAX_TRIES + 1):
+            try:
+                return self._run(*args, cwd=cwd, input=input, cap=cap)
+            except RepoRateLimited as limited:
+                wait = BACKOFF_SECONDS * 2 ** (tries - 1) if limited.retry_after is None else limited.retry_after
+                left = self.timeout - self.waited
+                if tries == MAX_TRIES:
+                    message = RATE_LIMITED.format(status=limited.status, tries=tries)
+                elif wait >= left:
+                    message = RATE_LIMIT_WAIT.format(status=limited.status, wait=wait, left=left)
+                else:
+                    time.sleep(wait)  # the server's rate limit, not a synchronisation
+                    self.waited += wait
+                    continue
+                raise RepoRateLimited(message, status=limited.status) from None
+        raise AssertionError("unreachable")
+
+    def _run(self, *args: str, cwd: Path | None, input: bytes | None, cap: int | None) -> bytes:
         argv = ["git", *self.options, *([] if cwd else ["--git-dir", str(self.repo)]), *args]
         if cap is not None and _PRLIMIT:
             argv = [_PRLIMIT, f"--fsize={cap}", *argv]
@@ -322,7 +468,63 @@ class _Git:
                 f"git took longer than {self.timeout} s (setting SCRAPE_TIMEOUT) and was stopped"
             ) from None
         if process.returncode != 0:
-            raise RepoUnreachable(_reason(err.decode("utf-8", "replace")))
+            raise self._failure(err.decode("utf-8", "replace"))
+        return out
+
+    def _failure(self, stderr: str) -> RepoUnreachable:
+        """What git's stderr (its trace of HTTP headers included) says went wrong, with no credential in it."""
+        if self.credential is not None:
+            stderr = self.credential.scrub(stderr)
+        said, status, headers = [], 0, {}
+        for line in stderr.splitlines():
+            if not (trace := _TRACE_LINE.match(line)):
+                said.append(line)
+            elif received := _RECEIVED.search(line, trace.end()):
+                if received[2]:  # a status line: a new answer
+                    status, headers = int(received[2]), {}
+                else:
+                    headers[received[3].lower()] = received[4].strip()
+        text = "\n".join(said)
+        rate_limited = headers.get("x-ratelimit-remaining") == "0" or _RATE_LIMIT_WORDS.search(text)
+        if status == 429 or (status == 403 and rate_limited):
+            return RepoRateLimited(_reason(text), status=status, retry_after=_seconds(headers.get("retry-after")))
+        if self.credential is not None and status in (401, 403):
+            return RepoAuthFailed(AUTH_FAILED.format(prefix=self.credential.prefix))
+        return RepoUnreachable(_reason(text))
+
+    def head(self, *args: str, limit: int) -> bytes:
+        """The first `limit` bytes of a git command's stdout (git is stopped there): for output whose size the repo
+        decides, such as its authors' names. RepoUnreachable when git fails or takes longer than the timeout."""
+        argv = ["git", *self.options, "--git-dir", str(self.repo), *args]
+        process = subprocess.Popen(  # a list argv, never a shell
+            argv,
+            cwd=self.workdir,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            process_group=0,
+        )
+        stopped: list[bool] = []  # by the timer
+
+        def stop() -> None:
+            stopped.append(True)
+            os.killpg(process.pid, signal.SIGKILL)
+
+        timer = threading.Timer(self.timeout, stop)
+        timer.start()
+        try:
+            out = process.stdout.read(limit)
+            if len(out) == limit:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.stdout.close()
+            process.wait()
+        finally:
+            timer.cancel()
+        if stopped:
+            raise RepoUnreachable(f"git took longer than {self.timeout} s (setting SCRAPE_TIMEOUT) and was stopped")
+        if process.returncode != 0 and len(out) < limit:
+            raise RepoUnreachable(f"git could not read the repo's history (git {args[0]} failed)")
         return out
 
     def fetch(self, oids: list[str], *, cap: int | None = None) -> bool:
@@ -345,6 +547,22 @@ class _Git:
         return True
 
 
+def _seconds(retry_after: str | None) -> float | None:
+    """A Retry-After header's wait in seconds: a number of seconds, or an HTTP date.
+
+    >>> _seconds("7"), _seconds(None), _seconds("Wed, 21 Oct 2015 07:28:00 GMT"), _seconds("soon")
+    (7.0, None, 0.0, None)
+    """
+    if retry_after is None:
+        return None
+    if retry_after.isdigit():
+        return float(retry_after)
+    try:
+        return max(0.0, (parsedate_to_datetime(retry_after) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
 def _reason(stderr: str) -> str:
     """git's complaint -> a sentence for people.
 
@@ -358,3 +576,46 @@ def _reason(stderr: str) -> str:
         return "there is no git repo at that URL"
     complaints = [line for line in lines if line.startswith(("fatal:", "error:"))] or lines or ["(no message)"]
     return f"git could not fetch the repo: {complaints[-1].removeprefix('fatal: ').removeprefix('error: ')[:300]}"
+
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # sha1 or sha256, as git prints them
+NOT_AN_OBJECT_ID = "{value!r} is not a git object id (40 or 64 hexadecimal digits)"
+COMMIT_NOT_IN_REPO = "commit {commit} is not in the repo"
+
+
+def readme_blob_at(
+    url: str,
+    *,
+    allowed: Sequence[str],
+    commit: str,
+    workdir: Path,
+    timeout: int,
+    credentials: Sequence[tuple[str, str]] = (),
+) -> str | None:
+    """The git blob id of `reports/README.md` at `commit` of the repo, None when that commit has no such file.
+
+    Reads commits and trees only (a bare partial clone of every branch, then the commit by id when no branch has
+    it): a tree names its blobs' ids, so no file content is fetched. `workdir` as for `fetch_reports`. Raises
+    RepoRefused (URL off `allowed`), ValueError (`commit` is not an object id; git is never run), RepoUnreachable
+    (the repo cannot be read, or the commit is not in it). `credentials` as for `fetch_reports`.
+    """
+    url = check_url(url, allowed)
+    if not _OBJECT_ID.fullmatch(commit):
+        raise ValueError(NOT_AN_OBJECT_ID.format(value=commit))
+    git = _Git.for_url(url, workdir, timeout, credentials)
+    clone = ["--template=", "--bare", "--quiet", "--no-tags", "--filter=blob:none"]
+    git.run("clone", *clone, "--", url, "repo.git", cwd=workdir)
+    try:
+        git.run("cat-file", "-e", f"{commit}^{{commit}}")
+    except RepoUnreachable:
+        try:  # a commit no branch holds (a branch pushed over since): servers that allow it send it by id
+            git.run("fetch", "origin", "--no-tags", "--no-write-fetch-head", "--filter=blob:none", commit)
+            git.run("cat-file", "-e", f"{commit}^{{commit}}")
+        except RepoUnreachable:
+            raise RepoUnreachable(COMMIT_NOT_IN_REPO.format(commit=commit)) from None
+    listing = git.run("ls-tree", "-z", commit, "--", README)
+    for entry in listing.split(b"\0"):
+        meta, _, path = entry.partition(b"\t")
+        if path == README.encode() and meta.split(b" ")[1:2] == [b"blob"]:
+            return meta.split(b" ")[2].decode()
+    return None

@@ -22,6 +22,7 @@ from django_tasks import task
 
 from . import exporting
 from .models import Course, Group, Job, Scrape
+from .services.deadline_scrapes import deadline_scrape_run
 from .services.scrapes import course_scrape
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,12 @@ def job_rerun(job: Job, *, user) -> Job:
 @task()
 def run_job(job_id: int) -> None:
     job_run(job_id)
+
+
+@task()
+def run_deadline_scrape(scheduled_id: int) -> None:
+    """A group's branch head read at its deadline (queued with `run_after`: services.deadline_scrapes)."""
+    deadline_scrape_run(scheduled_id=scheduled_id)
 
 
 def job_run(job_id: int) -> None:

@@ -4,8 +4,9 @@ Two layouts are read, told apart by the header row:
 
 - the course's sign-up sheet, one row per group: `group nb, student 1, ..., student 5, github_repo` (students as
   e-mail addresses, empty cells for smaller groups);
-- a student list, one row per student: `group, study_number, name, email, repo` (the repo on every row of the
-  group or on one of them). A row with a group number and no student declares the group alone.
+- a student list, one row per student: `group, study_number, name, email, repo`, optionally `github_username` (the
+  member's GitHub user name, whose commits then count as theirs; a column named just `github` is the repo), the repo
+  on every row of the group or on one of them. A row with a group number and no student declares the group alone.
 
 Header names may differ in case, spaces and underscores. Cells may be separated by `;` (a Danish Excel) as well as
 `,`; a UTF-8 byte order mark (Excel's "CSV UTF-8") is skipped. Line numbers are the file's: the header is line 1.
@@ -38,11 +39,17 @@ MAX_NAME = 150
 MAX_STUDY_NUMBER = 20
 MAX_REPO_URL = 500
 MAX_GROUP_NUMBER = 2_147_483_647
+MAX_GITHUB_USERNAME = 39
+# GitHub's rule for user names: letters, digits and single hyphens, not at either end.
+_GITHUB_USERNAME = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9])*\Z")
+GITHUB_USERNAME_INVALID = (
+    "{value!r} is not a GitHub user name: 1 to 39 letters, digits and single hyphens, not starting or ending with one"
+)
 
-LIST_HEADER = ("group", "study_number", "name", "email", "repo")
+LIST_HEADER = ("group", "study_number", "name", "email", "repo", "github_username")
 EXPECTED = (
     "a sign-up sheet has the columns group nb, student 1, ..., student 5, github_repo; "
-    "a student list has group, study_number, name, email, repo"
+    "a student list has group, study_number, name, email, repo and optionally github_username"
 )
 
 # Normalised header cell -> column. "student <k>" columns are recognised by pattern.
@@ -61,6 +68,10 @@ COLUMNS = {
     "repository": "repo",
     "github": "repo",
     "github repo": "repo",
+    "github username": "github_username",
+    "github user name": "github_username",
+    "github user": "github_username",
+    "github login": "github_username",
 }
 SHEET_COLUMNS = {"group", "repo"}  # and "student <k>"
 
@@ -71,6 +82,7 @@ class Member:
     name: str = ""
     study_number: str = ""
     line: int = 0
+    github_username: str = ""  # "" when not given
 
 
 @dataclass(frozen=True)
@@ -159,6 +171,15 @@ def _columns(header: list[str], line: int) -> tuple[str, list[str | None]]:
     if problems:
         raise RosterError([(line, message) for message in [*problems, EXPECTED]])
     return ("sheet" if students else "list"), columns
+
+
+def valid_github_username(value: str) -> bool:
+    """GitHub's rule for user names.
+
+    >>> [valid_github_username(v) for v in ("octo-cat", "a", "-a", "a-", "a--b", "a_b", "a" * 40)]
+    [True, True, False, False, False, False, False]
+    """
+    return len(value) <= MAX_GITHUB_USERNAME and _GITHUB_USERNAME.match(value) is not None
 
 
 def _group_number(cell: str) -> int | str:
@@ -274,9 +295,9 @@ def parse_roster(
         if layout == "sheet":
             cells_ = [row[column] for column in columns if column and column.startswith("student ") and row.get(column)]
             members = [Member(email=cell.lower(), line=line) for cell in cells_]
-        elif row.get("email") or row.get("name") or row.get("study_number"):
-            name = " ".join(row.get("name", "").split())
-            members = [Member(row.get("email", "").lower(), name, row.get("study_number", ""), line)]
+        elif row.get("email") or row.get("name") or row.get("study_number") or row.get("github_username"):
+            name, github = " ".join(row.get("name", "").split()), row.get("github_username", "")
+            members = [Member(row.get("email", "").lower(), name, row.get("study_number", ""), line, github)]
         for member in members:
             if not member.email:
                 problems.append((line, "the e-mail address is missing"))
@@ -286,6 +307,8 @@ def parse_roster(
                 problems.append((line, f"the name is longer than {MAX_NAME} characters"))
             if len(member.study_number) > MAX_STUDY_NUMBER:
                 problems.append((line, f"the study number is longer than {MAX_STUDY_NUMBER} characters"))
+            if member.github_username and not valid_github_username(member.github_username):
+                problems.append((line, GITHUB_USERNAME_INVALID.format(value=excerpt(member.github_username))))
         if isinstance(number, str):
             continue
         group = groups.get(number)
@@ -345,6 +368,7 @@ class RosterChanges:
     users_created: list[str] = field(default_factory=list)
     members_added: list[tuple[int, str]] = field(default_factory=list)  # (group, e-mail)
     study_numbers_changed: list[tuple[int, str, str, str]] = field(default_factory=list)  # (group, e-mail, old, new)
+    github_usernames_changed: list[tuple[int, str, str, str]] = field(default_factory=list)  # the same
     missing: list[tuple[int, str]] = field(default_factory=list)  # (group, e-mail or user name) not in the file
     removed: bool = False  # the missing members were removed
 
@@ -356,6 +380,7 @@ class RosterChanges:
             or self.users_created
             or self.members_added
             or self.study_numbers_changed
+            or self.github_usernames_changed
             or (self.removed and self.missing)
         )
 
@@ -371,6 +396,10 @@ class RosterChanges:
                 f"group {n}: study number of {email}: {old or '(none)'} -> {new}"
                 for n, email, old, new in self.study_numbers_changed
             ),
+            *(
+                f"group {n}: GitHub user name of {email}: {old or '(none)'} -> {new}"
+                for n, email, old, new in self.github_usernames_changed
+            ),
             *(f"group {number}: {who} is not in the file ({kept})" for number, who in self.missing),
         ]
 
@@ -382,6 +411,7 @@ class RosterChanges:
             (len(self.users_created), "user", "created"),
             (len(self.members_added), "member", "added"),
             (len(self.study_numbers_changed), "study number", "changed"),
+            (len(self.github_usernames_changed), "GitHub user name", "changed"),
             (len(self.missing) if self.removed else 0, "member", "removed"),
         ]
         text = ", ".join(f"{_plural(count, word)} {verb}" for count, word, verb in counts if count)

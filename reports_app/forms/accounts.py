@@ -29,12 +29,16 @@ JOIN_EMAIL_MISSING = "Enter this member's e-mail address."
 JOIN_NAME_MISSING = "Enter this member's name."
 JOIN_STUDY_NUMBER_MISSING = "Enter this member's study number."
 JOIN_TWICE = "{value} is entered twice."
-MEMBER_FIELDS = ("email", "name", "study_number")
+GITHUB_USERNAME_INVALID = (
+    "A GitHub user name has 1 to 39 letters, digits and single hyphens, and does not start or end with a hyphen."
+)
+MEMBER_FIELDS = ("email", "name", "study_number", "github_username")
 
 
 class JoinForm(forms.Form):
-    """A group signs itself up. Members are rows of `email_<i>`, `name_<i>` and `study_number_<i>`, as many as the
-    largest group may have; empty rows are skipped, and a row with anything in it needs all three. The course, found
+    """A group signs itself up. Members are rows of `email_<i>`, `name_<i>`, `study_number_<i>` and an optional
+    `github_username_<i>`, as many as the largest group may have; empty rows are skipped, and a row with anything in
+    it needs the first three. The course, found
     by the code, decides how many it needs (signup_problems)."""
 
     code = forms.CharField(label="Join code", max_length=100, help_text="Your course's teachers give it to you.")
@@ -57,6 +61,13 @@ class JoinForm(forms.Form):
             self.fields[f"study_number_{i}"] = forms.CharField(
                 label=f"Member {i}: study number", required=False, max_length=roster.MAX_STUDY_NUMBER
             )
+            self.fields[f"github_username_{i}"] = forms.CharField(
+                label=f"Member {i}: GitHub user name (optional)",
+                required=False,
+                max_length=roster.MAX_GITHUB_USERNAME,
+                help_text="Their commits then count as theirs." if i == 1 else "",
+                error_messages={"max_length": GITHUB_USERNAME_INVALID},
+            )
 
     def clean_repo_url(self) -> str:
         return clean_repo_url(self.cleaned_data["repo_url"])
@@ -71,8 +82,11 @@ class JoinForm(forms.Form):
             email = cleaned.get(f"email_{i}", "").lower()
             name = cleaned[f"name_{i}"] = " ".join(cleaned.get(f"name_{i}", "").split())
             study_number = cleaned[f"study_number_{i}"] = cleaned.get(f"study_number_{i}", "").strip()
-            if not (email or name or study_number):
+            github = cleaned[f"github_username_{i}"] = cleaned.get(f"github_username_{i}", "").strip()
+            if not (email or name or study_number or github):
                 continue
+            if github and not roster.valid_github_username(github):
+                self.add_error(f"github_username_{i}", GITHUB_USERNAME_INVALID)
             for field, value, missing in (
                 ("email", email, JOIN_EMAIL_MISSING),
                 ("name", name, JOIN_NAME_MISSING),
@@ -103,6 +117,7 @@ class JoinForm(forms.Form):
                 email=email,
                 name=self.cleaned_data.get(field.replace("email_", "name_"), ""),
                 study_number=self.cleaned_data.get(field.replace("email_", "study_number_"), ""),
+                github_username=self.cleaned_data.get(field.replace("email_", "github_username_"), ""),
             )
             for email, field in self.member_fields.items()
         ]

@@ -13,7 +13,7 @@ from django.utils import formats, timezone
 from ..engine import figures, parsing, roster
 from ..models import Checker, Question, ReportTemplate
 from ..services.templates import template_check_sizes
-from .accounts import LoginLimitMixin, clean_repo_url
+from .accounts import GITHUB_USERNAME_INVALID, LoginLimitMixin, clean_repo_url
 
 DEADLINE_YEARS = (2000, 9000)
 DEADLINE_OUT_OF_RANGE = f"Give a date between the years {DEADLINE_YEARS[0]} and {DEADLINE_YEARS[1]}."
@@ -95,6 +95,16 @@ class CourseAdminForm(forms.ModelForm):
         if numbers:
             raise forms.ValidationError(DEADLINE_PAST_EXTENSIONS.format(groups=group_names(numbers)))
         return deadline
+
+
+class MembershipAdminForm(forms.ModelForm):
+    """A member on the admin's group page: a GitHub user name, when given, follows GitHub's rule."""
+
+    def clean_github_username(self) -> str:
+        value = self.cleaned_data["github_username"].strip()
+        if value and not roster.valid_github_username(value):
+            raise forms.ValidationError(GITHUB_USERNAME_INVALID)
+        return value
 
 
 class GroupAdminForm(forms.ModelForm):

@@ -53,6 +53,8 @@ class DashboardForm(forms.Form):
     )
     late = forms.BooleanField(required=False, label="Late only")
     never_scraped = forms.BooleanField(required=False, label="Never scraped only")
+    seen_late = forms.BooleanField(required=False, label="Dated before, seen after")
+    no_commits = forms.BooleanField(required=False, label="A member with no commits")
     # set by the column headers' links, and kept when the filters are sent
     sort = forms.ChoiceField(required=False, choices=DASHBOARD_SORTS, label="Sort by", widget=forms.HiddenInput)
 
@@ -76,6 +78,8 @@ class DashboardForm(forms.Form):
             "unanswered": data.get("unanswered"),
             "late": data.get("late", False),
             "never_scraped": data.get("never_scraped", False),
+            "seen_late": data.get("seen_late", False),
+            "no_commits": data.get("no_commits", False),
             "search": data.get("q") or "",
         }
 

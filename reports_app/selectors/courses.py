@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Min, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..engine import checks
@@ -116,9 +117,21 @@ class Hub:
     jobs: list[Job]  # newest first
     with_repo: int  # groups a scrape of the whole course reads
     without_repo: int  # groups it leaves out: they have no repo URL
+    planned_at: datetime | None = None  # the next head scrape planned at a group's deadline (deadline_scrapes_plan)
 
 
 def course_hub(course: Course, limit: int) -> Hub:
-    """The course's `limit` most recent jobs and how many groups a scrape reads: two queries."""
-    counts = course.groups.aggregate(groups=Count("pk"), with_repo=Count("pk", filter=~Q(repo_url="")))
-    return Hub(recent_jobs(course, limit), counts["with_repo"], counts["groups"] - counts["with_repo"])
+    """The course's `limit` most recent jobs, how many groups a scrape reads and the next head scrape planned at a
+    group's deadline (one whose deadline moved since does not count): two queries."""
+    planned = Q(
+        scheduled_scrapes__done_at=None,
+        scheduled_scrapes__due_at__gt=timezone.now(),
+        scheduled_scrapes__due_at=Coalesce(F("extension"), F("course__deadline")),
+    )
+    counts = course.groups.aggregate(  # distinct: a group counts once, whatever its planned scrapes
+        groups=Count("pk", distinct=True),
+        with_repo=Count("pk", filter=~Q(repo_url=""), distinct=True),
+        planned_at=Min("scheduled_scrapes__due_at", filter=planned),
+    )
+    without_repo = counts["groups"] - counts["with_repo"]
+    return Hub(recent_jobs(course, limit), counts["with_repo"], without_repo, counts["planned_at"])

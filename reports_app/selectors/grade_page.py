@@ -22,7 +22,8 @@ from .submissions import GradingAccess, Submission, submissions
 ORDERS = ("question", "group")  # grade all submissions' question 5 in a row (the default), or a submission at a time
 KEYS = "123456789"  # the rubric's first nine items are toggled by these keys
 
-FROM_SCRAPE = "version {version}: the repo at {sha}, read by the deadline scrape of {at}"
+FROM_SCRAPE = "version {version}: the repo at {sha}, the last commit dated before the deadline (scraped {at})"
+ON_TIME = "version {version}: the repo at {sha}, the branch head the site read at the deadline ({at})"
 BEFORE_DEADLINE = "version {version}, saved {at}{by}: the last before the deadline ({deadline})"
 CURRENT = "version {version}, saved {at}{by}: the current text (no deadline set)"
 NOT_ANSWERED = "not answered by the deadline"
@@ -90,7 +91,8 @@ def _basis(graded: GradedAnswer, hidden: bool) -> str:
     by = "" if hidden or revision.author is None else f" by {person_name(revision.author)}"
     at = zoned_time(revision.created_at)
     if graded.scrape is not None:
-        return FROM_SCRAPE.format(
+        words = ON_TIME if graded.scrape.on_time else FROM_SCRAPE
+        return words.format(
             version=revision.version, sha=graded.scrape.commit_sha[:10], at=zoned_time(graded.scrape.fetched_at)
         )
     if graded.until is not None:

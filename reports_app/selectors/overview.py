@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 
 from ..engine import checks
 from ..models import (
@@ -21,6 +22,8 @@ from ..models import (
     Scrape,
 )
 from ..services.checking import check_markdown
+from .contributions import Contributions, group_contributions
+from .graded import with_seen_late
 
 
 class Verdict(StrEnum):
@@ -131,6 +134,7 @@ class GroupMember:
     name: str  # first and last name, empty when not known
     email: str
     study_number: str = ""  # as the roster or the sign-up gave it (Membership.study_number)
+    github_username: str = ""  # Membership.github_username: their commits count as theirs (selectors.contributions)
 
     @property
     def label(self) -> str:
@@ -145,6 +149,7 @@ class GroupMember:
 
 
 FLAG_STOPS = "course checker stops"
+FLAG_SEEN_LATE = "dated before, seen after"
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,6 +182,12 @@ class GroupOverview:
         return self.scrape is not None and self.scrape.late_for(self.group.deadline)
 
     @property
+    def seen_late(self) -> bool:
+        """The commit graded is dated before the group's deadline, but the site first saw it after (selectors.graded):
+        its date may be forged."""
+        return bool(getattr(self.group, "seen_late", False))
+
+    @property
     def never_scraped(self) -> bool:
         return bool(self.group.repo_url.strip()) and self.scrape is None
 
@@ -198,9 +209,23 @@ class GroupOverview:
                 (FLAG_STOPS, bool(self.stops)),
                 ("never scraped", self.never_scraped),
                 ("empty repo", self.empty_repo),
+                (FLAG_SEEN_LATE, self.seen_late),
             )
             if on
         ]
+
+    @cached_property
+    def contributions(self) -> Contributions | None:
+        """The members' commits up to the commit last scraped; None when that scrape counted none (it failed, or
+        it predates the counting): nobody is then said to have no commits."""
+        if self.scrape is None or not self.scrape.contributors:
+            return None
+        return group_contributions(self.members, self.scrape.contributors)
+
+    @property
+    def without_commits(self) -> list[GroupMember]:
+        """The members none of the commits up to the one last scraped is by (selectors.contributions)."""
+        return self.contributions.without_commits if self.contributions else []
 
     def verdict(self, number: int) -> Verdict:
         return next((v.verdict for v in self.verdicts if v.number == number), Verdict.MISSING)
@@ -262,6 +287,8 @@ class CourseOverview:
         unanswered: int | None = None,
         late: bool = False,
         never_scraped: bool = False,
+        seen_late: bool = False,
+        no_commits: bool = False,
         search: str = "",
     ) -> list[GroupOverview]:
         """The rows that pass every filter given, sorted by `sort` ("passed", or "-passed" for descending).
@@ -282,6 +309,8 @@ class CourseOverview:
             and (unanswered is None or not row.answers(unanswered))
             and (not late or row.late)
             and (not never_scraped or row.never_scraped)
+            and (not seen_late or row.seen_late)
+            and (not no_commits or bool(row.without_commits))
             and (not search.strip() or (row.group.number == number if by_number else row.matches(search)))
         ]
         key = OVERVIEW_SORTS[sort.removeprefix("-")]
@@ -298,7 +327,8 @@ def course_overview(course: Course, *, group_ids: Iterable[int] | None = None, i
     like the course does with its template's stored rules. A file the course checker stops on fails every question.
     The columns are the question numbers of the course's template and of every report's template.
     """
-    groups = course.groups.select_related("last_scrape", "report").defer("report__source").order_by("number")
+    groups = course.groups.select_related("last_scrape", "report").defer("report__source", "report__source_bytes")
+    groups = with_seen_late(groups.order_by("number"))  # the flag "dated before, seen after", in the same query
     if group_ids is not None:
         groups = groups.filter(pk__in=list(group_ids))
     groups = list(groups)  # 1
@@ -315,10 +345,11 @@ def course_overview(course: Course, *, group_ids: Iterable[int] | None = None, i
     in_course: dict = {"group__course": course} | ({"group__in": groups} if group_ids is not None else {})
     members: dict[int, list[GroupMember]] = {g.pk: [] for g in groups}
     memberships = Membership.objects.filter(**in_course).order_by("id")
-    for group_id, username, first, last, email, study_number in memberships.values_list(  # 4
-        "group_id", "user__username", "user__first_name", "user__last_name", "user__email", "study_number"
+    fields = ("user__username", "user__first_name", "user__last_name", "user__email", "study_number", "github_username")
+    for group_id, username, first, last, email, study_number, github in memberships.values_list(  # 4
+        "group_id", *fields
     ):
-        members[group_id].append(GroupMember(username, f"{first} {last}".strip(), email, study_number))
+        members[group_id].append(GroupMember(username, f"{first} {last}".strip(), email, study_number, github))
     pending: dict[int, list[GroupMember]] = {g.pk: [] for g in groups}
     if invited:
         invitations = Invitation.objects.pending().filter(**in_course).order_by("email")

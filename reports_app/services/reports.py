@@ -11,7 +11,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from ..engine import parsing, rendering
+from ..engine import parsing, readme_file, rendering
 from ..models import (
     Answer,
     AnswerRevision,
@@ -44,10 +44,21 @@ class ImportResult:
 
 
 @transaction.atomic
-def report_import(*, group: Group, text: str, template: ReportTemplate, label: str, user=None) -> ImportResult:
+def report_import(
+    *,
+    group: Group,
+    text: str,
+    template: ReportTemplate,
+    label: str,
+    user=None,
+    raw: bytes | None = None,
+    blob: str = "",
+) -> ImportResult:
     """Store a report file as the group's report: every answer and mark, the raw text, and what deviates.
 
     An answer whose text changed gets a new version (with a revision labelled `label`); web edits stay in history.
+    `raw` and `blob` are the file's bytes as committed and their git blob id, when it comes from a repo; an import
+    without them forgets the bytes of an earlier one.
     """
     text = parsing.normalize_newlines(text)
     label = label[: max_length_of(Report, "source_label")]  # a long file name; AnswerRevision.source is as long
@@ -58,6 +69,8 @@ def report_import(*, group: Group, text: str, template: ReportTemplate, label: s
     report.template = template
     report.source = text
     report.source_label = label
+    report.source_bytes = raw
+    report.source_blob = blob if raw is not None else ""
     report.layout = layout
     report.problems = [[p.line, p.message] for p in parsed.problems]
     report.unplaced = [[u.line, u.text] for u in parsed.unplaced]
@@ -129,6 +142,13 @@ def report_markdown(report: Report) -> str:
     return report.readme(answers, marks)
 
 
+def report_readme(report: Report) -> readme_file.ReadmeFile:
+    """The README.md handed out for the report: the file as committed while the report says what it says, else
+    rebuilt from the answers and marks with its line ends (engine/readme_file.py)."""
+    committed = None if report.source_bytes is None else bytes(report.source_bytes)  # a memoryview on PostgreSQL
+    return readme_file.readme_file(report_markdown(report), committed)
+
+
 def report_figures(report: Report) -> dict[str, bytes]:
     """The report's figure files by name, as they go into reports/figures/."""
     return {figure.name: figure.read_bytes() for figure in report.figures.all()}
@@ -153,7 +173,8 @@ def report_zip(report: Report) -> bytes:
     """The group's `reports/` folder, ready to unpack into the repo and commit: README.md and figures/."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        report_folder_write(archive, "reports", report_markdown(report), report_figures(report), when=timezone.now())
+        readme = report_readme(report).data
+        report_folder_write(archive, "reports", readme, report_figures(report), when=timezone.now())
     return buffer.getvalue()
 
 
@@ -179,7 +200,7 @@ def zip_add(archive: zipfile.ZipFile, name: str, data: bytes, *, when: datetime,
 def report_folder_write(
     archive: zipfile.ZipFile,
     folder: str,
-    readme: str,
+    readme: bytes,
     figures: dict[str, bytes],
     pages: dict[str, str] | None = None,
     *,
@@ -188,7 +209,7 @@ def report_folder_write(
     """A report as a folder of a zip: README.md, then `pages` (file name -> text) and figures/ (stored as they are:
     PNG and JPEG do not compress). The one writer of a report into a zip, for the students' download and the export."""
     zip_add(archive, f"{folder}/", b"", when=when)
-    zip_add(archive, f"{folder}/README.md", readme.encode("utf-8"), when=when)
+    zip_add(archive, f"{folder}/README.md", readme, when=when)
     for name, text in (pages or {}).items():
         zip_add(archive, f"{folder}/{name}", text.encode("utf-8"), when=when)
     if figures:

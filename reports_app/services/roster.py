@@ -97,10 +97,10 @@ def roster_import(
 ) -> RosterChanges:
     """Make the course's groups and members what the roster says, and report what that changed.
 
-    Missing groups, accounts and memberships are created; repo URLs and study numbers the file gives are set (an empty
-    cell keeps what is stored; names are set on new accounts only). Members in the site but not in the file are
-    listed, and removed only with `remove_missing`. Importing the same file again changes nothing. All or nothing:
-    RosterError (accounts that share an e-mail) writes nothing, and a dry run rolls back what it did.
+    Missing groups, accounts and memberships are created; repo URLs, study numbers and GitHub user names the file
+    gives are set (an empty cell keeps what is stored; names are set on new accounts only). Members in the site but not
+    in the file are listed, and removed only with `remove_missing`. Importing the same file again changes nothing.
+    All or nothing: RosterError (accounts that share an e-mail) writes nothing, and a dry run rolls back what it did.
     """
     with transaction.atomic():
         list(Course.objects.select_for_update().filter(pk=course.pk))  # one import or sign-up at a time per course
@@ -139,9 +139,18 @@ def _roster_apply(course: Course, roster: Roster, remove_missing: bool) -> Roste
             wanted.add((entry.number, user.pk))
             membership = memberships.get((entry.number, user.pk))
             if membership is None:
-                Membership.objects.create(user=user, group=group, study_number=member.study_number)
+                Membership.objects.create(
+                    user=user, group=group, study_number=member.study_number, github_username=member.github_username
+                )
                 changes.members_added.append((entry.number, member.email))
-            elif member.study_number and member.study_number != membership.study_number:
+                continue
+            if member.github_username and member.github_username != membership.github_username:
+                changes.github_usernames_changed.append(
+                    (entry.number, member.email, membership.github_username, member.github_username)
+                )
+                membership.github_username = member.github_username
+                membership.save(update_fields=["github_username"])
+            if member.study_number and member.study_number != membership.study_number:
                 changes.study_numbers_changed.append(
                     (entry.number, member.email, membership.study_number, member.study_number)
                 )
@@ -167,8 +176,15 @@ def roster_rows(course: Course) -> list[list[str]]:
         for membership in members:
             user = membership.user
             rows.append(
-                [str(group.number), membership.study_number, user.get_full_name(), _member_label(user), group.repo_url]
+                [
+                    str(group.number),
+                    membership.study_number,
+                    user.get_full_name(),
+                    _member_label(user),
+                    group.repo_url,
+                    membership.github_username,
+                ]
             )
         if not members:
-            rows.append([str(group.number), "", "", "", group.repo_url])
+            rows.append([str(group.number), "", "", "", group.repo_url, ""])
     return rows

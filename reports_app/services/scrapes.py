@@ -11,10 +11,12 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -23,6 +25,8 @@ from django.utils import timezone
 from .. import scraping
 from ..engine import figures, parsing, rendering
 from ..models import (
+    CommitSeen,
+    Figure,
     Group,
     Job,
     Report,
@@ -37,6 +41,8 @@ _SCRAPE_STATUS = {
     scraping.RepoRefused: Scrape.Status.REFUSED,
     scraping.RepoUnreachable: Scrape.Status.UNREACHABLE,
     scraping.RepoEmpty: Scrape.Status.EMPTY,
+    scraping.RepoAuthFailed: Scrape.Status.AUTH_FAILED,
+    scraping.RepoRateLimited: Scrape.Status.UNREACHABLE,
 }
 READ_FAILED = "the repo could not be read: {why}"
 IMPORT_FAILED = "the report could not be imported: {why}"
@@ -75,14 +81,16 @@ class RepoRead:
     """What `repo_fetch` read of a repo: the commit and its files, the figures checked to be images we keep."""
 
     fetched: scraping.Fetched
-    images: dict[str, tuple[bytes, figures.ImageInfo]]  # name in reports/figures/ -> (bytes, what they are)
+    # name in reports/figures/ -> (bytes, what they are; None for bytes stored already, not decoded again)
+    images: dict[str, tuple[bytes, figures.ImageInfo | None]]
     skipped: list[tuple[str, str]]  # (path, reason) of the files not taken, figures that are not images included
 
 
-def repo_fetch(*, url: str, before: datetime | None) -> RepoRead | scraping.RepoError:
+def repo_fetch(*, url: str, before: datetime | None, known: Collection[str] = ()) -> RepoRead | scraping.RepoError:
     """What a repo's reports/ holds at its head (or at the last commit before `before`), or why it could not be read.
 
-    Runs git in a fresh temporary folder, removed afterwards, and decodes every figure; no database access, so it
+    Runs git in a fresh temporary folder, removed afterwards, and decodes every figure but those whose sha256 is in
+    `known` (stored already: checked when stored, so a scrape decodes each figure once); no database access, so it
     may run in any thread.
     """
     try:
@@ -97,11 +105,15 @@ def repo_fetch(*, url: str, before: datetime | None) -> RepoRead | scraping.Repo
                 max_report_bytes=settings.REPORT_MAX_BYTES,
                 max_figure_bytes=settings.FIGURE_MAX_BYTES,
                 max_figures=settings.SCRAPE_MAX_FIGURES,
+                credentials=settings.SCRAPE_CREDENTIALS,
             )
     except scraping.RepoError as e:
         return e
     images, skipped = {}, list(fetched.skipped)
     for name, data in sorted(fetched.figures.items()):
+        if hashlib.sha256(data).hexdigest() in known:
+            images[name] = (data, None)
+            continue
         try:
             info = figure_inspect(data)  # the repo's bytes are kept as they are: the hand-in is the repo's
         except figures.FigureRejected as e:
@@ -165,12 +177,13 @@ def group_scrape(
             if time.monotonic() > deadline:
                 raise ImportTooLong
             scrape.save()
+            _commit_seen(scrape)
             group.last_scrape = scrape
             group.save(update_fields=["last_scrape"])
     except Exception as error:
         failed = Scrape(group=group, job=job, repo_url=group.repo_url, at_deadline=at_deadline)
         failed.fetched_at, failed.commit_sha, failed.commit_at = scrape.fetched_at, scrape.commit_sha, scrape.commit_at
-        failed.skipped = scrape.skipped
+        failed.skipped, failed.contributors = scrape.skipped, scrape.contributors
         if isinstance(error, ImportTooLong) or time.monotonic() > deadline:
             return _scrape_record(failed, Scrape.Status.TOO_LONG, IMPORT_TOO_LONG.format(seconds=f"{seconds:g}"))
         logger.error("group %s: importing its report failed", group.pk, exc_info=error)
@@ -188,6 +201,16 @@ def _scrape_record(scrape: Scrape, status: str, message: str) -> Scrape:
     return scrape
 
 
+def _commit_seen(scrape: Scrape) -> None:
+    """Record when the site first saw the commit the scrape read (one query; a commit seen before keeps its time):
+    the server's clock, which a forged commit date cannot move (selectors.graded flags the two disagreeing)."""
+    if scrape.commit_sha and scrape.commit_at is not None:
+        seen = CommitSeen(
+            group=scrape.group, sha=scrape.commit_sha, committed_at=scrape.commit_at, first_seen_at=scrape.fetched_at
+        )
+        CommitSeen.objects.bulk_create([seen], ignore_conflicts=True)
+
+
 def _lock_timeout(seconds: float) -> None:
     """On PostgreSQL, a row lock this transaction waits for longer than `seconds` raises (SQLite gives up after its
     own timeout): a transaction left open by a stuck worker must not hold up every scrape of the group after it."""
@@ -200,6 +223,8 @@ def _scrape_import(scrape: Scrape, read: RepoRead) -> None:
     """Import what was read into the scrape's group and fill in the scrape (not saved yet)."""
     fetched = read.fetched
     scrape.commit_sha, scrape.commit_at = fetched.commit_sha, fetched.commit_at
+    scrape.readme_blob = fetched.readme_blob
+    scrape.contributors = fetched.contributors
     scrape.skipped = [list(s) for s in read.skipped]
     text, why = None, dict(fetched.skipped).get(scraping.README)
     if fetched.readme is not None:
@@ -218,9 +243,18 @@ def _scrape_import(scrape: Scrape, read: RepoRead) -> None:
     notes = []
     if report is not None and report.source_label == label:
         scrape.unchanged, problems = True, report.problems  # imported already: nothing new, not even a figure
+        if report.source_blob != fetched.readme_blob:  # imported before the committed bytes were kept
+            Report.objects.filter(pk=report.pk).update(source_bytes=fetched.readme, source_blob=fetched.readme_blob)
     else:
         template = report.template if report is not None else scrape.group.course.template
-        result = report_import(group=scrape.group, text=text, template=template, label=label)
+        result = report_import(
+            group=scrape.group,
+            text=text,
+            template=template,
+            label=label,
+            raw=fetched.readme,
+            blob=fetched.readme_blob,
+        )
         scrape.changed, problems = result.changed, [[p.line, p.message] for p in result.problems]
         notes = [SCRAPE_UNRENDERED.format(number=n, why=why) for n, why in sorted(result.unrendered.items())]
         scrape.skipped += [list(s) for s in _scrape_figures(result.report, read.images)]
@@ -236,7 +270,7 @@ FIGURES_FULL = "the report has {count} figures already, the most a scrape fills 
 FIGURE_CASE_CLASH = "the report has a figure {other} already, a name that differs only in upper and lower case"
 
 
-def _scrape_figures(report: Report, images: dict[str, tuple[bytes, figures.ImageInfo]]) -> list[tuple[str, str]]:
+def _scrape_figures(report: Report, images: dict[str, tuple[bytes, figures.ImageInfo | None]]) -> list[tuple[str, str]]:
     """Store the repo's figures under their names: new ones added, changed ones replaced, others kept as they are.
 
     A new figure is left out (and returned with the reason) when the report holds SCRAPE_MAX_FIGURES figures
@@ -255,6 +289,12 @@ def _scrape_figures(report: Report, images: dict[str, tuple[bytes, figures.Image
                 continue
         digest = hashlib.sha256(data).hexdigest()
         if figure is None or figure.sha256 != digest:
+            if info is None:  # stored already, under another name or in another report: not decoded by the fetch
+                try:
+                    info = figure_inspect(data)
+                except figures.FigureRejected as e:
+                    skipped.append((f"{scraping.FIGURES}{name}", str(e)))
+                    continue
             figure = figure_store(
                 report=report, name=name, data=data, info=info, digest=digest, user=None, figure=figure
             )
@@ -271,8 +311,10 @@ def course_scrape(
     progress: Callable[[Scrape], None] | None = None,
     working_on: Callable[[Group], None] | None = None,
     seconds: float | None = None,
+    per_host: int | None = None,
 ) -> list[Scrape]:
-    """Scrape every group: `workers` fetches at a time in threads; each group's import, in this thread, as soon as its
+    """Scrape every group: `workers` fetches at a time in threads, at most `per_host` (default SCRAPE_PER_HOST) of
+    them from one host (a server's rate limits count per client); each group's import, in this thread, as soon as its
     fetch is done (`working_on(group)` as it begins), then `progress(scrape)`. Returns the scrapes in group order.
 
     Each group's read and its import may each take `seconds` (default JOB_GROUP_SECONDS): a read still running then
@@ -283,7 +325,10 @@ def course_scrape(
     groups = list(groups)
     seconds = settings.JOB_GROUP_SECONDS if seconds is None else seconds
     workers = max(1, workers)
+    per_host = max(1, settings.SCRAPE_PER_HOST if per_host is None else per_host)
     plans = [(group, _scrape_before(group, at_deadline)) for group in reversed(groups)]
+    # the figures stored already, which no fetch decodes again
+    known = frozenset(Figure.objects.filter(report__group__in=[g.pk for g in groups]).values_list("sha256", flat=True))
     finished: queue.Queue[tuple[_Fetch, RepoRead | scraping.RepoError | BaseException]] = queue.Queue()
     running: dict[int, _Fetch] = {}  # by group pk: reading, not given up
     fetched: list[tuple[Group, RepoRead | scraping.RepoError | BaseException]] = []  # waiting for their import
@@ -301,7 +346,9 @@ def course_scrape(
 
     while plans or running or fetched:
         while plans and len(running) < workers and len(running) + len(fetched) < 2 * workers:
-            read = _Fetch(*plans.pop(), finished)
+            if (at := _next_plan(plans, running.values(), per_host)) is None:
+                break  # every host left to read has `per_host` reads running
+            read = _Fetch(*plans.pop(at), known, finished)
             running[read.group.pk] = read
         while not finished.empty():  # every read that is done (only this thread takes from the queue)
             take(*finished.get_nowait())
@@ -322,6 +369,27 @@ def course_scrape(
     return [scrapes[group.pk] for group in groups]
 
 
+def _host(url: str) -> str | None:
+    """The host a repo URL is read from, for the cap per host; None for a folder on this machine (file://).
+
+    >>> _host("https://GitHub.com/acme/x"), _host("file:///srv/x.git")
+    ('github.com', None)
+    """
+    parts = urlsplit(url.strip())
+    return None if parts.scheme == "file" else parts.netloc.lower()
+
+
+def _next_plan(plans: list[tuple[Group, datetime | None]], running: Iterable[_Fetch], per_host: int) -> int | None:
+    """The index in `plans` of the next group to read (they are taken from the end) whose host has fewer than
+    `per_host` reads running; None when there is none."""
+    busy = Counter(_host(read.group.repo_url) for read in running)
+    for at in range(len(plans) - 1, -1, -1):
+        host = _host(plans[at][0].repo_url)
+        if host is None or busy[host] < per_host:
+            return at
+    return None
+
+
 class _Fetch:
     """`repo_fetch` of one group in a daemon thread of its own, which puts (itself, what it read) on `finished`.
 
@@ -329,15 +397,14 @@ class _Fetch:
     What it raised is what it read, so that it becomes the group's status.
     """
 
-    def __init__(self, group: Group, before: datetime | None, finished: queue.Queue) -> None:
+    def __init__(self, group: Group, before: datetime | None, known: Collection[str], finished: queue.Queue) -> None:
         self.group, self.started = group, time.monotonic()
-        threading.Thread(
-            target=self._run, args=(group.repo_url, before, finished), name=f"scrape-{group.number}", daemon=True
-        ).start()
+        args = (group.repo_url, before, known, finished)
+        threading.Thread(target=self._run, args=args, name=f"scrape-{group.number}", daemon=True).start()
 
-    def _run(self, url: str, before: datetime | None, finished: queue.Queue) -> None:
+    def _run(self, url: str, before: datetime | None, known: Collection[str], finished: queue.Queue) -> None:
         try:
-            result: RepoRead | scraping.RepoError | BaseException = repo_fetch(url=url, before=before)
+            result: RepoRead | scraping.RepoError | BaseException = repo_fetch(url=url, before=before, known=known)
         except Exception as error:
             result = error
         finished.put((self, result))

@@ -101,6 +101,7 @@ def _invitation_create(group: Group, member: Member, invited_by: AbstractBaseUse
         email=member.email,
         name=member.name,
         study_number=member.study_number,
+        github_username=member.github_username,
         token_hash=Invitation.hash_token(token),
         invited_by=invited_by,
     )
@@ -160,7 +161,9 @@ def group_signup(
         group = Group.objects.create(course=course, number=number, name=name, repo_url=repo_url)
         me = _submitter_row(submitter, members)
         if me is not None:
-            Membership.objects.create(user=submitter, group=group, study_number=me.study_number)
+            Membership.objects.create(
+                user=submitter, group=group, study_number=me.study_number, github_username=me.github_username
+            )
         invited = [_invitation_create(group, member, submitter) for member in members if member is not me]
     return Signup(group, me is not None, invited)
 
@@ -225,10 +228,20 @@ def invitation_accept(
             size = group.memberships.count()
             if size >= course.max_group_size:
                 raise InvitationRefused(INVITATION_FULL.format(number=group.number, size=size, course=course.code))
-            Membership.objects.create(user=account, group=group, study_number=invitation.study_number)
-        elif invitation.study_number and not taken.study_number:  # a member already, e.g. by a roster import
-            taken.study_number = invitation.study_number
-            taken.save(update_fields=["study_number"])
+            Membership.objects.create(
+                user=account,
+                group=group,
+                study_number=invitation.study_number,
+                github_username=invitation.github_username,
+            )
+        else:  # a member already, e.g. by a roster import: what the sign-up gave fills what is not known yet
+            filled = [
+                f for f in ("study_number", "github_username") if getattr(invitation, f) and not getattr(taken, f)
+            ]
+            for field in filled:
+                setattr(taken, field, getattr(invitation, field))
+            if filled:
+                taken.save(update_fields=filled)
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
     return account

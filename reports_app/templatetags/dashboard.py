@@ -10,7 +10,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from reports_app.exporting import local_time
 from reports_app.forms.staff import DASHBOARD_SORTS
-from reports_app.selectors.overview import FLAG_STOPS, GroupOverview, Verdict
+from reports_app.selectors.overview import FLAG_SEEN_LATE, FLAG_STOPS, GroupOverview, Verdict
 
 register = template.Library()
 CELL = {v: f'<td class="verdict verdict-{v.value}" title="{{}}">{v.letter}</td>' for v in Verdict}
@@ -18,6 +18,10 @@ SORT_LABELS = dict(DASHBOARD_SORTS)
 SORT_ARROWS = {"ascending": "▲", "descending": "▼", None: "↕"}  # ↕: sortable, not sorted by it
 INVITED = "invited, has not joined yet"
 LATE = "Committed after the deadline, {deadline}"
+SEEN_LATE = (
+    "The commit graded is dated before the group's deadline, but this site first saw it after: its date may have "
+    "been set back"
+)
 
 
 @register.filter
@@ -66,10 +70,9 @@ def scrape_cells(row: GroupOverview) -> SafeString:
         if row.late:
             deadline = escape(date_format(timezone.localtime(row.group.deadline), "DATETIME_FORMAT"))
             commit += f' <span class="badge text-bg-danger late" title="{LATE.format(deadline=deadline)}">late</span>'
-    stops = f' title="{escape(row.stops or "")}"'
+    titles = {FLAG_STOPS: f' title="{escape(row.stops or "")}"', FLAG_SEEN_LATE: f' title="{escape(SEEN_LATE)}"'}
     flags = "".join(
-        f'<span class="badge text-bg-warning me-1"{stops if flag == FLAG_STOPS else ""}>{escape(flag)}</span>'
-        for flag in row.flags
+        f'<span class="badge text-bg-warning me-1"{titles.get(flag, "")}>{escape(flag)}</span>' for flag in row.flags
     )
     return mark_safe(f'<td class="status">{status}</td><td class="commit">{commit}</td><td class="flags">{flags}</td>')
 
@@ -87,6 +90,51 @@ def members_cell(row: GroupOverview) -> SafeString:
     return mark_safe(
         f'<td class="members"><details><summary title="{escape(chr(10).join(people))}">'
         f'<span class="labels">{labels}</span>{invited}</summary><ul>{items}</ul></details></td>'
+    )
+
+
+NOT_COUNTED = "The last scrape counted no commits (it failed, or it was made before commits were counted)"
+ZERO_COMMITS = "0 commits"
+MEMBER_COMMITS = "{who}: {commits} commits on {days} days, the last on {last}"
+NOT_A_MEMBERS = "not a member's: {who}: {commits} commits"
+OTHER_IDENTITIES = "{count} other identities"
+
+
+def _identity(identity: dict) -> str:
+    """An unmatched git identity as a line: 'not a member's: Eve <eve@laptop>: 3 commits'."""
+    who = f"{identity['name']} <{identity['email']}>"
+    if identity.get("others"):
+        who = OTHER_IDENTITIES.format(count=identity["others"])
+    return NOT_A_MEMBERS.format(who=who, commits=identity["commits"])
+
+
+@register.filter
+def commits_cell(row: GroupOverview) -> SafeString:
+    """Each member's commits up to the commit last scraped (a red "0 commits" for none), with their active days and
+    the identities no member was matched to, in full on hover and when opened."""
+    contributions = row.contributions
+    if contributions is None:
+        return mark_safe(f'<td class="commits text-body-secondary" title="{escape(NOT_COUNTED)}">-</td>')
+    labels, lines = [], []
+    for member in contributions.members:
+        label = escape(member.person.label)
+        if member.commits:
+            labels.append(f"{label} {member.commits}")
+            lines.append(
+                MEMBER_COMMITS.format(
+                    who=member.person.whole, commits=member.commits, days=member.days, last=member.last[:10]
+                )
+            )
+        else:
+            labels.append(f'{label} <span class="text-danger fw-semibold zero-commits">{ZERO_COMMITS}</span>')
+            lines.append(f"{member.person.whole}: {ZERO_COMMITS}")
+    lines += [_identity(identity) for identity in contributions.unmatched]
+    unmatched = len(contributions.unmatched)
+    more = f' <span class="unmatched text-body-secondary">+{unmatched} unmatched</span>' if unmatched else ""
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return mark_safe(
+        f'<td class="commits"><details><summary title="{escape(chr(10).join(lines))}">{", ".join(labels)}{more}'
+        f"</summary><ul>{items}</ul></details></td>"
     )
 
 

@@ -36,7 +36,9 @@ class Access:
 def get_access(request: HttpRequest, group_id: int) -> Access:
     """The group and its report for a member or staff; 404 for anyone else (one query)."""
     group = get_object_or_404(
-        Group.objects.select_related("course__template", "report__template").annotate(
+        Group.objects.select_related("course__template", "report__template")
+        .defer("report__source_bytes")  # up to REPORT_MAX_BYTES, read only by downloads
+        .annotate(
             is_member=Exists(Membership.objects.filter(group=OuterRef("pk"), user_id=request.user.pk)),
             staff_sees=ExpressionWrapper(staff_sees(request.user), output_field=BooleanField()),
         ),

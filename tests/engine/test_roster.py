@@ -194,7 +194,7 @@ def test_unknown_header_names_each_column_and_the_two_layouts():
     ]
     assert roster.EXPECTED == (
         "a sign-up sheet has the columns group nb, student 1, ..., student 5, github_repo; "
-        "a student list has group, study_number, name, email, repo"
+        "a student list has group, study_number, name, email, repo and optionally github_username"
     )
 
 
@@ -439,14 +439,14 @@ def test_export_is_one_row_per_member_by_group_then_e_mail_with_empty_groups_as_
     Group.objects.create(course=course, number=9)
 
     assert roster_rows(course) == [
-        ["1", "s1001", "Anna Maria Holm", "anna@example.com", "https://github.com/one/mlops"],
-        ["1", "s1002", "Bo Berg", "bo@example.com", "https://github.com/one/mlops"],
-        ["1", "s1003", "Cy", "cy@example.com", "https://github.com/one/mlops"],
-        ["2", "s2001", "Dan Dahl", "dan@example.com", "https://github.com/two/mlops"],
-        ["2", "s2002", "Eva Eng", "eva@example.com", "https://github.com/two/mlops"],
-        ["2", "s2003", "Fay Fisk", "fay@example.com", "https://github.com/two/mlops"],
-        ["3", "", "", "", "https://github.com/three/mlops"],
-        ["9", "", "", "", ""],
+        ["1", "s1001", "Anna Maria Holm", "anna@example.com", "https://github.com/one/mlops", ""],
+        ["1", "s1002", "Bo Berg", "bo@example.com", "https://github.com/one/mlops", ""],
+        ["1", "s1003", "Cy", "cy@example.com", "https://github.com/one/mlops", ""],
+        ["2", "s2001", "Dan Dahl", "dan@example.com", "https://github.com/two/mlops", ""],
+        ["2", "s2002", "Eva Eng", "eva@example.com", "https://github.com/two/mlops", ""],
+        ["2", "s2003", "Fay Fisk", "fay@example.com", "https://github.com/two/mlops", ""],
+        ["3", "", "", "", "https://github.com/three/mlops", ""],
+        ["9", "", "", "", "", ""],
     ]
 
 
@@ -458,7 +458,9 @@ def test_export_then_import_changes_nothing(course, students):
 
     changes = roster_import(course=course, roster=roster_read(course=course, data=exported.encode()))
 
-    assert exported.startswith('"group","study_number","name","email","repo"\r\n"1","s1001","Anna Maria Holm",')
+    assert exported.startswith(
+        '"group","study_number","name","email","repo","github_username"\r\n"1","s1001","Anna Maria Holm",'
+    )
     assert changes.lines() == [] and not changes.changed
     assert site_state(course) == before
 
@@ -506,7 +508,7 @@ def test_a_hostile_roster_is_written_defused_and_reads_back_as_it_was():
     exported = roster.roster_csv(rows)
 
     assert exported.splitlines() == [
-        '"group","study_number","name","email","repo"',
+        '"group","study_number","name","email","repo","github_username"',
         '"1","\'=1+1","\'=HYPERLINK(""http://evil.example"",""x"")","eq@example.com","https://github.com/one/mlops"',
         '"1","\'+45 1234","\'@SUM(A1) Holm","\'+1@example.com","https://github.com/one/mlops"',
         '"1","\'-7","\'-2+3","\'-2@example.com","https://github.com/one/mlops"',

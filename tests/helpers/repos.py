@@ -17,8 +17,9 @@ class Symlink(str):
     """A file content that is a symbolic link to this path instead."""
 
 
-def git(*args: str, cwd: Path, date: str = JAN_10) -> str:
-    """Run git in a test repo, with none of the machine's git config, commits dated `date`."""
+def git(*args: str, cwd: Path, date: str = JAN_10, author: tuple[str, str] | None = None) -> str:
+    """Run git in a test repo, with none of the machine's git config, commits dated `date` (by `author`, a (name,
+    e-mail), else Test)."""
     env = {
         "PATH": os.environ["PATH"],
         "HOME": str(cwd),
@@ -27,14 +28,17 @@ def git(*args: str, cwd: Path, date: str = JAN_10) -> str:
         "GIT_AUTHOR_DATE": date,
         "GIT_COMMITTER_DATE": date,
     }
+    if author is not None:
+        env |= {"GIT_AUTHOR_NAME": author[0], "GIT_AUTHOR_EMAIL": author[1]}
     options = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"]
     return subprocess.run(
         ["git", *options, *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
     ).stdout.strip()
 
 
-def make_repo(root: Path, name: str, commits: list[tuple[str, dict]], *, allow_filter: bool = True) -> str:
-    """A bare repo `root/<name>.git` with one commit per (date, {path: bytes | Symlink | None}) and its file:// URL.
+def make_repo(root: Path, name: str, commits: list[tuple], *, allow_filter: bool = True) -> str:
+    """A bare repo `root/<name>.git` with one commit per (date, {path: bytes | Symlink | None}) and its file:// URL;
+    a third item (name, e-mail) sets the commit's author.
 
     Each commit writes its files over the previous commit's (None deletes a file). With `allow_filter` the repo
     serves partial clones, as GitHub does; without, git falls back to sending everything.
@@ -42,7 +46,7 @@ def make_repo(root: Path, name: str, commits: list[tuple[str, dict]], *, allow_f
     work = root / f"{name}-work"
     work.mkdir(parents=True)
     git("init", "-q", cwd=work)
-    for date, files in commits:
+    for date, files, *author in commits:
         for path, content in files.items():
             file = work / path
             file.parent.mkdir(parents=True, exist_ok=True)
@@ -53,7 +57,7 @@ def make_repo(root: Path, name: str, commits: list[tuple[str, dict]], *, allow_f
             elif content is not None:
                 file.write_bytes(content)
         git("add", "-A", cwd=work)
-        git("commit", "-q", "--allow-empty", "-m", f"work of {date}", cwd=work, date=date)
+        git("commit", "-q", "--allow-empty", "-m", f"work of {date}", cwd=work, date=date, author=(author or [None])[0])
     bare = root / f"{name}.git"
     git("clone", "-q", "--bare", str(work), str(bare), cwd=root)
     if allow_filter:

@@ -12,6 +12,7 @@ import pytest
 
 from reports_app import exporting, tasks
 from reports_app.engine import rendering
+from reports_app.engine.readme_file import git_blob_id
 from reports_app.models import (
     Course,
     Group,
@@ -113,6 +114,7 @@ def test_the_zip_has_a_folder_per_group_with_a_report_and_an_index_and_grades(co
         "group-003/grading.html",
         "group-003/report.html",
         "index.html",
+        "manifest.json",
     ]
 
 
@@ -152,14 +154,16 @@ def test_grades_csv_has_a_verdict_per_question_and_neutralises_formulas(course_w
 
     assert header == [
         "group", "name", "members", "study numbers", "passed", "questions", *(f"Q{n}" for n in range(1, 11)),
-        "commit", "commit time (Europe/Copenhagen)", "late", "total points", "max points", "notes",
+        "commit", "commit time (Europe/Copenhagen)", "late", "first seen after deadline", "members without commits",
+        "total points", "max points", "readme_blob", "notes",
     ]  # fmt: skip
     assert one == [
         "1", "One", "alice@example.org; bob", "s123456; ", "6", "10",
         "P", "M", "P", "W", "M", "P", "M", "M", "P", "M",
-        "0123456789abcdef0123456789abcdef01234567", "2026-01-21 01:04", "yes", "", "0", "",
+        "0123456789abcdef0123456789abcdef01234567", "2026-01-21 01:04", "yes", "no", "", "", "0",
+        git_blob_id(files["group-001/README.md"]), "",
     ]  # fmt: skip
-    assert two == ["2", "Two", "charlie", "", "0", "10", *["M"] * 10, "", "", "no", "", "0", ""]
+    assert two == ["2", "Two", "charlie", "", "0", "10", *["M"] * 10, "", "", "no", "no", "", "", "0", "", ""]
     assert three[:6] == ["3", "'=1+2", "'-erik@example.org", "", "0", "10"]
     assert three[6:16] == ["S"] * 10  # the course checker stops on this file
 
@@ -211,9 +215,10 @@ def test_progress_after_each_group_and_a_summary(course_with_reports):
 
 def test_groups_are_read_a_chunk_at_a_time(course_with_reports, monkeypatch, django_assert_num_queries):
     monkeypatch.setattr(exporting, "CHUNK_GROUPS", 2)
-    # the group ids; then per chunk of 2 groups: the overview's 6 queries, the chunk's figures and invitations; then
-    # once for grades.csv's points: the graded questions, max points, grades (none here: no query for their items)
-    with django_assert_num_queries(1 + 2 * 8 + 3):
+    # the group ids; then per chunk of 2 groups: the overview's 6 queries, the chunk's figures, invitations and READMEs
+    # as committed; then once for grades.csv's points: the graded questions, max points, grades (none here: no query
+    # for their items)
+    with django_assert_num_queries(1 + 2 * 9 + 3):
         export(course_with_reports)
 
 
@@ -254,7 +259,7 @@ def test_a_figure_missing_from_storage_is_named_and_the_rest_exported(course_wit
 
 def test_a_course_without_groups_gives_an_index_that_says_so(course):
     files, summary = export(course)
-    assert sorted(files) == ["grades.csv", "index.html"]
+    assert sorted(files) == ["grades.csv", "index.html", "manifest.json"]
     assert "This course has no groups." in files["index.html"].decode()
     assert str(summary) == "0 groups, 0 reports with 0 figures"
 
@@ -473,9 +478,10 @@ def test_grades_csv_has_points_per_graded_question_and_totals(course_with_report
     header, one, two, three = grades(files)
 
     points = header.index("Q3 points")
-    assert header[points:] == ["Q3 points", "Q9 points", "total points", "max points", "notes"]
-    assert one[points:] == ["", "4.50", "4.50", "10.00", ""]
-    assert two[points:] == three[points:] == ["", "", "", "10.00", ""]  # not graded: empty, not 0
+    assert header[points:] == ["Q3 points", "Q9 points", "total points", "max points", "readme_blob", "notes"]
+    assert one[points:] == ["", "4.50", "4.50", "10.00", git_blob_id(files["group-001/README.md"]), ""]
+    assert two[points:] == ["", "", "", "10.00", "", ""]  # not graded: empty, not 0; no report, no README
+    assert three[points:] == ["", "", "", "10.00", git_blob_id(files["group-003/README.md"]), ""]
 
 
 def test_every_entry_extracts_as_0644_and_every_folder_as_0755(course_with_reports):
@@ -489,7 +495,7 @@ def test_every_entry_extracts_as_0644_and_every_folder_as_0755(course_with_repor
     }
     files = {mode for name, mode in modes.items() if not name.endswith("/")}
     assert files == {"-rw-r--r--"}
-    assert len(modes) == 3 + 10
+    assert len(modes) == 3 + 11
 
 
 def test_times_in_the_export_are_in_the_sites_time_zone(course_with_reports, settings, instructor):

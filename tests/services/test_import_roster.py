@@ -215,7 +215,8 @@ def test_export_downloads_the_student_list_for_excel(manager, course):
     assert response["Content-Disposition"] == 'attachment; filename="c1-roster.csv"'
     text = response.content.decode("utf-8")
     assert text.startswith(
-        '\ufeff"group","study_number","name","email","repo"\r\n"1","","","anna@example.com","https://github.com/one/'
+        '\ufeff"group","study_number","name","email","repo","github_username"\r\n"1","","","anna@example.com",'
+        '"https://github.com/one/'
     )
     assert len(text.splitlines()) == 7
 
@@ -350,8 +351,8 @@ def test_export_roster_writes_the_student_list_to_stdout(course, sheet_file):
 
     assert out == roster.roster_csv(roster_rows(course))
     assert out.splitlines()[:2] == [
-        '"group","study_number","name","email","repo"',
-        '"1","","","anna@example.com","https://github.com/one/mlops"',
+        '"group","study_number","name","email","repo","github_username"',
+        '"1","","","anna@example.com","https://github.com/one/mlops",""',
     ]
     assert err == ""
 
@@ -382,10 +383,10 @@ HOSTILE_LIST = (
     '1,-7,"Otters;=1+1;",-2@example.com,\n'
 )
 HOSTILE_EXPORT = [  # by group, then e-mail; every cell quoted, every formula start behind a '
-    '"group","study_number","name","email","repo"',
-    '"1","\'+45 1234","\'@SUM(A1)","\'+1@example.com","https://github.com/one/mlops"',
-    '"1","\'-7","Otters;=1+1;","\'-2@example.com","https://github.com/one/mlops"',
-    '"1","\'=1+1","\'=HYPERLINK(""http://evil.example"",""x"")","eq@example.com","https://github.com/one/mlops"',
+    '"group","study_number","name","email","repo","github_username"',
+    '"1","\'+45 1234","\'@SUM(A1)","\'+1@example.com","https://github.com/one/mlops",""',
+    '"1","\'-7","Otters;=1+1;","\'-2@example.com","https://github.com/one/mlops",""',
+    '"1","\'=1+1","\'=HYPERLINK(""http://evil.example"",""x"")","eq@example.com","https://github.com/one/mlops",""',
 ]
 
 
@@ -440,3 +441,41 @@ def test_the_admin_import_refuses_it_too(manager, course, settings):
 
     assert response.context["problems"] == [(2, "the repo URL must not contain . or .. path segments")]
     assert not course.groups.exists()
+
+
+# --- GitHub user names ------------------------------------------------------------------------------------------------
+
+GITHUB_LIST = (
+    "group,study_number,name,email,repo,GitHub user name\n"
+    "1,s1,Anna Berg,anna@example.com,https://github.com/one/mlops,anna-b\n"
+    "1,s2,Bo Holm,bo@example.com,,\n"
+    "1,s3,Cy Dahl,cy@example.com,,Cy99\n"
+)
+
+
+def test_a_github_user_name_column_sets_the_members_and_the_export_reads_back_unchanged(course):
+    changes = roster_import(course=course, roster=roster_read(course=course, data=GITHUB_LIST.encode()))
+    assert changes.members_added == [(1, "anna@example.com"), (1, "bo@example.com"), (1, "cy@example.com")]
+    names = dict(Membership.objects.values_list("user__username", "github_username"))
+    assert names == {"anna@example.com": "anna-b", "bo@example.com": "", "cy@example.com": "Cy99"}
+
+    exported = roster.roster_csv(roster_rows(course)).encode()
+    assert (
+        exported.splitlines()[1] == b'"1","s1","Anna Berg","anna@example.com","https://github.com/one/mlops","anna-b"'
+    )
+    again = roster_import(course=course, roster=roster_read(course=course, data=exported))
+    assert not again.changed
+
+    changed = GITHUB_LIST.replace(",anna-b", ",anna-berg").encode()
+    changes = roster_import(course=course, roster=roster_read(course=course, data=changed))
+    assert changes.lines() == ["group 1: GitHub user name of anna@example.com: anna-b -> anna-berg"]
+    assert changes.summary() == "1 GitHub user name changed."
+
+
+def test_a_github_user_name_against_githubs_rule_is_a_problem_with_its_line(course):
+    bad = GITHUB_LIST.replace(",Cy99", ",-cy_99").encode()
+
+    with pytest.raises(roster.RosterError) as error:
+        roster_read(course=course, data=bad)
+
+    assert error.value.problems == [(4, roster.GITHUB_USERNAME_INVALID.format(value="-cy_99"))]

@@ -6,7 +6,7 @@ import pytest
 from reports_app.models import Figure, Group
 from reports_app.services.figures import figure_add
 from reports_app.services.reports import report_for_group
-from reports_app.services.scrapes import group_scrape
+from reports_app.services.scrapes import course_scrape, group_scrape
 from tests.conftest import png_bytes, read_fixture
 from tests.helpers.images import photo_with_location, progressive_jpeg
 from tests.helpers.repos import JAN_10, JAN_20, make_repo
@@ -57,6 +57,33 @@ def test_a_figure_that_takes_longer_than_the_budget_to_decode_is_skipped(group1,
     message = "The image could not be decoded: the decoder took longer than 1 s."
     assert result.skipped == [["reports/figures/slow.jpg", message]]
     assert stored(group1) == {"plot.png": png_bytes()}
+
+
+def test_a_course_scrape_decodes_a_figure_stored_already_no_more(group1, tmp_path, settings):
+    """Each figure is decoded once, when first stored: a later scrape that brings the same bytes (a new commit of the
+    README, the figure unchanged) takes them as checked. The limit lowered in between shows whether it decoded them
+    again: a decode would now refuse the figure."""
+    figure = {"reports/figures/plot.png": png_bytes(width=20, height=20)}
+    scrape(group1, tmp_path, [(JAN_10, {"reports/README.md": FILLED, **figure})])
+    settings.FIGURE_MAX_PIXELS = 100
+    readme = FILLED.replace(b"fill here", b"filled here", 1)
+    group1.repo_url = make_repo(tmp_path, "next", [(JAN_20, {"reports/README.md": readme, **figure})])
+    group1.save(update_fields=["repo_url"])
+
+    (again,) = course_scrape(groups=Group.objects.select_related("course"), at_deadline=False, workers=1)
+
+    assert (again.status, again.unchanged, again.skipped) == ("ok", False, [])
+    assert stored(group1) == {"plot.png": png_bytes(width=20, height=20)}
+    renamed = {"reports/figures/renamed.png": png_bytes(width=20, height=20)}  # the same bytes under a new name
+    group1.repo_url = make_repo(tmp_path, "renamed", [(JAN_20, {"reports/README.md": FILLED, **renamed})])
+    group1.save(update_fields=["repo_url"])
+
+    (third,) = course_scrape(groups=Group.objects.select_related("course"), at_deadline=False, workers=1)
+
+    # not stored under this name yet: decoded, and the lowered limit refuses it
+    refused = "The image (20 x 20) has too many pixels: figures may have at most 100 (width x height). Scale it down"
+    assert third.skipped == [["reports/figures/renamed.png", f"{refused} and upload it again."]]
+    assert list(stored(group1)) == ["plot.png"]
 
 
 def test_a_scraped_photo_is_kept_byte_for_byte_with_its_metadata(group1, tmp_path):

@@ -447,7 +447,8 @@ def test_the_csv_is_the_table_filtered_and_sorted_the_same_way(staff, three_grou
     header, *lines = read_csv(response)
     assert header == [
         "group", "name", "members", "study numbers", "passed", "questions", *(f"Q{n}" for n in range(1, 11)),
-        "commit", "commit time (Europe/Copenhagen)", "late", "scrape status", "flags",
+        "commit", "commit time (Europe/Copenhagen)", "late", "first seen after deadline", "members without commits",
+        "scrape status", "flags", "commits",
     ]  # fmt: skip
     assert [int(line[0]) for line in lines] == rows_of(page) == [2, 1, 3]
     for line, row in zip(lines, page.context["rows"], strict=True):
@@ -457,11 +458,11 @@ def test_the_csv_is_the_table_filtered_and_sorted_the_same_way(staff, three_grou
     assert group1 == [
         "1", "One", "alice; bob", "", "4", "10",
         "P", "M", "P", "W", "M", "I", "M", "M", "M", "M",
-        "a1b2c3d4e5f6a7b8c9d0", "2026-01-21 01:59", "yes", "ok", "",
+        "a1b2c3d4e5f6a7b8c9d0", "2026-01-21 01:59", "yes", "no", "", "ok", "", "",
     ]  # fmt: skip
-    assert group2[-5:] == ["", "", "no", "not scraped", "never scraped"]
+    assert group2[-8:] == ["", "", "no", "no", "", "not scraped", "never scraped", ""]
     assert group3[2:4] == ["dora@example.org", "s240077"]
-    assert group3[-2:] == ["empty repo", "no report; empty repo"]
+    assert group3[-3:] == ["empty repo", "no report; empty repo", ""]
 
 
 def test_the_csv_keeps_each_verdicts_letter_as_the_page_shows_it(staff, course, answered, group2):

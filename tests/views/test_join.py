@@ -14,7 +14,12 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertTemplateUsed
 
-from reports_app.forms.accounts import JOIN_EMAIL_MISSING, JOIN_NAME_MISSING, JOIN_STUDY_NUMBER_MISSING
+from reports_app.forms.accounts import (
+    GITHUB_USERNAME_INVALID,
+    JOIN_EMAIL_MISSING,
+    JOIN_NAME_MISSING,
+    JOIN_STUDY_NUMBER_MISSING,
+)
 from reports_app.models import Course, Group, Invitation, Membership
 from reports_app.services.signup import INVITATION_TAKEN, SIGNUP_YOU_TAKEN
 from reports_app.views.accounts import JOIN_CODE_WRONG
@@ -550,3 +555,26 @@ def test_a_form_with_mistakes_and_an_invalid_repo_url_shows_both(client, joinabl
         "repo_url": ["The repo URL must start with https://github.com/."],
         "__all__": ["A group has 3 to 5 members; you entered 1."],
     }
+
+
+# --- GitHub user names: optional, GitHub's rule, carried to the membership -------------------------------------------
+
+
+@pytest.mark.parametrize("github", ["-otter", "otter-", "ot--ter", "ot_ter", "o" * 40, "ot ter"])
+def test_a_github_user_name_against_githubs_rule_gets_a_form_error_and_keeps_what_was_typed(client, joinable, github):
+    response = sign_up(client, github_username_2=github)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"github_username_2": [GITHUB_USERNAME_INVALID]}
+    assertContains(response, GITHUB_USERNAME_INVALID)
+    assertContains(response, 'value="ben@example.com"')  # nothing typed is lost
+    assert nothing_created()
+
+
+def test_a_github_user_name_goes_with_the_invitation_to_the_membership(client, joinable, mailoutbox):
+    sign_up(client, github_username_1="Ann-Holm42")
+
+    assert Invitation.objects.get(email="ann@example.com").github_username == "Ann-Holm42"
+    assert Invitation.objects.get(email="ben@example.com").github_username == ""
+    accept_with_password(client, link_to(mailoutbox, "ann@example.com"))
+    assert Membership.objects.get(user__username="ann@example.com").github_username == "Ann-Holm42"

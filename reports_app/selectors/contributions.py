@@ -1,0 +1,103 @@
+"""Who of a group committed: the git identities a scrape counted (Scrape.contributors, engine/contributors.py)
+mapped to the group's members at read time, since members and their GitHub user names change after a scrape.
+
+An identity is a member's when, in this order, the first rule that names exactly one member says so:
+
+1. its e-mail is the member's account e-mail or user name (accounts are named by their e-mail), ignoring case;
+2. it is a GitHub noreply address (`12345+login@users.noreply.github.com` or `login@users.noreply.github.com`)
+   whose login is the member's GitHub user name (Membership.github_username), ignoring case;
+3. its name is the member's GitHub user name, ignoring case: a last resort, for people who commit with their
+   login as their git name and an e-mail the site does not know (a laptop's `user@host`).
+
+An identity that no rule gives to exactly one member is listed as unmatched, as is the "others" entry (identities
+past the cap, summed). A member's active days are the sum over their identities: at most that many distinct days.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+_NOREPLY = re.compile(r"(?:[0-9]+\+)?([a-z0-9-]{1,39})@users\.noreply\.github\.com", re.IGNORECASE)
+
+
+class Person(Protocol):
+    """A member as the matching sees them (selectors.overview.GroupMember is one)."""
+
+    username: str
+    email: str
+    github_username: str
+
+
+@dataclass(frozen=True)
+class MemberCommits:
+    person: Person
+    commits: int = 0
+    first: str = ""  # ISO time in UTC of the first commit, "" without commits
+    last: str = ""
+    days: int = 0  # active days (distinct UTC dates), summed over the member's identities
+
+
+@dataclass(frozen=True)
+class Contributions:
+    members: tuple[MemberCommits, ...]  # in the order of the members given
+    unmatched: tuple[dict, ...]  # Scrape.contributors entries no member was given
+
+    @property
+    def without_commits(self) -> list[Person]:
+        return [m.person for m in self.members if not m.commits]
+
+
+def noreply_login(email: str) -> str | None:
+    """The GitHub login of a noreply address, in lower case, else None.
+
+    >>> noreply_login("123+Octo-Cat@users.noreply.github.com"), noreply_login("octo@example.com")
+    ('octo-cat', None)
+    """
+    found = _NOREPLY.fullmatch(email.strip())
+    return found.group(1).lower() if found else None
+
+
+def _owner(identity: dict, people: Sequence[Person]) -> int | None:
+    """The index in `people` of the member the identity is (module docstring), or None."""
+    if identity.get("others"):
+        return None
+    email, name = identity.get("email", "").casefold(), identity.get("name", "").strip().casefold()
+    login = noreply_login(email)
+    rules = [
+        lambda p: bool(email) and email in {p.email.casefold(), p.username.casefold()},
+        lambda p: login is not None and login == p.github_username.casefold(),
+        lambda p: bool(name) and name == p.github_username.casefold(),
+    ]
+    for rule in rules:
+        found = [i for i, person in enumerate(people) if rule(person)]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return None  # names several members: nobody's
+    return None
+
+
+def group_contributions(people: Sequence[Person], contributors: list[dict]) -> Contributions:
+    """Each member's commits, first and last commit and active days, and the identities no member was given."""
+    tallies: list[list[dict]] = [[] for _ in people]
+    unmatched = []
+    for identity in contributors:
+        owner = _owner(identity, people)
+        if owner is None:
+            unmatched.append(identity)
+        else:
+            tallies[owner].append(identity)
+    members = tuple(
+        MemberCommits(
+            person,
+            commits=sum(i["commits"] for i in mine),
+            first=min((i["first"] for i in mine), default=""),
+            last=max((i["last"] for i in mine), default=""),
+            days=sum(i["days"] for i in mine),
+        )
+        for person, mine in zip(people, tallies, strict=True)
+    )
+    return Contributions(members, tuple(unmatched))
