@@ -323,10 +323,15 @@ def jobs_by_course(groups, *, at_deadline: bool) -> list[tuple[Course, dict]]:
 
 def start_jobs(request, kind: str, runs: list[tuple[Course, dict]]):
     """Queue a job per course; go to its progress page, or list the pages when there are several."""
-    started = [
-        tasks.job_start(kind=kind, course=course, user=request.user, options=options) for course, options in runs
-    ]
-    if len(started) == 1:
+    started = []
+    for course, options in runs:
+        try:
+            started.append(tasks.job_start(kind=kind, course=course, user=request.user, options=options))
+        except tasks.JobBusy as busy:
+            messages.error(request, str(busy))
+    if not started:
+        return None
+    if len(started) == 1 and len(runs) == 1:
         return redirect("job", started[0].pk)
     links = format_html_join(", ", '<a href="{}">{}</a>', ((reverse("job", args=[j.pk]), j.course) for j in started))
     messages.success(request, format_html("{} jobs started: {}", len(started), links))

@@ -28,20 +28,35 @@ from .services.scrapes import course_scrape
 logger = logging.getLogger(__name__)
 
 
-def job_start(*, kind: str, course: Course, user, options: dict | None = None) -> Job:
-    """Record a job and queue it once the transaction commits (a worker must find the row it is given)."""
-    job = Job.objects.create(kind=kind, course=course, created_by=user, options=options or {})
-
-    def enqueue() -> None:
-        result = run_job.enqueue(job.pk)
-        Job.objects.filter(pk=job.pk).update(task_id=str(result.id))
-
-    transaction.on_commit(enqueue)
-    return job
+SCRAPE_BUSY = (
+    "A scrape of {course} is {state} already (job #{pk}, started {when}): it is in the course's jobs. "
+    "Start another once it is done."
+)
 
 
 class JobBusy(Exception):
-    """The job is queued or running still: starting it again would run it twice."""
+    """The job (or a scrape of the same course) is queued or running still: starting it would run it twice."""
+
+
+def job_start(*, kind: str, course: Course, user, options: dict | None = None) -> Job:
+    """Record a job and queue it once the transaction commits (a worker must find the row it is given). A scrape
+    while another scrape of the course is queued or running raises JobBusy: both would read every repo and import
+    into the same reports (a stopped or stuck one does not count)."""
+    with transaction.atomic():
+        if kind == Job.Kind.SCRAPE:
+            Course.objects.select_for_update().filter(pk=course.pk).first()  # two starts at once: the second waits
+            scrapes = Job.objects.filter(course=course, kind=kind, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+            if busy := next((job for job in scrapes if job.active), None):
+                when = timezone.localtime(busy.created_at).strftime("%H:%M")
+                raise JobBusy(SCRAPE_BUSY.format(course=course, state=busy.state, pk=busy.pk, when=when))
+        job = Job.objects.create(kind=kind, course=course, created_by=user, options=options or {})
+
+        def enqueue() -> None:
+            result = run_job.enqueue(job.pk)
+            Job.objects.filter(pk=job.pk).update(task_id=str(result.id))
+
+        transaction.on_commit(enqueue)
+    return job
 
 
 class JobAbandoned(Exception):

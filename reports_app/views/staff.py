@@ -70,7 +70,12 @@ def start_job(request: HttpRequest, course_id: int) -> HttpResponse:
     if options.get("at_deadline") and course.deadline is None:
         messages.error(request, NO_DEADLINE)
         return redirect(_back_to(request, course.pk) or reverse("dashboard", args=[course.pk]))
-    return _started(request, tasks.job_start(kind=kind, course=course, user=request.user, options=options))
+    try:
+        started = tasks.job_start(kind=kind, course=course, user=request.user, options=options)
+    except tasks.JobBusy as busy:
+        messages.error(request, str(busy))
+        return redirect(_back_to(request, course.pk) or reverse("dashboard", args=[course.pk]))
+    return _started(request, started)
 
 
 @login_required

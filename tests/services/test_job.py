@@ -165,6 +165,37 @@ def test_a_queued_or_live_job_is_not_run_twice(staff, started, settings):
         assert Job.objects.count() == 1 and DBTaskResult.objects.count() == 1
 
 
+def test_a_scrape_is_not_started_while_another_scrape_of_the_course_is_queued_or_running(
+    staff, started, course, settings
+):
+    first = started("scrape")
+    back = staff.post(reverse("start-job", args=[course.pk]), {"kind": "scrape", "back": "dashboard"}, follow=True)
+
+    assert f"A scrape of {course} is queued already (job #{first.pk}".encode() in back.content
+    assert back.redirect_chain[-1][0] == reverse("dashboard", args=[course.pk]) + "#jobs"
+    assert started("export").kind == "export"  # exports are not held up
+    Job.objects.filter(pk=first.pk).update(status="running", started_at=timezone.now(), heartbeat_at=timezone.now())
+    assert staff.post(reverse("start-job", args=[course.pk]), {"kind": "scrape"}).status_code == 302
+    assert Job.objects.filter(kind="scrape").count() == 1
+    stalled = timezone.now() - timedelta(seconds=settings.JOB_STALLED_SECONDS + 1)
+    Job.objects.filter(pk=first.pk).update(heartbeat_at=stalled)  # its worker was killed: no longer in the way
+    assert started("scrape").pk != first.pk
+
+
+def test_the_admin_action_says_which_course_is_busy_and_starts_the_others(admin_client, course, instructor):
+    from reports_app.models import Course
+
+    other = Course.objects.create(code="C9", template=course.template)
+    busy = tasks.job_start(kind="scrape", course=course, user=instructor)
+    changelist = reverse("admin:reports_app_course_changelist")
+    data = {"action": "scrape_heads", "_selected_action": [course.pk, other.pk]}
+
+    page = admin_client.post(changelist, data, follow=True).content.decode()
+
+    assert f"A scrape of {course} is queued already (job #{busy.pk}" in page
+    assert list(Job.objects.filter(kind="scrape").values_list("course__code", flat=True).order_by("id")) == ["C1", "C9"]
+
+
 def test_a_running_job_without_heartbeat_is_stopped_and_can_be_run_again(
     staff, started, settings, django_capture_on_commit_callbacks, admin_client
 ):

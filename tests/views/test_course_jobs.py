@@ -162,6 +162,9 @@ def test_the_dashboard_lists_the_three_most_recent_jobs(staff, course, jobs, ins
 
 
 def test_run_again_from_the_dashboard_comes_back_to_it(staff, course, jobs):
+    refused = staff.post(reverse("rerun-job", args=[jobs["failed"].pk]), {"back": "dashboard"}, follow=True)
+    assert f"A scrape of {course} is running already (job #{jobs['running'].pk}".encode() in refused.content
+    Job.objects.filter(pk=jobs["running"].pk).update(status="done")  # the other scrape is over: now it may
     response = staff.post(reverse("rerun-job", args=[jobs["failed"].pk]), {"back": "dashboard"})
     assertRedirects(response, f"{dashboard(course)}#jobs", fetch_redirect_response=False)
     again = Job.objects.latest("id")
