@@ -150,6 +150,7 @@ class Fetched:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) of files we did not take
     readme_blob: str = ""  # git's object id of `readme` (as `git ls-tree` lists it), "" when not read
     contributors: list[dict] = field(default_factory=list)  # per author of the commits up to this one (Scrape's)
+    commits: list[tuple[str, datetime]] = field(default_factory=list)  # (sha, committer date) up to this one
 
 
 # Why check_url refuses a URL, in words a person can act on; every place that takes a repo URL shows these.
@@ -216,8 +217,17 @@ def fetch_reports(
             else:
                 figures[path.removeprefix(FIGURES)] = data
     committed_at = datetime.fromtimestamp(timestamp, UTC)
-    authors = _authors(git, sha)
-    return Fetched(sha, committed_at, readme, figures, _listed(skipped), readme_blob=readme_blob, contributors=authors)
+    authors, commits = _authors(git, sha), _commits(git, sha)
+    return Fetched(
+        sha,
+        committed_at,
+        readme,
+        figures,
+        _listed(skipped),
+        readme_blob=readme_blob,
+        contributors=authors,
+        commits=commits,
+    )
 
 
 def _authors(git: _Git, sha: str) -> list[dict]:
@@ -225,6 +235,14 @@ def _authors(git: _Git, sha: str) -> list[dict]:
     it do not): at most MAX_COMMITS of them, newest first, and MAX_LOG_BYTES of git's output."""
     args = [f"-{contributors.MAX_COMMITS}", "--no-commit-header", f"--format={contributors.LOG_FORMAT}", sha]
     return contributors.contributors(git.head("rev-list", *args, limit=contributors.MAX_LOG_BYTES))
+
+
+def _commits(git: _Git, sha: str) -> list[tuple[str, datetime]]:
+    """(sha, committer date) of the commits reachable from `sha`, newest first, at most MAX_COMMITS: the commits the
+    site has now seen (CommitSeen)."""
+    args = [f"-{contributors.MAX_COMMITS}", "--no-commit-header", f"--format={contributors.COMMITS_FORMAT}", sha]
+    log = git.head("rev-list", *args, limit=contributors.MAX_LOG_BYTES)
+    return [(commit, datetime.fromtimestamp(at, UTC)) for commit, at in contributors.commit_times(log)]
 
 
 def _wanted(listing: bytes, max_figures: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 LOG_FORMAT = "%at%x00%an%x00%ae"
+COMMITS_FORMAT = "%H %ct"  # for `commit_times`
 MAX_COMMITS = 20_000  # read of a repo's history, newest first
 MAX_LOG_BYTES = 4 * 1024 * 1024  # of git's output: ~60,000 commits of ordinary names; fewer of hostile ones
 MAX_IDENTITIES = 200
@@ -78,3 +79,18 @@ def contributors(log: bytes, *, max_identities: int = MAX_IDENTITIES) -> list[di
             others.add(tally.last, set())
         entries.append(others.entry("", "") | {"others": len(rest)})
     return entries
+
+
+def commit_times(log: bytes) -> list[tuple[str, int]]:
+    """(sha, committer time) of each line of `git log --format=COMMITS_FORMAT`, in its order; lines that are not
+    a full object id and a time (a cut last line) are skipped. Times outside what datetime holds are clamped.
+
+    >>> commit_times(b"%s 1736510400\\n%s 17365" % (b"a" * 40, b"b" * 12))
+    [('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 1736510400)]
+    """
+    found = []
+    for line in log.split(b"\n"):
+        sha, _, timestamp = line.partition(b" ")
+        if len(sha) in (40, 64) and all(c in b"0123456789abcdef" for c in sha) and timestamp.isdigit():
+            found.append((sha.decode(), min(int(timestamp[:20]), _LATEST)))
+    return found

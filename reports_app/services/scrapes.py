@@ -177,7 +177,7 @@ def group_scrape(
             if time.monotonic() > deadline:
                 raise ImportTooLong
             scrape.save()
-            _commit_seen(scrape)
+            _commit_seen(scrape, [] if isinstance(fetched, scraping.RepoError) else fetched.fetched.commits)
             group.last_scrape = scrape
             group.save(update_fields=["last_scrape"])
     except Exception as error:
@@ -201,14 +201,22 @@ def _scrape_record(scrape: Scrape, status: str, message: str) -> Scrape:
     return scrape
 
 
-def _commit_seen(scrape: Scrape) -> None:
-    """Record when the site first saw the commit the scrape read (one query; a commit seen before keeps its time):
-    the server's clock, which a forged commit date cannot move (selectors.graded flags the two disagreeing)."""
+def _commit_seen(scrape: Scrape, commits: Collection[tuple[str, datetime]] = ()) -> None:
+    """Record when the site first saw the commit the scrape read and every commit of the history it read (`commits`:
+    sha, committer date): the server's clock, which a forged commit date cannot move (selectors.graded flags the two
+    disagreeing). A commit seen before keeps its time. Two queries: the group's commits seen, the new ones."""
+    found = dict(commits)
     if scrape.commit_sha and scrape.commit_at is not None:
-        seen = CommitSeen(
-            group=scrape.group, sha=scrape.commit_sha, committed_at=scrape.commit_at, first_seen_at=scrape.fetched_at
-        )
-        CommitSeen.objects.bulk_create([seen], ignore_conflicts=True)
+        found[scrape.commit_sha] = scrape.commit_at
+    if not found:
+        return
+    known = set(CommitSeen.objects.filter(group=scrape.group).values_list("sha", flat=True))
+    new = [
+        CommitSeen(group=scrape.group, sha=sha, committed_at=at, first_seen_at=scrape.fetched_at)
+        for sha, at in found.items()
+        if sha not in known
+    ]
+    CommitSeen.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
 
 
 def _lock_timeout(seconds: float) -> None:

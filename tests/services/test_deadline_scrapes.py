@@ -5,7 +5,7 @@ disagree. Real git repos made in the test; commit dates forged as students could
 import csv
 import io
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -294,3 +294,26 @@ def test_the_dashboard_says_when_the_next_head_scrape_is_planned(three_groups, c
 
     when = date_format(timezone.localtime(course.deadline), "DATETIME_FORMAT")  # group 2's extension comes later
     assert f"Head scrape planned at\n    {when}:" in page.content.decode()
+
+
+def test_every_commit_of_the_history_read_is_seen_not_only_the_head(course, tmp_path):
+    """Two commits pushed at once: the older was never a branch head, and still counts as seen by the first scrape;
+    a scrape at the deadline by commit date, which reads it later, does not make it seen later."""
+    course.deadline = timezone.now() + IN_A_WEEK
+    course.save()
+    url = make_repo(
+        tmp_path,
+        "g1",
+        [(JAN_10, {"reports/README.md": with_answer("first")}), (JAN_20, {"reports/README.md": with_answer("then")})],
+    )
+    group = Group.objects.create(course=course, number=1, repo_url=url)
+    head = group_scrape(group=group, at_deadline=False)
+    shas = [sha_of(url), sha_of(url, "HEAD~1")]
+
+    seen = dict(CommitSeen.objects.values_list("sha", "first_seen_at"))
+    assert set(seen) == set(shas) and len(shas) == 2
+    assert set(seen.values()) == {head.fetched_at}
+    course.deadline = datetime(2025, 1, 15, tzinfo=UTC)  # between the two commits (JAN_10, JAN_20)
+    course.save()
+    older = group_scrape(group=group, at_deadline=True)
+    assert older.commit_sha == shas[1] and CommitSeen.objects.get(sha=shas[1]).first_seen_at == head.fetched_at
