@@ -217,6 +217,8 @@ if not 1 <= JOB_HEARTBEAT_SECONDS < JOB_STALLED_SECONDS:
 JOB_GROUP_SECONDS = env_int("JOB_GROUP_SECONDS", 300)
 if JOB_GROUP_SECONDS < 1:
     raise ImproperlyConfigured("JOB_GROUP_SECONDS must be 1 or more")
+# A head scrape planned at a deadline that the worker starts later than this is not on time (deadline_scrapes.py).
+DEADLINE_SCRAPE_GRACE_SECONDS = env_int("DEADLINE_SCRAPE_GRACE_SECONDS", 600)
 
 # Failed logins: after LOGIN_MAX_FAILURES for one user name (from any address), or LOGIN_MAX_FAILURES_PER_ADDRESS
 # from one client address, within LOGIN_LOCKOUT_SECONDS, its logins are refused for LOGIN_LOCKOUT_SECONDS.

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -66,7 +68,9 @@ def deadline_scrape_run(*, scheduled_id: int) -> Scrape | None:
 
     Nothing happens (None) when the plan is gone or done already (its task came twice), or when the group's deadline
     is not `due_at` any more (moved: the new deadline has its own plan) or its repo URL was removed. The plan is
-    claimed before the scrape, so that two workers never both run it.
+    claimed before the scrape, so that two workers never both run it. A run later than DEADLINE_SCRAPE_GRACE_SECONDS
+    after `due_at` (no worker was running) cannot tell what the head was at the deadline: its scrape is an ordinary
+    head scrape, not on time, and the hand-in is graded by commit date (selectors.graded), with its flags.
     """
     scheduled = ScheduledScrape.objects.select_related("group__course").filter(pk=scheduled_id).first()
     if scheduled is None or scheduled.done_at is not None:
@@ -82,7 +86,11 @@ def deadline_scrape_run(*, scheduled_id: int) -> Scrape | None:
     except ValueError as error:  # the course has no template: nothing can be read
         logger.warning("group %s: the scrape at its deadline could not be done: %s", group.pk, error)
         return None
-    Scrape.objects.filter(pk=scrape.pk).update(on_time=True)
-    scrape.on_time = True
+    late = timezone.now() - scheduled.due_at > timedelta(seconds=settings.DEADLINE_SCRAPE_GRACE_SECONDS)
+    if late:
+        logger.warning("group %s: the scrape due at %s ran late; not counted as on time", group.pk, scheduled.due_at)
+    else:
+        Scrape.objects.filter(pk=scrape.pk).update(on_time=True)
+        scrape.on_time = True
     ScheduledScrape.objects.filter(pk=scheduled.pk).update(scrape=scrape, done_at=timezone.now())
     return scrape

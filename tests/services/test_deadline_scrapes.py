@@ -317,3 +317,19 @@ def test_every_commit_of_the_history_read_is_seen_not_only_the_head(course, tmp_
     course.save()
     older = group_scrape(group=group, at_deadline=True)
     assert older.commit_sha == shas[1] and CommitSeen.objects.get(sha=shas[1]).first_seen_at == head.fetched_at
+
+
+def test_a_planned_scrape_run_long_after_its_deadline_is_not_graded_as_on_time(one_repo, settings):
+    """The worker was down at the deadline: what the head is an hour later says nothing of what it was then."""
+    settings.DEADLINE_SCRAPE_GRACE_SECONDS = 600
+    course = one_repo.course
+    course.deadline = timezone.now() - timedelta(hours=1)
+    course.save()
+    scheduled = ScheduledScrape.objects.create(group=one_repo, due_at=course.deadline)
+
+    scrape = deadline_scrape_run(scheduled_id=scheduled.pk)
+
+    assert scrape is not None and not scrape.on_time and not Scrape.objects.get(pk=scrape.pk).on_time
+    scheduled.refresh_from_db()
+    assert scheduled.done_at is not None and scheduled.scrape == scrape  # done: its task will not run it again
+    assert graded_answer(one_repo, 1).scrape is None  # graded by the answers at the deadline, not by this head
