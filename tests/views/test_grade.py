@@ -297,3 +297,12 @@ def test_nothing_a_ta_gets_in_an_anonymous_course_names_the_group(anonymous, gro
 
     assert "Please look again" in seen[5] and "Looked again" in seen[-1]
     assert [identities(text, group1) + [s for s in ("alice", "bob") if s in text] for text in seen] == [[]] * len(seen)
+
+
+def test_a_grade_by_an_account_deleted_since_says_someone(grading, group1, django_user_model, instructor):
+    assert post_grade(client_for("tara"), group1, items=grading[:1]).status_code == 200
+    django_user_model.objects.get(username="tara").delete()
+
+    html = client_for("instructor").get(grade_url(group1)).content.decode()
+
+    assert "· graded by someone" in html and "· someone ·" in html
