@@ -69,16 +69,26 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture
-def short_budget(settings):
-    """Renders get 1 s, not BUDGET_SECONDS' 5 (in settings and in `bounded`, as apps.py sets it); restored after."""
+def budget_of(settings):
+    """`budget_of(seconds)`: renders get that long, not BUDGET_SECONDS' 5 (in settings and in `bounded`, as apps.py
+    sets it); restored after the test."""
     from reports_app.engine import bounded
 
     memory, recursion = settings.BUDGET_MEMORY_MB * 1024**2, settings.BUDGET_RECURSION
     old = bounded.Budget(settings.BUDGET_SECONDS, memory, recursion)
-    settings.BUDGET_SECONDS = 1
-    bounded.configure(bounded.Budget(1, memory, recursion))
-    yield
+
+    def set_budget(seconds: int) -> None:
+        settings.BUDGET_SECONDS = seconds
+        bounded.configure(bounded.Budget(seconds, memory, recursion))
+
+    yield set_budget
     bounded.configure(old)
+
+
+@pytest.fixture
+def short_budget(budget_of):
+    """Renders get 1 s, not BUDGET_SECONDS' 5; restored after."""
+    budget_of(1)
 
 
 def client_for(username: str):
