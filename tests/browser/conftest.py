@@ -52,8 +52,13 @@ def browser(_allow_orm_beside_event_loop) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
-    """A factory of pages, each in its own context (own cookies): two users at once. All closed after the test."""
+def new_page(browser: Browser, transactional_db) -> Iterator[Callable[[], Page]]:
+    """A factory of pages, each in its own context (own cookies): two users at once. All closed after the test.
+
+    Set up after the database (`transactional_db`, which the live server uses), so torn down before its flush: a page
+    left open would go on sending (a draft's autosave, presence, the beacon a closing page sends) while the tables
+    are emptied, and on PostgreSQL the flush then deadlocks with that request. Offline first: closing sends nothing.
+    """
     contexts = []
 
     def make() -> Page:
@@ -64,6 +69,7 @@ def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
 
     yield make
     for context in contexts:
+        context.set_offline(True)
         context.close()
 
 
