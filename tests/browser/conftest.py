@@ -9,11 +9,13 @@ Chromium is the system's (CHROMIUM, default /usr/bin/chromium; `make test` insta
 """
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.signals import request_finished, request_started
 from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
@@ -51,6 +53,33 @@ def browser(_allow_orm_beside_event_loop) -> Iterator[Browser]:
         browser.close()
 
 
+class _Requests:
+    """Requests the live server is serving (Django's request_started/request_finished): a test's pages are closed and
+    its server idle before the database is flushed."""
+
+    def __init__(self) -> None:
+        self.serving = 0
+        self.changed = threading.Condition()
+        request_started.connect(self.started, weak=False)
+        request_finished.connect(self.finished, weak=False)
+
+    def started(self, **kwargs) -> None:
+        with self.changed:
+            self.serving += 1
+
+    def finished(self, **kwargs) -> None:
+        with self.changed:
+            self.serving -= 1
+            self.changed.notify_all()
+
+    def wait_idle(self, seconds: float = 30) -> None:
+        with self.changed:
+            self.changed.wait_for(lambda: self.serving <= 0, seconds)
+
+
+REQUESTS = _Requests()
+
+
 @pytest.fixture
 def new_page(browser: Browser, transactional_db) -> Iterator[Callable[[], Page]]:
     """A factory of pages, each in its own context (own cookies): two users at once. All closed after the test.
@@ -71,6 +100,7 @@ def new_page(browser: Browser, transactional_db) -> Iterator[Callable[[], Page]]
     for context in contexts:
         context.set_offline(True)
         context.close()
+    REQUESTS.wait_idle()  # a request sent before the close (a draft of hostile text renders for a while) ends first
 
 
 @pytest.fixture
