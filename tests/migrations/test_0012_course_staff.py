@@ -1,19 +1,11 @@
 """Migration 0012: today's staff keep working, as instructors of every course."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.helpers.migrations import migrate, migrate_to_latest
 
 BEFORE = [("reports_app", "0011_invitation_study_number")]
 AFTER = [("reports_app", "0012_course_staff")]
-
-
-def migrate(targets):
-    """The database at `targets`; the app registry of that state."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -37,4 +29,4 @@ def test_staff_become_instructors_of_every_course_and_nobody_else_gets_a_role():
             CourseStaff.objects.filter(user_id=staff.pk).values_list("course_id", flat=True)
         )
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

@@ -2,17 +2,11 @@
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.helpers.migrations import migrate, migrate_to_latest
 
 BEFORE = [("reports_app", "0012_course_staff")]
 AFTER = [("reports_app", "0013_grading")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -38,4 +32,4 @@ def test_grading_applies_over_existing_courses_and_reverses():
         migrate(BEFORE)
         assert "reports_app_grade" not in connection.introspection.table_names()
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
