@@ -4,6 +4,14 @@ server of tests/helpers/git_http.py).
 
     with slow_network("http://127.0.0.1:8123/", rtt=0.040, mbit=50) as url:   # url: the same server, far away
         ...
+    with far_git_server(root, rtt=0.040, mbit=50) as server:   # both in a process of their own: server.url
+        before = server.cpu()                                  # (python, git) CPU seconds spent so far over there
+        ...
+
+`far_git_server` runs this file as `python bench/slow_network.py --serve ROOT --rtt-ms 40 --mbit 50`: a separate
+interpreter, so that the server and the proxy neither share the GIL of the process that measures itself nor count in
+its CPU, as GitHub would not. The child prints its URL, answers each "cpu" line on its stdin with its CPU seconds, and
+exits when its stdin closes (the block ends, or the parent dies however it dies).
 
 What it models, per connection: the handshakes (TCP, and TLS as with https: `handshake_rtts` round trips before the
 first byte of a request leaves), then each byte sent at `mbit` Mbit/s and arriving `rtt`/2 later, in each direction.
@@ -12,12 +20,20 @@ Not modelled: loss, TCP slow start, a bandwidth shared by connections.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import resource
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CHUNK = 16 * 1024
 
@@ -93,3 +109,66 @@ def slow_network(upstream: str, *, rtt: float = 0.040, mbit: float = 50.0, hands
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
+
+
+@dataclass
+class FarServer:
+    """The smart-HTTP git server behind the proxy, in a process of its own (see `far_git_server`)."""
+
+    url: str
+    process: subprocess.Popen[str]
+
+    def cpu(self) -> tuple[float, float]:
+        """CPU seconds the server process has used so far: (python: the HTTP server's threads and the proxy,
+        git: the `git http-backend`s and the upload-pack/pack-objects they ran, each counted once it has exited)."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("cpu\n")
+        self.process.stdin.flush()
+        python, git = self.process.stdout.readline().split()
+        return float(python), float(git)
+
+
+@contextmanager
+def far_git_server(root: Path, *, rtt: float = 0.040, mbit: float = 50.0) -> Iterator[FarServer]:
+    """Serve the bare repos under `root` over smart HTTP behind the slow network, from a child process that ends
+    with the block (also on Ctrl+C, which it does not see: it has a session of its own)."""
+    command = [sys.executable, __file__, "--serve", str(root), "--rtt-ms", repr(rtt * 1000), "--mbit", repr(mbit)]
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        if not (url := process.stdout.readline().strip()):
+            raise RuntimeError(f"the server process did not start (exit status {process.wait()})")
+        yield FarServer(url, process)
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _serve(root: Path, rtt: float, mbit: float) -> None:
+    """The child of `far_git_server`: serve until stdin closes, answering "cpu" lines."""
+    sys.path.insert(0, str(ROOT))
+    from tests.helpers.git_http import git_http_server
+
+    with git_http_server(root) as server, slow_network(server.url, rtt=rtt, mbit=mbit) as url:
+        print(url, flush=True)
+        for line in sys.stdin:
+            if line.strip() == "cpu":
+                me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+                python, git = me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+                print(f"{python:.3f} {git:.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description="Serve bare git repos over smart HTTP behind the slow network.")
+    ap.add_argument("--serve", type=Path, required=True, help="the folder of bare repos")
+    ap.add_argument("--rtt-ms", type=float, default=40.0)
+    ap.add_argument("--mbit", type=float, default=50.0)
+    args = ap.parse_args()
+    _serve(args.serve, args.rtt_ms / 1000, args.mbit)

@@ -365,12 +365,17 @@ SEND_INVITATIONS_AGAIN = "Send invitations again (members who never chose a pass
 
 
 def send_invitations(model_admin: admin.ModelAdmin, request, memberships: list[Membership]) -> None:
-    """Mail the invitations; say how many went out and, per address, why any did not."""
-    site = get_current_site(request).name
-    sent = invitations_send(memberships=memberships, base_url=request.build_absolute_uri("/"), site_name=site)
+    """Queue the invitations (the worker sends them); say how many and, per address, why any was not."""
+    site, base_url = get_current_site(request).name, request.build_absolute_uri("/")
+    sent = invitations_send(memberships=memberships, base_url=base_url, site_name=site, user=request.user)
     model_admin.message_user(request, sent.summary(), messages.WARNING if sent.failed else messages.SUCCESS)
     for line in sent.failures():
         model_admin.message_user(request, line, messages.ERROR)
+    if sent.queued:
+        courses = Course.objects.filter(groups__memberships__in=memberships).distinct().order_by("code")
+        pages = ((reverse("outbox", args=[course.pk]), course.code) for course in courses)
+        links = format_html_join(", ", '<a href="{}">{}</a>', pages)
+        model_admin.message_user(request, format_html("Whether they went out: the mails of {}.", links))
 
 
 class CourseStaffInline(admin.TabularInline):

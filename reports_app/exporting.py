@@ -160,7 +160,8 @@ def _cells(numbers: tuple[int, ...], row: GroupOverview) -> list:
         local_time(row.commit_at),
         "yes" if row.late else "no",
         "yes" if row.seen_late else "no",  # the commit graded is dated before the deadline, first seen after it
-        "; ".join(m.email or m.username for m in row.without_commits),  # nobody when the scrape counted no commits
+        # nobody when the scrape counted no commits, or its history was cut (they may have older ones)
+        "; ".join(m.email or m.username for m in row.without_commits),
     ]
 
 
@@ -191,12 +192,14 @@ def grades_rows(
 
 def dashboard_rows(numbers: tuple[int, ...], rows: Iterable[GroupOverview]) -> Iterator[list]:
     """The dashboard's table as CSV: the grades columns, then the scrape status, the flags and the members' commits
-    ('alice@x.dk 12; bob@x.dk 0', empty when the last scrape counted none)."""
+    ('alice@x.dk 12; bob@x.dk 0', empty when the last scrape counted none; 'bob@x.dk none among the newest 20,000'
+    when its history was cut)."""
     yield [*_header(numbers), "scrape status", "flags", "commits"]
     for row in rows:
         status = row.scrape.get_status_display() if row.scrape else "not scraped"
-        members = row.contributions.members if row.contributions else ()
-        commits = [f"{m.person.email or m.person.username} {m.commits}" for m in members]
+        counted = row.contributions
+        members, none = (counted.members, counted.none_among_newest if counted.cut else 0) if counted else ((), 0)
+        commits = [f"{m.person.email or m.person.username} {m.commits or none}" for m in members]
         yield [*_cells(numbers, row), status, "; ".join(row.flags), "; ".join(commits)]
 
 

@@ -517,7 +517,13 @@ class Answer(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
     text = models.TextField(blank=True)
-    html = models.TextField(blank=True, editable=False, help_text="The answer rendered and sanitized, for our pages")
+    html = models.TextField(  # noqa: DJ001 - None: not rendered yet; "": an empty answer, rendered
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The answer rendered and sanitized, for our pages; None until a page first shows it (a scrape does "
+        "not render)",
+    )
     version = models.PositiveIntegerField(default=0)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -810,6 +816,11 @@ class Scrape(models.Model):
         blank=True,
         help_text="Per git identity, of the commits up to the one read: name, email, commits, first, last, days",
     )
+    history_cut = models.BooleanField(
+        default=False,
+        help_text="The history read stopped before its first commit (too many commits): contributors counts only "
+        "the newest ones",
+    )
 
     class Meta:
         ordering = ["group", "-fetched_at", "-id"]
@@ -926,3 +937,41 @@ class LoginCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}: {self.failures}"
+
+
+class Mail(models.Model):
+    """A mail the site is to send, queued by what causes it (a release, an invitation) in the same transaction and
+    sent by the worker (services/outbox.py). It holds the mail's intent, not its text: the text is written when it is
+    sent, so an invitation's password-set link is made then and never stored."""
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", "invitation to choose a password"
+        RELEASE = "release", "grades released"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        SENT = "sent", "sent"
+        FAILED = "failed", "failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, null=True, blank=True, related_name="mails")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    address = models.CharField(max_length=254, help_text="The address it goes to, as the account had it when queued")
+    context = models.JSONField(default=dict, blank=True, help_text="What the mail says: ids and words, no secrets")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    tries = models.PositiveSmallIntegerField(default=0, help_text="Sends that failed")
+    error = models.CharField(max_length=300, blank=True, help_text="Why the last try failed, for staff")
+    due_at = models.DateTimeField(
+        default=timezone.now, help_text="A queued mail goes out from then on (after a failure, or a worker's claim)"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "due_at"], name="mail_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.address}: {self.status}"

@@ -7,8 +7,9 @@ How a repo is read (`fetch_reports`), all inside a fresh work folder and without
 
 1. a bare partial clone of the default branch: commits and trees of its whole history, no file contents
    (`--filter=blob:none`): the history finds the commit at a deadline and tells who committed (step 2b);
-2. the commit: HEAD, or the last one (following first parents) dated before the deadline;
-2b. `git rev-list` of the commits up to it: per author, commits, first and last, active days (engine/contributors);
+2. the commit: HEAD, or the last one (following first parents) dated before the deadline (`rev-list -1`);
+2b. one `git rev-list` of the commits up to it (HEAD's walk prints HEAD first, so it is the commit of a head
+   scrape): the commits the site has seen, and per author commits, first and last, active days (engine/contributors);
 3. `git ls-tree` of `reports/` and `reports/figures/`: only `reports/README.md` and PNG or JPEG files directly in
    `reports/figures/` that are regular files with plain names are wanted, at most `max_figures` of them, no two
    whose names differ only in case; everything else is skipped, with a reason;
@@ -151,6 +152,7 @@ class Fetched:
     readme_blob: str = ""  # git's object id of `readme` (as `git ls-tree` lists it), "" when not read
     contributors: list[dict] = field(default_factory=list)  # per author of the commits up to this one (Scrape's)
     commits: list[tuple[str, datetime]] = field(default_factory=list)  # (sha, committer date) up to this one
+    history_cut: bool = False  # the history read stopped before its first commit (MAX_COMMITS, MAX_LOG_BYTES)
 
 
 # Why check_url refuses a URL, in words a person can act on; every place that takes a repo URL shows these.
@@ -195,16 +197,22 @@ def fetch_reports(
         cwd=workdir,
     )
 
-    # Committer dates are set by whoever commits and can be forged; the course's rule is the date all the same.
-    cutoff = ["--first-parent", f"--before=@{int(before.timestamp())} +0000"] if before else []
-    try:
-        found = git.run("rev-list", "-1", "--no-commit-header", "--format=%H %ct", *cutoff, "HEAD").split()
-    except RepoUnreachable:  # the only way `git rev-list HEAD` fails in a fresh clone: HEAD has no commit
-        raise RepoEmpty("the repo has no commits") from None
-    if not found and before:
-        when = before.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        raise RepoEmpty(f"no commit on the default branch is dated before the deadline ({when})")
-    sha, timestamp = found[0].decode(), int(found[1])
+    start = "HEAD"
+    if before:
+        # Committer dates are set by whoever commits and can be forged; the course's rule is the date all the same.
+        cutoff = ["--first-parent", f"--before=@{int(before.timestamp())} +0000"]
+        try:
+            found = git.run("rev-list", "-1", *cutoff, "HEAD").split()
+        except RepoUnreachable:  # the only way `git rev-list HEAD` fails in a fresh clone: HEAD has no commit
+            raise RepoEmpty("the repo has no commits") from None
+        if not found:
+            when = before.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            raise RepoEmpty(f"no commit on the default branch is dated before the deadline ({when})")
+        start = found[0].decode()
+    history = _history(git, start)
+    if history.head is None:
+        raise RepoEmpty("the repo has no commits")
+    sha, timestamp = history.head
 
     wanted, skipped = _wanted(git.run("ls-tree", "-z", sha, "--", "reports/", FIGURES), max_figures)
     readme, readme_blob, figures = None, "", {}
@@ -216,33 +224,28 @@ def fetch_reports(
                 readme, readme_blob = data, oid
             else:
                 figures[path.removeprefix(FIGURES)] = data
-    committed_at = datetime.fromtimestamp(timestamp, UTC)
-    authors, commits = _authors(git, sha), _commits(git, sha)
     return Fetched(
         sha,
-        committed_at,
+        datetime.fromtimestamp(timestamp, UTC),
         readme,
         figures,
         _listed(skipped),
         readme_blob=readme_blob,
-        contributors=authors,
-        commits=commits,
+        contributors=contributors.contributors(history.commits),
+        commits=[(c.sha, datetime.fromtimestamp(c.committed, UTC)) for c in history.commits],
+        history_cut=history.cut,
     )
 
 
-def _authors(git: _Git, sha: str) -> list[dict]:
-    """Who committed, in the commits reachable from `sha` (every parent, so merged branches count; commits after
-    it do not): at most MAX_COMMITS of them, newest first, and MAX_LOG_BYTES of git's output."""
-    args = [f"-{contributors.MAX_COMMITS}", "--no-commit-header", f"--format={contributors.LOG_FORMAT}", sha]
-    return contributors.contributors(git.head("rev-list", *args, limit=contributors.MAX_LOG_BYTES))
-
-
-def _commits(git: _Git, sha: str) -> list[tuple[str, datetime]]:
-    """(sha, committer date) of the commits reachable from `sha`, newest first, at most MAX_COMMITS: the commits the
-    site has now seen (CommitSeen)."""
-    args = [f"-{contributors.MAX_COMMITS}", "--no-commit-header", f"--format={contributors.COMMITS_FORMAT}", sha]
-    log = git.head("rev-list", *args, limit=contributors.MAX_LOG_BYTES)
-    return [(commit, datetime.fromtimestamp(at, UTC)) for commit, at in contributors.commit_times(log)]
+def _history(git: _Git, start: str) -> contributors.History:
+    """One walk of the commits reachable from `start` (every parent, so merged branches count; commits after it do
+    not), newest first and `start` first: at most MAX_COMMITS of them and MAX_LOG_BYTES of git's output, git stopped
+    there. One commit and one byte more are asked for, to tell a history that ends there from one cut there. An
+    unborn HEAD (an empty repo) reads as no commit (--ignore-missing), while a timeout stays RepoUnreachable."""
+    most, limit = contributors.MAX_COMMITS, contributors.MAX_LOG_BYTES
+    args = [f"-{most + 1}", "--ignore-missing", "--no-commit-header", f"--format={contributors.HISTORY_FORMAT}"]
+    log = git.head("rev-list", *args, start, limit=limit + 1)
+    return contributors.history(log, max_commits=most, max_bytes=limit)
 
 
 def _wanted(listing: bytes, max_figures: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

@@ -1,4 +1,4 @@
-"""Background work: scraping a course's repos and exporting it for grading run in `manage.py db_worker`.
+"""Background work: scraping a course's repos, exporting it for grading and sending mails run in `manage.py db_worker`.
 
 A Job row is the part people see: created by `job_start` (the admin, the dashboard), it holds the progress and the
 outcome, and the task only carries its id. The management commands call the same services directly.
@@ -23,6 +23,7 @@ from django_tasks import task
 from . import exporting
 from .models import Course, Group, Job, Scrape
 from .services.deadline_scrapes import deadline_scrape_run
+from .services.outbox import mails_send
 from .services.scrapes import course_scrape
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,12 @@ def run_job(job_id: int) -> None:
 def run_deadline_scrape(scheduled_id: int) -> None:
     """A group's branch head read at its deadline (queued with `run_after`: services.deadline_scrapes)."""
     deadline_scrape_run(scheduled_id=scheduled_id)
+
+
+@task()
+def send_mails() -> None:
+    """Send the outbox's due mails (queued by services.outbox.outbox_enqueue; `manage.py send_mails` does the same)."""
+    mails_send()
 
 
 def job_run(job_id: int) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import accounts, feedback, figures, grades_out, grading, grading_overview, staff, students, system
+from .views import accounts, feedback, figures, grades_out, grading, grading_overview, outbox, staff, students, system
 
 urlpatterns = [
     path("", system.home, name="home"),
@@ -43,6 +43,8 @@ urlpatterns = [
     path(
         "courses/<int:course_id>/grading/<str:code>/figures/<str:name>", grading.grading_figure, name="grading-figure"
     ),
+    path("courses/<int:course_id>/mails/", outbox.outbox, name="outbox"),
+    path("courses/<int:course_id>/mails/retry/", outbox.retry_mails, name="retry-mails"),
     path("jobs/<int:job_id>/", staff.job, name="job"),
     path("jobs/<int:job_id>/rerun/", staff.rerun_job, name="rerun-job"),
     path("jobs/<int:job_id>/download/", staff.download_job, name="download-job"),

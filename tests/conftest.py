@@ -86,6 +86,22 @@ def budget_of(settings):
 
 
 @pytest.fixture
+def parser_breaks_on_boom(monkeypatch):
+    """The report parser raises on a report holding BOOM, as any code may on input nobody foresaw."""
+    from reports_app.engine import parsing
+    from tests.helpers.repos import BOOM
+
+    parse = parsing.parse_report
+
+    def breaks(text, *args, **kwargs):
+        if BOOM in text:
+            raise ValueError("the parser gave up")
+        return parse(text, *args, **kwargs)
+
+    monkeypatch.setattr(parsing, "parse_report", breaks)
+
+
+@pytest.fixture
 def short_budget(budget_of):
     """Renders get 1 s, not BUDGET_SECONDS' 5; restored after."""
     budget_of(1)

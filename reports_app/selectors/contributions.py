@@ -11,6 +11,10 @@ An identity is a member's when, in this order, the first rule that names exactly
 
 An identity that no rule gives to exactly one member is listed as unmatched, as is the "others" entry (identities
 past the cap, summed). A member's active days are the sum over their identities: at most that many distinct days.
+
+When the scrape's history was cut (Scrape.history_cut: more than MAX_COMMITS commits, or MAX_LOG_BYTES of them), a
+member without commits among those read may have older ones: they are "none among the newest 20,000", never
+"0 commits", and not among `without_commits`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+NONE_AMONG_NEWEST = "none among the newest {count:,}"
+HISTORY_CUT = "only the newest {count:,} commits were counted: the history is longer"
 _NOREPLY = re.compile(r"(?:[0-9]+\+)?([a-z0-9-]{1,39})@users\.noreply\.github\.com", re.IGNORECASE)
 
 
@@ -44,10 +50,22 @@ class MemberCommits:
 class Contributions:
     members: tuple[MemberCommits, ...]  # in the order of the members given
     unmatched: tuple[dict, ...]  # Scrape.contributors entries no member was given
+    cut: bool = False  # the history read stopped before its first commit (Scrape.history_cut)
+
+    @property
+    def counted(self) -> int:
+        """The commits the scrape counted (MAX_COMMITS when the history was cut at that many)."""
+        return sum(m.commits for m in self.members) + sum(i["commits"] for i in self.unmatched)
 
     @property
     def without_commits(self) -> list[Person]:
-        return [m.person for m in self.members if not m.commits]
+        """The members none of the commits is by; nobody when the history was cut (they may have older ones)."""
+        return [] if self.cut else [m.person for m in self.members if not m.commits]
+
+    @property
+    def none_among_newest(self) -> str:
+        """What a member without commits has in a cut history: 'none among the newest 20,000'."""
+        return NONE_AMONG_NEWEST.format(count=self.counted)
 
 
 def noreply_login(email: str) -> str | None:
@@ -80,8 +98,9 @@ def _owner(identity: dict, people: Sequence[Person]) -> int | None:
     return None
 
 
-def group_contributions(people: Sequence[Person], contributors: list[dict]) -> Contributions:
-    """Each member's commits, first and last commit and active days, and the identities no member was given."""
+def group_contributions(people: Sequence[Person], contributors: list[dict], *, cut: bool = False) -> Contributions:
+    """Each member's commits, first and last commit and active days, and the identities no member was given;
+    `cut`: the history read stopped before its first commit."""
     tallies: list[list[dict]] = [[] for _ in people]
     unmatched = []
     for identity in contributors:
@@ -100,4 +119,4 @@ def group_contributions(people: Sequence[Person], contributors: list[dict]) -> C
         )
         for person, mine in zip(people, tallies, strict=True)
     )
-    return Contributions(members, tuple(unmatched))
+    return Contributions(members, tuple(unmatched), cut)

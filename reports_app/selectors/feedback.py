@@ -11,9 +11,10 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from ..engine import diffing
-from ..engine.scoring import ZERO, score
+from ..engine.people import person_name
+from ..engine.scoring import ZERO
 from ..models import Course, Grade, Group, Question, QuestionPoints, RegradeRequest, Report, RubricItem
-from ..services.drafts import person_name
+from ..services.grading import grade_score
 
 A_TA = "a TA"  # who graded, in a course graded anonymously
 
@@ -98,7 +99,7 @@ def feedback_page(group: Group, report: Report) -> FeedbackPage:
         row = FeedbackRow(question, top, grade)
         if grade is not None:
             row.items = sorted(grade.items.all(), key=lambda item: (item.position, item.pk))
-            row.score = score([i.points for i in row.items], grade.adjustment, top, may_exceed=course.grades_may_exceed)
+            row.score = grade_score(grade, course, top)
             row.grader = grader_name(grade.graded_by, course)
             row.regrades = regrades.get(grade.pk, [])
         rows.append(row)

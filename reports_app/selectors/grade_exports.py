@@ -42,15 +42,16 @@ class CoursePoints:
         scores = [row.score for n in self.max_points if (row := self.grades.get((group_id, n)))]
         return sum(scores, ZERO) if scores else None
 
-    def cells(self, group_id: int) -> list[str]:
+    def cells(self, group_id: int) -> list[Decimal | str]:
         """The cells under `header` for a group: its score per question ('' where not graded), its total ('' with
-        no grade at all) and the course's max points total."""
+        no grade at all) and the course's max points total. Numbers stay Decimals: engine.csvfiles defuses text
+        only, so that a negative score (a course whose grades may exceed 0..max) goes out as -2.00, not '-2.00."""
         scores = [self.grades.get((group_id, n)) for n in self.max_points]
         total = self.total(group_id)
         return [
-            *("" if row is None else str(row.score) for row in scores),
-            "" if total is None else str(total),
-            str(sum(self.max_points.values(), ZERO)),
+            *("" if row is None else row.score for row in scores),
+            "" if total is None else total,
+            sum(self.max_points.values(), ZERO),
         ]
 
 
@@ -103,7 +104,7 @@ def d2l_rows(course: Course) -> Iterator[list]:
         yield [
             f"{D2L_MARK}{member.study_number}" if member.study_number else "",
             f"{D2L_MARK}{member.user.get_username()}",
-            "" if total is None else str(total),
+            "" if total is None else total,
             D2L_MARK,
         ]
 

@@ -12,9 +12,10 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from ..engine import checks, diffing, rendering, scoring
+from ..engine import checks, diffing, rendering
+from ..engine.people import person_name
 from ..models import Figure, Grade, GradeLog, Group, Question, QuestionPoints, RegradeRequest, Report, RubricItem
-from ..services.drafts import person_name
+from ..services.grading import grade_score
 from .graded import GradedAnswer, graded_answer
 from .grading import zoned_time
 from .submissions import GradingAccess, Submission, submissions
@@ -167,10 +168,7 @@ def grade_page(access: GradingAccess, number: int, user, order: str = "question"
     applied = {item.pk for item in grade.items.all()} if grade else set()
     items = RubricItem.objects.filter(course=course, number=number)
     rubric = [RubricRow(item, KEYS[i] if i < len(KEYS) else "", item.pk in applied) for i, item in enumerate(items)]
-    score = None
-    if grade is not None and grade.version:
-        item_points = [item.points for item in grade.items.all()]
-        score = scoring.score(item_points, grade.adjustment, points.get(number), may_exceed=course.grades_may_exceed)
+    score = grade_score(grade, course, points.get(number)) if grade is not None and grade.version else None
     changed = None
     if grade is not None and grade.version and grade.revision_id != (graded.revision.pk if graded.revision else None):
         changed = rendering.word_diff(grade.revision.text if grade.revision else "", graded.text)

@@ -3,9 +3,10 @@ ungraded, graded (with its score) or changed since graded (the answer graded now
 grader saw), with its open regrade request; progress per grader, per question and overall; the filters `mine`,
 `ungraded` and `flagged`.
 
-Seven queries, however many groups, questions and graders (see `grading_overview`). Scores are computed as
-selectors.grades does (engine.scoring from the items' current points), from plain rows rather than model instances:
-a course of 150 groups x 31 questions has thousands of grades.
+Seven queries, however many groups, questions and graders (see `grading_overview`). Scores are what
+services.grading.grade_score makes of a grade (engine.scoring.score of the items' current points, the adjustment and
+the course's rule), computed here from plain rows rather than model instances: a course of 150 groups x 31 questions
+has thousands of grades.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from enum import StrEnum
 
 from django.db.models import BooleanField, ExpressionWrapper
 
+from ..engine.people import person_name
 from ..engine.scoring import score
 from ..models import Course, Grade, Group, GroupGrader, QuestionPoints, RegradeRequest, staff_sees
 from .graded import graded_revision_ids
@@ -153,11 +155,9 @@ def grading_overview(course: Course, user, *, hidden: bool) -> GradingOverview:
     assigned: dict[int, set[int]] = {}
     names: dict[int, str] = {}
     graders = GroupGrader.objects.filter(group__course=course, user__course_roles__course=course)
-    for group_id, user_id, username, first, last in graders.values_list(
-        "group_id", "user_id", "user__username", "user__first_name", "user__last_name"
-    ):
-        assigned.setdefault(group_id, set()).add(user_id)
-        names[user_id] = f"{first} {last}".strip() or username
+    for grader in graders.select_related("user"):
+        assigned.setdefault(grader.group_id, set()).add(grader.user_id)
+        names[grader.user_id] = person_name(grader.user)
 
     states: dict[tuple[int, int], tuple[CellState, Decimal]] = {}
     for grade_id, group_id, number, adjustment, revision_id in grade_rows:

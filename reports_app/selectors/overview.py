@@ -220,11 +220,12 @@ class GroupOverview:
         it predates the counting): nobody is then said to have no commits."""
         if self.scrape is None or not self.scrape.contributors:
             return None
-        return group_contributions(self.members, self.scrape.contributors)
+        return group_contributions(self.members, self.scrape.contributors, cut=self.scrape.history_cut)
 
     @property
     def without_commits(self) -> list[GroupMember]:
-        """The members none of the commits up to the one last scraped is by (selectors.contributions)."""
+        """The members none of the commits up to the one last scraped is by; nobody when that history was cut
+        (selectors.contributions)."""
         return self.contributions.without_commits if self.contributions else []
 
     def verdict(self, number: int) -> Verdict:

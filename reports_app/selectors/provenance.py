@@ -14,8 +14,8 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import formats, timezone
 from django.utils.timesince import timesince
 
+from ..engine.people import person_name
 from ..models import Answer, AnswerRevision
-from ..services.drafts import person_name
 
 BY_PERSON = "{who}, {when}"
 FROM_REPO = "from the repo at {sha}, scraped {at}"

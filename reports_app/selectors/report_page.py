@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..engine import checks
+from ..engine.people import person_name
 from ..models import (
     Answer,
     ChecklistItem,
@@ -18,8 +19,8 @@ from ..models import (
     Question,
     Report,
 )
+from ..services.answers import answers_rendered
 from ..services.checking import check_markdown
-from ..services.drafts import person_name
 from .provenance import answer_provenance, with_current_source
 
 # What a question's badge and jump link say, besides the course checker's verdict (`QuestionRow.state`).
@@ -92,12 +93,14 @@ class ReportPage:
 
 def report_page(report: Report, viewer=None) -> ReportPage:
     """Questions, answers, verdicts, checklist and figures of a report, in five queries; with a `viewer`, a sixth
-    says which answers they have an unsaved draft of, and who else is typing in which."""
+    says which answers they have an unsaved draft of, and who else is typing in which. Answers a scrape stored
+    unrendered are rendered here (a query each, the first time: `answers_rendered`)."""
     questions = list(report.template.questions.select_related("section"))  # 1
     answers = {
         a.question_id: a
         for a in with_current_source(report.answers.on_own_template().select_related("updated_by"))  # 2
     }
+    answers_rendered({q.number: answers[q.id] for q in questions if q.id in answers}, report.group_id)
     items = list(report.template.checklist.all())  # 3
     marks = {m.item_id: m for m in report.marks.on_own_template()}  # 4
     figure_list = list(report.figures.all())  # 5

@@ -3,7 +3,12 @@ checklist. Every write refuses a closed hand-in, and none can overwrite newer wo
 
 from __future__ import annotations
 
-from django.db import transaction
+import logging
+import time
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import formats, timezone
 
@@ -60,6 +65,33 @@ def stored_answer_html(text: str, group_id: int, number: int) -> tuple[str, str 
         return answer_html(text, group_id), None
     except rendering.RenderError as error:
         return rendering.unrendered_html(text, str(error), what=f"Question {number}"), str(error)
+
+
+PAGE_OUT_OF_TIME = "this page spent its time on the answers before it; reload the page to see it"
+logger = logging.getLogger(__name__)
+
+
+def answers_rendered(answers: Mapping[int, Answer], group_id: int) -> None:
+    """Give every answer (by question number) its `html`: a scrape stores answers unrendered (`html` None), and the
+    first page to show one renders it and stores the result, so that a scrape of 150 repos renders nothing.
+
+    One page spends at most one render budget (BUDGET_SECONDS) on this: answers past it are shown as typed, with a
+    note, and left for the next view. The result is stored only onto the version rendered (a save in between wins);
+    when the database cannot take it, the page still shows it.
+    """
+    started = time.monotonic()
+    for number, answer in answers.items():
+        if answer.html is not None:
+            continue
+        if time.monotonic() - started > settings.BUDGET_SECONDS:
+            answer.html = rendering.unrendered_html(answer.text, PAGE_OUT_OF_TIME, what=f"Question {number}")
+            continue
+        answer.html = stored_answer_html(answer.text, group_id, number)[0]
+        try:
+            with transaction.atomic():  # a savepoint: a failure leaves the caller's transaction usable
+                Answer.objects.filter(pk=answer.pk, version=answer.version, html=None).update(html=answer.html)
+        except DatabaseError:
+            logger.warning("the rendered answer %s could not be stored", answer.pk, exc_info=True)
 
 
 def answer_save(

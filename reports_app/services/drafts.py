@@ -12,6 +12,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..engine.people import person_name
 from ..models import Answer, Draft, Question, Report
 from .answers import ensure_open
 
@@ -58,10 +59,3 @@ def editing_now(*, report: Report, question: Question, besides: AbstractBaseUser
         .order_by("author_id")
     )
     return [person_name(d.author) for d in drafts]
-
-
-def person_name(user: AbstractBaseUser | None) -> str:
-    """How our pages name a person: their full name, else their user name (an e-mail address for most students)."""
-    if user is None:
-        return "someone"
-    return user.get_full_name() or user.get_username()

@@ -4,7 +4,8 @@ released grade (until the course's `regrades_until`), and a grader of the group 
 changing the grade (a logged grade save, noted with the request).
 
 Release mails are not counted against MAIL_MAX_PER_RECIPIENT: a member gets at most one per question (a question
-released already mails nobody again), so nobody can make the site send them more.
+released already mails nobody again), so nobody can make the site send them more. They are queued in the outbox
+(services/outbox.py) in the release's transaction, and go out from the worker.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from ..models import Course, Grade, Group, Membership, QuestionPoints, RegradeRequest, RubricItem
+from ..engine.people import person_name
+from ..models import Course, Grade, Group, Mail, Membership, QuestionPoints, RegradeRequest, RubricItem
 from ..selectors.feedback import released_numbers
 from .grading import UNGRADED, GradingRefused, grade_save, grade_score, max_points_of
-from .invitations import NO_ADDRESS, InvitationsSent, _send_all
+from .invitations import NO_ADDRESS
+from .outbox import MailsQueued, outbox_enqueue
 
 NOT_RELEASER = "Only an instructor of {course} may release its grades."
 NEEDS_SITE_URL = "Set SITE_URL, the site's address that the links in the release mails start with."
@@ -49,11 +52,12 @@ are on your group's feedback page:
 """
 
 
-def grades_release(*, course: Course, user, number: int | None = None, base_url: str | None = None) -> InvitationsSent:
-    """Release the course's grades (`number` None) or one question's, and mail each member of a group with a graded
-    question newly released one link to its feedback page (`base_url`, e.g. "https://reports.example.com", else
-    SITE_URL). Releasing what is released already changes nothing and mails nobody. Instructors only
-    (GradingRefused). Returns who was mailed and who not and why; the release stands either way."""
+def grades_release(*, course: Course, user, number: int | None = None, base_url: str | None = None) -> MailsQueued:
+    """Release the course's grades (`number` None) or one question's, and queue for each member of a group with a
+    graded question newly released one mail with a link to its feedback page (`base_url`, e.g.
+    "https://reports.example.com", else SITE_URL), in the release's transaction; the worker sends them. Releasing
+    what is released already changes nothing and mails nobody. Instructors only (GradingRefused). Returns who was
+    queued a mail and who not and why."""
     if not Course.objects.instructed_by(user).filter(pk=course.pk).exists():
         raise GradingRefused(NOT_RELEASER.format(course=course))
     base = (base_url or settings.SITE_URL).rstrip("/")
@@ -61,6 +65,7 @@ def grades_release(*, course: Course, user, number: int | None = None, base_url:
         raise GradingRefused(NEEDS_SITE_URL)
     now = timezone.now()
     given = course
+    result = MailsQueued()
     with transaction.atomic():
         course = Course.objects.select_for_update().get(pk=course.pk)
         before = released_numbers(course)
@@ -76,18 +81,22 @@ def grades_release(*, course: Course, user, number: int | None = None, base_url:
                 row.released_at = now
                 row.save(update_fields=["released_at"])
         new = released_numbers(course) - before
-        memberships = _members_with_grades(course, new) if new else []
+        what = f"question {number}" if number is not None else "the report"
+        mails = []
+        for membership in _members_with_grades(course, new) if new else []:
+            member = membership.user
+            address = getattr(member, member.get_email_field_name(), "")
+            if not address:
+                result.failed.append((member.get_username(), NO_ADDRESS))
+                continue
+            context = {"group": membership.group_id, "what": what, "base_url": base}
+            kind = Mail.Kind.RELEASE
+            mails.append(Mail(kind=kind, course=course, user=member, address=address, context=context, created_by=user))
+            result.queued.append(address)
+        if mails:
+            Mail.objects.bulk_create(mails)
+            outbox_enqueue()
     given.grades_released_at = course.grades_released_at  # a later save of the caller's object keeps the release
-    what = f"question {number}" if number is not None else "the report"
-    mails = []
-    result = InvitationsSent()
-    for membership in memberships:
-        mail = _release_mail(membership, course, what, base)
-        if mail is None:
-            result.failed.append((membership.user.get_username(), NO_ADDRESS))
-        else:
-            mails.append((mail.to[0], mail))
-    _send_all(mails, result)  # after the commit: the mail server may be slow, and holds no lock
     return result
 
 
@@ -98,16 +107,13 @@ def _members_with_grades(course: Course, numbers: Iterable[int]) -> list[Members
     return list(found.select_related("user", "group").order_by("group__number", "user__username"))
 
 
-def _release_mail(membership: Membership, course: Course, what: str, base: str) -> EmailMessage | None:
-    user = membership.user
-    address = getattr(user, user.get_email_field_name(), "")
-    if not address:
-        return None
-    link = base + reverse("feedback", args=[membership.group_id])
-    name = user.get_full_name() or user.get_username()
+def release_mail_render(mail: Mail) -> EmailMessage:
+    """The release mail `mail` stands for, written now (no queries: its user and course come with it)."""
+    course, context = mail.course, mail.context
+    link = context["base_url"] + reverse("feedback", args=[context["group"]])
     title = f"{course.code} {course.title}".strip()
-    body = MAIL_BODY.format(name=name, what=what, course=title, link=link)
-    return EmailMessage(MAIL_SUBJECT.format(course=course.code), body, None, [address])
+    body = MAIL_BODY.format(name=person_name(mail.user), what=context["what"], course=title, link=link)
+    return EmailMessage(MAIL_SUBJECT.format(course=course.code), body, None, [mail.address])
 
 
 def _regrade_refusal(grade: Grade, user, now: datetime) -> str | None:
@@ -145,7 +151,8 @@ def regrade_request(*, grade: Grade, user, reason: str) -> RegradeRequest:
             refusal = ALREADY_OPEN.format(number=grade.number)
         if refusal:
             raise GradingRefused(refusal)
-        score = grade_score(grade, max_points_of(grade.group.course, grade.number))
+        course = grade.group.course
+        score = grade_score(grade, course, max_points_of(course, grade.number))
         return RegradeRequest.objects.create(grade=grade, requested_by=user, reason=reason, score_at_request=score)
 
 
@@ -189,6 +196,6 @@ def regrade_answer(
         regrade.response = response
         regrade.answered_by = user
         regrade.answered_at = timezone.now()
-        regrade.score_after = grade_score(grade, max_points_of(group.course, grade.number))
+        regrade.score_after = grade_score(grade, group.course, max_points_of(group.course, grade.number))
         regrade.save(update_fields=["response", "answered_by", "answered_at", "score_after"])
     return regrade

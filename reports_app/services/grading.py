@@ -54,11 +54,15 @@ def max_points_of(course: Course, number: int) -> Decimal | None:
     return row.max_points if row else None
 
 
-def grade_score(grade: Grade, max_points: Decimal | None, points: dict[int, Decimal] | None = None) -> Decimal:
-    """The grade's score from its (prefetched) items' points, `points` replacing some of them by item id."""
+def grade_score(
+    grade: Grade, course: Course, max_points: Decimal | None, points: dict[int, Decimal] | None = None
+) -> Decimal:
+    """The grade's score, as every page, file, mail and log entry shows it: its (prefetched) items' current points
+    (`points` replacing some of them by item id) plus its adjustment, within 0..`max_points` unless the course's
+    grades may exceed them (engine.scoring.score). No query: `course` is the grade's group's, given."""
     points = points or {}
     applied = [points.get(item.pk, item.points) for item in grade.items.all()]
-    return score(applied, grade.adjustment, max_points, may_exceed=grade.group.course.grades_may_exceed)
+    return score(applied, grade.adjustment, max_points, may_exceed=course.grades_may_exceed)
 
 
 def grade_fields(grade: Grade, points: dict[int, Decimal] | None = None) -> dict:
@@ -117,7 +121,7 @@ def grade_save(
         grade.group = group
         graded = grade.version > 0
         before = grade_fields(grade) if graded else {}
-        score_before = grade_score(grade, max_points) if graded else None
+        score_before = grade_score(grade, course, max_points) if graded else None
         same = {i.pk for i in grade.items.all()} == {i.pk for i in items} and (
             grade.adjustment,
             grade.comment,
@@ -143,7 +147,7 @@ def grade_save(
             kind=GradeLog.Kind.CHANGED if graded else GradeLog.Kind.CREATED,
             user=user,
             score_before=score_before,
-            score_after=grade_score(grade, max_points),
+            score_after=grade_score(grade, course, max_points),
             before=before,
             after=grade_fields(grade),
             note=note,
@@ -165,7 +169,9 @@ def _rescore(
     the change; returns how many. The grades' items are prefetched with their new points."""
     entries = []
     for grade in grades:
-        old, new = grade_score(grade, max_before, points_before), grade_score(grade, max_after)
+        course = grade.group.course
+        old = grade_score(grade, course, max_before, points_before)
+        new = grade_score(grade, course, max_after)
         if old != new:
             entries.append(
                 GradeLog(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -21,7 +21,6 @@ from ..models import (
     Report,
     ReportTemplate,
 )
-from .answers import stored_answer_html
 from .templates import max_length_of
 
 
@@ -40,7 +39,6 @@ class ImportResult:
     changed: list[int]  # question numbers whose answer got a new version
     problems: tuple[parsing.Problem, ...]
     unplaced: tuple[parsing.Unplaced, ...]
-    unrendered: dict[int, str] = field(default_factory=dict)  # question number -> why its answer is stored as typed
 
 
 @transaction.atomic
@@ -79,22 +77,19 @@ def report_import(
 
     question_ids = dict(template.questions.values_list("number", "id"))
     existing = {a.question.number: a for a in report.answers.on_own_template().select_related("question")}
-    changed, new_answers, updated, unrendered = [], [], [], {}
+    changed, new_answers, updated = [], [], []
     for number, text_ in parsed.answers.items():
         answer = existing.get(number)
         if answer is not None and answer.text == text_:
             continue
-        html, problem = stored_answer_html(text_, group.pk, number)
-        if problem:
-            unrendered[number] = problem
-        if answer is None:
+        if answer is None:  # html None: rendered by the first page that shows it (answers_rendered)
             new_answers.append(
                 Answer(
-                    report=report, question_id=question_ids[number], text=text_, html=html, version=1, updated_by=user
+                    report=report, question_id=question_ids[number], text=text_, html=None, version=1, updated_by=user
                 )
             )
         else:
-            answer.text, answer.html, answer.version, answer.updated_by = text_, html, answer.version + 1, user
+            answer.text, answer.html, answer.version, answer.updated_by = text_, None, answer.version + 1, user
             updated.append(answer)
         changed.append(number)
     Answer.objects.bulk_create(new_answers)
@@ -132,7 +127,7 @@ def report_import(
         ChecklistMark.objects.filter(pk__in=ids).update(
             mark=raw, checked=parsing.is_checked(raw), updated_by=user, updated_at=now
         )
-    return ImportResult(report, changed, parsed.problems, parsed.unplaced, unrendered)
+    return ImportResult(report, changed, parsed.problems, parsed.unplaced)
 
 
 def report_markdown(report: Report) -> str:

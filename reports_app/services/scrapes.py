@@ -50,7 +50,6 @@ READ_TOO_LONG = "reading the repo took longer than {seconds} s (setting JOB_GROU
 IMPORT_TOO_LONG = (
     "importing the report took longer than {seconds} s (setting JOB_GROUP_SECONDS); nothing of it was kept"
 )
-SCRAPE_UNRENDERED = "question {number} cannot be rendered ({why}) and is stored as typed"
 
 
 class ImportTooLong(Exception):
@@ -184,6 +183,7 @@ def group_scrape(
         failed = Scrape(group=group, job=job, repo_url=group.repo_url, at_deadline=at_deadline)
         failed.fetched_at, failed.commit_sha, failed.commit_at = scrape.fetched_at, scrape.commit_sha, scrape.commit_at
         failed.skipped, failed.contributors = scrape.skipped, scrape.contributors
+        failed.history_cut = scrape.history_cut
         if isinstance(error, ImportTooLong) or time.monotonic() > deadline:
             return _scrape_record(failed, Scrape.Status.TOO_LONG, IMPORT_TOO_LONG.format(seconds=f"{seconds:g}"))
         logger.error("group %s: importing its report failed", group.pk, exc_info=error)
@@ -232,7 +232,7 @@ def _scrape_import(scrape: Scrape, read: RepoRead) -> None:
     fetched = read.fetched
     scrape.commit_sha, scrape.commit_at = fetched.commit_sha, fetched.commit_at
     scrape.readme_blob = fetched.readme_blob
-    scrape.contributors = fetched.contributors
+    scrape.contributors, scrape.history_cut = fetched.contributors, fetched.history_cut
     scrape.skipped = [list(s) for s in read.skipped]
     text, why = None, dict(fetched.skipped).get(scraping.README)
     if fetched.readme is not None:
@@ -264,7 +264,6 @@ def _scrape_import(scrape: Scrape, read: RepoRead) -> None:
             blob=fetched.readme_blob,
         )
         scrape.changed, problems = result.changed, [[p.line, p.message] for p in result.problems]
-        notes = [SCRAPE_UNRENDERED.format(number=n, why=why) for n, why in sorted(result.unrendered.items())]
         scrape.skipped += [list(s) for s in _scrape_figures(result.report, read.images)]
     scrape.problems = problems
     scrape.status = Scrape.Status.PROBLEMS if problems else Scrape.Status.OK

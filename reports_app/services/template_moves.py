@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from ..engine import diffing, moving, parsing
 from ..models import Answer, AnswerRevision, ChecklistMark, Course, Report, ReportTemplate
-from .answers import stored_answer_html
 from .templates import max_length_of
 
 MOVED_FROM = "moved from {template} Q{number}"
@@ -228,8 +227,8 @@ def _move_answers(report: Report, plan: Plan, user) -> None:
         if answer is not None and answer.text == source.text:
             continue
         html = source.html
-        if not html or html.startswith(UNRENDERED_NOTE):  # the note names the question: say it under its new number
-            html = stored_answer_html(source.text, report.group_id, new_number)[0]
+        if html and html.startswith(UNRENDERED_NOTE):  # the note names the question: rendered anew, under its new one
+            html = None
         if answer is None:
             answer = Answer(report=report, question_id=plan.new_questions[new_number], version=0)
             created.append(answer)

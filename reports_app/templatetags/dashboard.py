@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from reports_app.exporting import local_time
 from reports_app.forms.staff import DASHBOARD_SORTS
+from reports_app.selectors.contributions import HISTORY_CUT
 from reports_app.selectors.overview import FLAG_SEEN_LATE, FLAG_STOPS, GroupOverview, Verdict
 
 register = template.Library()
@@ -110,8 +111,9 @@ def _identity(identity: dict) -> str:
 
 @register.filter
 def commits_cell(row: GroupOverview) -> SafeString:
-    """Each member's commits up to the commit last scraped (a red "0 commits" for none), with their active days and
-    the identities no member was matched to, in full on hover and when opened."""
+    """Each member's commits up to the commit last scraped (a red "0 commits" for none; "none among the newest
+    20,000", not red, when the history read was cut), with their active days and the identities no member was
+    matched to, in full on hover and when opened."""
     contributions = row.contributions
     if contributions is None:
         return mark_safe(f'<td class="commits text-body-secondary" title="{escape(NOT_COUNTED)}">-</td>')
@@ -125,10 +127,16 @@ def commits_cell(row: GroupOverview) -> SafeString:
                     who=member.person.whole, commits=member.commits, days=member.days, last=member.last[:10]
                 )
             )
+        elif contributions.cut:
+            none = contributions.none_among_newest
+            labels.append(f'{label} <span class="text-body-secondary none-among-newest">{escape(none)}</span>')
+            lines.append(f"{member.person.whole}: {none}")
         else:
             labels.append(f'{label} <span class="text-danger fw-semibold zero-commits">{ZERO_COMMITS}</span>')
             lines.append(f"{member.person.whole}: {ZERO_COMMITS}")
     lines += [_identity(identity) for identity in contributions.unmatched]
+    if contributions.cut:
+        lines.append(HISTORY_CUT.format(count=contributions.counted))
     unmatched = len(contributions.unmatched)
     more = f' <span class="unmatched text-body-secondary">+{unmatched} unmatched</span>' if unmatched else ""
     items = "".join(f"<li>{escape(line)}</li>" for line in lines)

@@ -10,7 +10,6 @@ from django.utils.safestring import SafeString, mark_safe
 
 from reports_app.engine.scoring import points_text
 from reports_app.selectors.grading_overview import Cell, CellState, Row
-from reports_app.services.drafts import person_name
 
 register = template.Library()
 
@@ -20,12 +19,6 @@ STATE_WORDS = {
     CellState.CHANGED: "graded, but the answer changed since",
 }
 REGRADE_WORDS = "a regrade request is open"
-
-
-@register.filter
-def person(user, nobody: str = "someone") -> str:
-    """How pages name a person (services.drafts.person_name); `nobody` for none (an account deleted since)."""
-    return person_name(user) if user is not None else nobody
 
 
 @register.filter

@@ -18,7 +18,7 @@ from ..services.grading import GradeConflict, GradingRefused
 from .access import Access, get_access, get_course_for_staff, login_required
 
 REGRADE_SENT = "Your regrade request for question {number} was sent to its graders."
-RELEASED = "Released the grades of {what}: {mailed} member{s} mailed a link to their feedback."
+RELEASED = "Released the grades of {what}: {queued}"
 NOTHING_NEW = "The grades of {what} were released already: nobody was mailed again."
 ANSWERED = "Your response to the regrade request was saved."
 ANSWER_CONFLICT = "The grade was changed by someone else meanwhile, so nothing was saved. Your response was: {response}"
@@ -76,9 +76,8 @@ def release_grades(request: HttpRequest, course_id: int) -> HttpResponse:
     except GradingRefused as error:
         messages.error(request, str(error))
         return redirect("grading", course.pk)
-    if sent.sent or sent.failed:
-        mailed = len(sent.sent)
-        messages.success(request, RELEASED.format(what=what, mailed=mailed, s="" if mailed == 1 else "s"))
+    if sent.queued or sent.failed:
+        messages.success(request, RELEASED.format(what=what, queued=sent.summary()))
     else:
         messages.info(request, NOTHING_NEW.format(what=what))
     for line in sent.failures():

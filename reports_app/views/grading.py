@@ -11,13 +11,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from ..engine.people import person_name
 from ..engine.scoring import points_text
 from ..forms.staff import GradeForm
 from ..models import AnswerRevision, Figure, Grade, RubricItem
 from ..selectors.grade_page import grade_page, grade_url
 from ..selectors.grading import zoned_time
 from ..selectors.submissions import REVEAL_KEY
-from ..services.drafts import person_name
 from ..services.grading import GradeConflict, GradingRefused, grade_save, grade_score, max_points_of
 from .access import form_refused, get_course_for_staff, get_submission, login_required, wants_json
 from .figures import figure_response
@@ -89,7 +89,7 @@ def grade(request: HttpRequest, course_id: int, code: str, number: int) -> HttpR
         return redirect(here)
     log = saved.log.select_related("user").order_by("-at", "-pk")
     history = render_to_string("reports_app/_grade_history.html", {"log": log}, request=request)
-    score = grade_score(saved, max_points_of(access.course, number))
+    score = grade_score(saved, access.course, max_points_of(access.course, number))
     return JsonResponse({"grade": grade_state(saved), "score": points_text(score), "history_html": history})
 
 

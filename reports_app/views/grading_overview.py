@@ -9,6 +9,7 @@ from django.shortcuts import render
 from ..forms.staff import GradingFilterForm
 from ..selectors.grading_overview import first_ungraded
 from ..selectors.grading_overview import grading_overview as overview_of
+from ..selectors.outbox import outbox_counts
 from ..selectors.submissions import hides_groups
 from .access import get_course_for_staff, is_instructor
 
@@ -23,6 +24,7 @@ def grading_overview(request: HttpRequest, course_id: int) -> HttpResponse:
     overview = overview_of(course, request.user, hidden=hidden)
     form = GradingFilterForm(request.GET)
     rows = overview.select(user_id=request.user.pk, **form.selection())
+    instructor = is_instructor(course)
     context = {
         "course": course,
         "overview": overview,
@@ -30,8 +32,9 @@ def grading_overview(request: HttpRequest, course_id: int) -> HttpResponse:
         "form": form,
         "hidden": hidden,
         "start": first_ungraded(rows),
-        "instructor": is_instructor(course),
+        "instructor": instructor,
         "export_kinds": EXPORT_KINDS,
         "question_points": overview.question_points,  # for _release_panel.html
+        "mails": outbox_counts(course) if instructor else None,  # for _release_panel.html
     }
     return render(request, "reports_app/grading_overview.html", context)

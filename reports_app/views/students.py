@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ..engine import checks, rendering
+from ..engine.people import person_name
 from ..forms.students import (
     VERSION_REFUSED_RESTORE,
     AnswerForm,
@@ -27,10 +28,11 @@ from ..services.answers import (
     AnswerConflict,
     answer_restore,
     answer_save,
+    answers_rendered,
     checklist_set,
     stored_answer_html,
 )
-from ..services.drafts import draft_of, draft_save, draft_worth_restoring, editing_now, person_name
+from ..services.drafts import draft_of, draft_save, draft_worth_restoring, editing_now
 from ..services.reports import report_grading_html, report_markdown, report_zip
 from ..services.signup import (
     group_people,
@@ -73,7 +75,11 @@ def _question(access: Access, number: int) -> Question:
 def _answer(access: Access, question: Question) -> Answer:
     """The answer (with its `current_source`, for its provenance), or an unsaved empty one at version 0 (without)."""
     answers = Answer.objects.filter(report=access.report, question=question).select_related("updated_by")
-    return with_current_source(answers).first() or Answer(report=access.report, question=question, version=0)
+    answer = with_current_source(answers).first()
+    if answer is None:
+        return Answer(report=access.report, question=question, version=0)
+    answers_rendered({question.number: answer}, access.group.pk)
+    return answer
 
 
 SAVED = "Question {number} saved (version {version})."
@@ -116,6 +122,7 @@ def edit_answer(request: HttpRequest, group_id: int, number: int) -> HttpRespons
                     saved = _save(request, access, question, form)
                 except AnswerConflict as error:
                     conflict, answer = _conflict(error, text), error.answer
+                    answers_rendered({number: answer}, access.group.pk)  # a scrape's version: not rendered yet
                     form = AnswerForm(initial={"text": text, "version": answer.version})
                 else:
                     messages.success(request, SAVED.format(number=number, version=saved.version))

@@ -324,5 +324,5 @@ def test_on_a_phone_each_version_is_a_card_that_stays_a_table_row_to_screen_read
     expect(page.get_by_role("rowheader")).to_have_text(["v2 current", "not saved (on v1)", "v1"])
     expect(page.get_by_role("columnheader")).to_have_count(7)
     conflict = page.get_by_role("row").filter(has_text="not saved")
-    expect(conflict.get_by_role("cell").first).to_have_accessible_name(MEMBER)  # the shown "By:" is not read twice
+    expect(conflict.get_by_role("cell").first).to_have_accessible_name("Maximiliane")  # "By:" is not read twice
     expect(conflict.locator("td").first).to_have_css("display", "block")

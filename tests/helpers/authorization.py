@@ -25,6 +25,7 @@ from reports_app.models import (
     Group,
     GroupGrader,
     Job,
+    Mail,
     QuestionPoints,
     RegradeRequest,
     ReportTemplate,
@@ -134,6 +135,10 @@ def make_world(group1: Group, group2: Group, instructor) -> World:
             group=group1, number=number, items=[], adjustment="2", comment="", base_version=0, user=instructor
         )
     regrade = regrade_request(grade=grade, user=alice, reason="Please look at question 3 again.")
+    context = {"group": group1.pk, "what": "question 2", "base_url": "http://testserver"}
+    Mail.objects.create(  # the mail server refused it: the outbox offers to send it again
+        kind=Mail.Kind.RELEASE, course=course, user=alice, address=alice.email, context=context, status="failed"
+    )
     return World(
         course=course,
         group=group1,
@@ -165,6 +170,10 @@ def group_id(w: World) -> int:
 
 def question(w: World) -> int:
     return 1
+
+
+def failed_mail(w: World) -> int:
+    return Mail.objects.get(course=w.course, status=Mail.Status.FAILED).pk
 
 
 def latest_job_url(w: World) -> str:
@@ -499,6 +508,17 @@ TABLE: dict[str, list[Case]] = {
             instructors(Expect(302, url("grading", course_id), writes=True)),  # a choice kept in the session
             "instructor",
             lambda w, user: {"reveal": "1"},
+        ),
+    ],
+    # the course's mails (released grades name groups): its instructors see them and send a failed one again
+    "outbox": [Case(url("outbox", course_id), INSTRUCTOR_PAGE)],
+    "retry-mails": [
+        Case(url("retry-mails", course_id), POST_ONLY),
+        post(
+            url("retry-mails", course_id),
+            instructors(Expect(302, url("outbox", course_id), writes=True)),
+            "instructor",
+            lambda w, user: {"mail": str(failed_mail(w))},
         ),
     ],
     # grades out name groups and members even under anonymous grading: instructors only (every kind in

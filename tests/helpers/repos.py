@@ -94,4 +94,4 @@ def with_answer(text: str, number: int = 2) -> bytes:
     return FILLED.replace(old, text.encode())
 
 
-BOOM = "this answer breaks the sanitizer"
+BOOM = "this answer breaks the import"

@@ -30,16 +30,17 @@ def test_points_are_per_graded_question_with_a_total_and_the_max_total(graded, g
     points = course_points(graded)
 
     assert points.header() == ["Q2 points", "Q4 points", "total points", "max points"]
-    assert points.cells(group1.pk) == ["4.50", "2.00", "6.50", "8.00"]  # Q6 has no max: it counts nowhere
-    assert points.cells(group2.pk) == ["", "", "", "8.00"]  # not graded: empty, not 0
+    # Q6 has no max: it counts nowhere
+    assert points.cells(group1.pk) == [Decimal("4.50"), Decimal("2.00"), Decimal("6.50"), Decimal("8.00")]
+    assert points.cells(group2.pk) == ["", "", "", Decimal("8.00")]  # not graded: empty, not 0
     assert points.total(group2.pk) is None
 
 
 def test_points_rows_list_each_group_with_its_members_and_study_numbers(graded):
     assert list(points_rows(graded)) == [
         ["group", "name", "members", "study numbers", "Q2 points", "Q4 points", "total points", "max points"],
-        [1, "One", "alice; bob", "s123456; ", "4.50", "2.00", "6.50", "8.00"],
-        [2, "Two", "charlie", "", "", "", "", "8.00"],
+        [1, "One", "alice; bob", "s123456; ", *(Decimal(p) for p in ("4.50", "2.00", "6.50", "8.00"))],
+        [2, "Two", "charlie", "", "", "", "", Decimal("8.00")],
     ]
 
 
@@ -49,8 +50,8 @@ def test_d2l_rows_give_every_member_the_groups_total(graded):
 
     assert list(d2l_rows(graded)) == [
         ["OrgDefinedId", "Username", "Project report Points Grade", "End-of-Line Indicator"],
-        ["#s123456", "#alice", "6.50", "#"],
-        ["", "#bob", "6.50", "#"],  # no study number: matched by user name alone
+        ["#s123456", "#alice", Decimal("6.50"), "#"],
+        ["", "#bob", Decimal("6.50"), "#"],  # no study number: matched by user name alone
         ["", "#charlie", "", "#"],  # group 2 is not graded
     ]
 
@@ -66,6 +67,18 @@ def test_d2l_file_starts_with_its_header_and_defuses_what_members_typed(graded, 
     assert rows[3][:2] == ["#=1+2", "#charlie"]  # `#` first: text to a spreadsheet
     assert_nothing_runs(text)
     assert_nothing_runs(grades_file(graded, "grades.csv"))
+
+
+def test_a_negative_score_goes_out_as_a_number_not_as_text(graded, group2, instructor):
+    graded.grades_may_exceed = True
+    graded.save()
+    grade_save(group=group2, number=4, items=[], adjustment="-2", comment="", base_version=0, user=instructor)
+
+    grades = assert_all_quoted(grades_file(graded, "grades.csv"))
+    d2l = assert_all_quoted(grades_file(graded, "d2l.csv"))
+
+    assert grades[2][4:] == ["", "-2.00", "-2.00", "8.00"]  # not '-2.00, which a spreadsheet or D2L reads as text
+    assert d2l[3] == ["", "#charlie", "-2.00", "#"]
 
 
 def make_groups(course, count: int) -> None:
@@ -91,5 +104,5 @@ def test_the_files_take_the_same_queries_however_many_groups(course, groups, dja
     with django_assert_num_queries(5):
         students = list(d2l_rows(course))
 
-    assert len(rows) == groups + 1 and rows[-1][-2:] == ["1.00", "2.00"]
-    assert len(students) == 2 * groups + 1 and students[-1][2] == "1.00"
+    assert len(rows) == groups + 1 and rows[-1][-2:] == [Decimal("1.00"), Decimal("2.00")]
+    assert len(students) == 2 * groups + 1 and students[-1][2] == Decimal("1.00")

@@ -1,11 +1,11 @@
-"""grades_for: a course's grades with their scores in 3 queries, however many groups; totals per group."""
+"""grades_for: a course's grades with their scores (services.grading.grade_score) in 3 queries, however many groups."""
 
 from decimal import Decimal
 
 import pytest
 
 from reports_app.models import Grade, Group, QuestionPoints, RubricItem
-from reports_app.selectors.grades import grades_for, group_totals
+from reports_app.selectors.grades import grades_for
 
 
 def graded_course(course, groups: int) -> list[Group]:
@@ -30,18 +30,17 @@ def test_grades_for_takes_three_queries_however_many_groups(course, groups, djan
     # 1 the course's max points, 2 its grades with their graders, 3 the grades' rubric items
     with django_assert_num_queries(3):
         rows = grades_for(course)
-        totals = group_totals(rows)
 
     assert len(rows) == 2 * groups
-    assert set(totals.values()) == {Decimal("2.5")}
+    assert {row.score for row in rows.values()} == {Decimal("1.25")}
 
 
-def test_grades_for_some_groups_only_and_their_totals(course, demo_template):
+def test_grades_for_keys_each_grade_by_group_and_question_with_its_clamped_score(course, demo_template):
     groups = graded_course(course, 3)
     Grade.objects.filter(group=groups[1], number=2).update(adjustment=Decimal("5"))  # 6, clamped to 2
 
-    rows = grades_for(course, groups=groups[1:])
+    rows = grades_for(course)
 
-    assert sorted(rows) == [(g.pk, n) for g in groups[1:] for n in (1, 2)]
+    assert sorted(rows) == [(g.pk, n) for g in groups for n in (1, 2)]
     assert rows[groups[1].pk, 2].score == Decimal("2") and rows[groups[1].pk, 2].max_points == Decimal("2")
-    assert group_totals(rows) == {groups[1].pk: Decimal("3.25"), groups[2].pk: Decimal("2.5")}
+    assert rows[groups[1].pk, 1].score == Decimal("1.25")

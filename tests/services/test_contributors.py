@@ -146,22 +146,25 @@ def test_hostile_names_and_emails_are_bounded_and_printable(course, tmp_path):
 def test_the_history_read_is_bounded_by_the_bytes_of_gits_output(course, tmp_path, monkeypatch):
     url = make_repo(tmp_path, "long", [(JAN_10, {"reports/README.md": FILLED}, ALICE)] + [(JAN_12, {}, BOB)] * 5)
     group = Group.objects.create(course=course, number=9, repo_url=url)
-    line = len(f"1736672400\0{BOB[0]}\0{BOB[1]}\n")
+    line = len(f"{'0' * 40}\0{1736672400}\0{1736672400}\0{BOB[0]}\0{BOB[1]}\n")
     monkeypatch.setattr(contributors, "MAX_LOG_BYTES", 2 * line + 5)  # two whole lines and a bit of the third
 
     scrape = group_scrape(group=group, at_deadline=False)
 
     assert scrape.status == Scrape.Status.OK
     assert [(c["email"], c["commits"]) for c in scrape.contributors] == [(BOB[1], 2)]  # the newest first
+    assert Scrape.objects.get(pk=scrape.pk).history_cut
 
 
 # --- the pure parts ---------------------------------------------------------------------------------------------------
 
 
 def test_identities_past_the_cap_are_summed_as_others():
-    log = b"".join(f"{86400 * i}\0P{i}\0p{i}@x.dk\n".encode() * (10 - i) for i in range(5))
+    line = "{sha}\0{at}\0{at}\0P{i}\0p{i}@x.dk\n"
+    log = b"".join(line.format(sha="a" * 40, at=86400 * i, i=i).encode() * (10 - i) for i in range(5))
+    read = contributors.history(log + b"b" * 40 + b"\0" + b"12\0cut", max_commits=100, max_bytes=10_000)
 
-    entries = contributors.contributors(log + b"12\0cut", max_identities=2)
+    entries = contributors.contributors(read.commits, max_identities=2)
 
     assert [(e["name"], e["commits"]) for e in entries] == [("P0", 10), ("P1", 9), ("", 8 + 7 + 6)]
     assert entries[2]["others"] == 3 and entries[2]["days"] == 3

@@ -1,6 +1,7 @@
 """Invitations to the accounts a roster makes (services/invitations.py): the admin's Import roster mails each new
 account a link to choose its password and says in its preview who gets one; "Send invitations again" mails every
-member who never chose a password; a mail that cannot go out is said per address, never a 500."""
+member who never chose a password. The mails are queued in the outbox and go out from the worker (here
+`mails_send`, what its task runs); a mail that cannot go out is said per address on the outbox, never a 500."""
 
 import re
 
@@ -12,8 +13,9 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from reports_app.models import Course, CourseStaff, Group, Membership, StaffRole
+from reports_app.models import Course, CourseStaff, Group, Mail, Membership, StaffRole
 from reports_app.services.invitations import MAIL_LIMITED, NOBODY, invitations_send, members_without_password
+from reports_app.services.outbox import mails_send
 from reports_app.services.roster import roster_import, roster_read
 from tests.helpers.smtp import closed_port, smtp_server
 
@@ -97,9 +99,11 @@ def test_the_preview_names_who_gets_an_invitation_and_that_existing_accounts_get
 
 def test_apply_mails_each_new_account_a_link_that_sets_its_password(manager, course, mailoutbox):
     response = apply(manager, course, invite="on")
+    assert mailoutbox == []  # nothing from the request
+    mails_send()
 
     assert sorted(m.to[0] for m in mailoutbox) == sorted([*NEW, "bounce@example.com"])
-    assert "Invitations mailed to 6 accounts." in shown(response)
+    assert "6 invitations queued; they go out within a minute." in shown(response)
     message = next(m for m in mailoutbox if m.to == ["anna@example.com"])
     assert message.subject == "Choose your password for testserver"
     assert "- group 1 of C1 (Course one)" in message.body
@@ -130,13 +134,19 @@ def test_without_invitations_nobody_is_mailed_and_the_preview_says_how_they_get_
 def test_a_mail_server_refusing_one_address_is_said_for_that_address_and_the_others_are_mailed(manager, course):
     with smtp_server(refused={"bounce@example.com"}) as server:
         response = apply(manager, course, invite="on")
+        mails_send()
 
     assert response.status_code == 200
     assert sorted(server.delivered) == sorted(NEW)
     assert shown(response)[1:] == [
-        "Invitations mailed to 5 accounts; 1 not mailed.",
-        "Not mailed to bounce@example.com: the mail server refused the address (550 no such user here).",
+        "6 invitations queued; they go out within a minute.",
+        f'Whether they went out: the mails of <a href="/courses/{course.pk}/mails/">C1</a>.',
     ]
+    (failed,) = Mail.objects.filter(status=Mail.Status.FAILED)
+    assert (failed.address, failed.error) == (
+        "bounce@example.com",
+        "the mail server refused the address (550 no such user here)",
+    )
     assert Membership.objects.filter(group__course=course).count() == 6  # the import stands
 
 
@@ -146,12 +156,12 @@ def test_a_mail_server_that_is_down_is_said_for_every_address_never_a_500(manage
     manager.raise_request_exception = False
 
     response = apply(manager, course, invite="on")
+    mails_send()
 
     assert response.status_code == 200
-    everyone = ", ".join(["anna@example.com", "bo@example.com", "cy@example.com", "dan@example.com"])
-    failure = shown(response)[2]
-    assert failure.startswith(f"Not mailed to {everyone}, eva@example.com, bounce@example.com: ")
-    assert "the mail server could not be reached (Connection refused)" in failure
+    mails = Mail.objects.order_by("address")
+    assert {(m.status, m.tries) for m in mails} == {(Mail.Status.QUEUED, 1)}  # tried again later
+    assert {m.error for m in mails} == {"the mail server could not be reached (Connection refused)"}
     assert Membership.objects.filter(group__course=course).count() == 6
 
 
@@ -166,17 +176,22 @@ def test_the_course_action_mails_only_members_who_never_chose_a_password(manager
     get_user_model().objects.filter(username="bo@example.com").update(is_active=False)
 
     response = act(manager, "course", "send_invitations", [course.pk])
+    mails_send()
 
     assert sorted(m.to[0] for m in mailoutbox) == sorted(
         ["cy@example.com", "dan@example.com", "eva@example.com", "bounce@example.com"]
     )
-    assert shown(response) == ["Invitations mailed to 4 accounts."]
+    assert shown(response) == [
+        "4 invitations queued; they go out within a minute.",
+        f'Whether they went out: the mails of <a href="/courses/{course.pk}/mails/">C1</a>.',
+    ]
 
 
 def test_the_group_action_mails_the_selected_groups_only(manager, course, mailoutbox):
     imported(course)
 
     act(manager, "group", "send_invitations", [Group.objects.get(course=course, number=2).pk])
+    mails_send()
 
     assert sorted(m.to[0] for m in mailoutbox) == ["bounce@example.com", "dan@example.com", "eva@example.com"]
     assert "- group 2 of C1 (Course one)" in mailoutbox[0].body
@@ -190,6 +205,7 @@ def test_an_account_in_several_selected_groups_gets_one_mail_naming_each(manager
     Membership.objects.create(user=get_user_model().objects.get(username="dan@example.com"), group=group)
 
     act(manager, "course", "send_invitations", [course.pk, other.pk])
+    mails_send()
 
     (mail,) = [m for m in mailoutbox if m.to == ["dan@example.com"]]
     assert "- group 2 of C1 (Course one)\n- group 4 (Fours) of C2 (Course two)" in mail.body
@@ -206,11 +222,14 @@ def test_the_mail_limit_per_recipient_holds_for_staff_too(manager, course, mailo
     settings.MAIL_MAX_PER_RECIPIENT = 1
     imported(course)
     act(manager, "group", "send_invitations", [Group.objects.get(course=course, number=1).pk])
+    mails_send()
     mailoutbox.clear()
 
     response = act(manager, "group", "send_invitations", [Group.objects.get(course=course, number=1).pk])
+    mails_send()
 
     assert mailoutbox == []
+    assert Mail.objects.count() == 3  # none queued the second time
     assert shown(response)[1] == f"Not mailed to anna@example.com, bo@example.com, cy@example.com: {MAIL_LIMITED}."
 
 
@@ -242,5 +261,5 @@ def test_an_account_without_an_address_is_said_not_mailed(course, django_user_mo
         memberships=members_without_password(course.groups.all()), base_url="https://x.example", site_name="x"
     )
 
-    assert (sent.sent, sent.failed) == ([], [("nomail", "the account has no e-mail address")])
-    assert mailoutbox == []
+    assert (sent.queued, sent.failed) == ([], [("nomail", "the account has no e-mail address")])
+    assert not Mail.objects.exists()

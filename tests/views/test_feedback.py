@@ -26,6 +26,7 @@ from reports_app.models import (
 from reports_app.selectors.submissions import course_codes
 from reports_app.services.feedback import REASON_EMPTY, REASON_LONG, REGRADES_CLOSED, grades_release, regrade_request
 from reports_app.services.grading import grade_save
+from reports_app.services.outbox import mails_send
 from reports_app.views.feedback import ANSWERED, REGRADE_SENT
 from tests.conftest import client_for
 from tests.views.test_report import big_template_course
@@ -85,11 +86,11 @@ def test_nothing_is_shown_before_release(alice, group1, grade):
 def test_a_member_sees_points_items_the_rendered_comment_and_the_grader(alice, group1, released):
     response = alice.get(feedback_url(group1))
 
-    assertContains(response, "2.50 / 4")
+    assertContains(response, "2.5 / 4")
     assertContains(response, "Seed fixed and stated")
     assertContains(response, "Good <em>plot</em>, but say which <strong>seed</strong> you used.")
     assertContains(response, "Graded by Tara Grader")
-    assertContains(response, 'id="total">Total: <strong>2.50 / 4</strong>')
+    assertContains(response, 'id="total">Total: <strong>2.5 / 4</strong>')
     report = alice.get(reverse("report", args=[group1.pk]))
     assertContains(report, f'href="{feedback_url(group1)}" id="feedback-link">Grades and feedback</a>')
 
@@ -207,8 +208,12 @@ def test_an_instructor_releases_with_a_confirmation(staff, course, grade, mailou
     response = staff.post(url, {"number": "3", "confirm": "1"}, follow=True)
 
     assertRedirects(response, reverse("grading", args=[course.pk]))
-    assertContains(response, "Released the grades of question 3: 2 members mailed a link to their feedback.")
+    queued = "Released the grades of question 3: 2 mails queued; they go out within a minute."
+    assertContains(response, queued)
+    assertContains(response, "Mails: 2 queued · 0 sent · 0 failed")
     assert QuestionPoints.objects.get(number=3).released_at is not None
+    assert mailoutbox == []  # the worker sends them
+    mails_send()
     assert "http://testserver/groups/" in mailoutbox[0].body
 
 

@@ -131,8 +131,9 @@ def test_the_page_takes_the_same_queries_however_many_groups(world, staff, extra
         group = Group.objects.create(course=world, number=10 + n)
         Grade.objects.create(group=group, number=2, version=1)
 
-    # 1 the session, 2 the user, 3 the course with the user's role, then the overview's 7 (selectors/grading_overview)
-    with django_assert_num_queries(10):
+    # 1 the session, 2 the user, 3 the course with the user's role, then the overview's 7 (selectors/grading_overview),
+    # 11 the course's mails by status (the release panel)
+    with django_assert_num_queries(11):
         html = page(staff, world)
     assert html.count('class="grade-cell') == 2 * (2 + extra)
 

@@ -190,7 +190,7 @@ def test_a_logged_in_submitter_is_a_member_at_once_and_the_others_are_invited(
     )
 
     assert sorted(m.to[0] for m in mailoutbox) == ["eve@example.com", "fi@x.dk"]
-    assert "dave@example.com signed group 3 (Otters) of C1 up" in mailoutbox[0].body
+    assert "dave signed group 3 (Otters) of C1 up" in mailoutbox[0].body  # named as everywhere (engine.people)
     assert Membership.objects.filter(user=dave, group__number=3).exists()
     assert sorted(Invitation.objects.values_list("email", "invited_by")) == [
         ("eve@example.com", dave.pk),

@@ -5,7 +5,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from reports_app.models import Course
 
-from ...services.answers import UNRENDERED
 from ...services.reports import group_get_or_create, report_import
 from ._common import group_number, read_markdown, template_for
 
@@ -33,8 +32,6 @@ class Command(BaseCommand):
         result = report_import(group=target, text=text, template=chosen, label=f"import: {Path(file).name}")
         for problem in result.problems:
             self.stderr.write(f"{file}: {problem}")
-        for number, why in result.unrendered.items():
-            self.stderr.write(f"{file}: {UNRENDERED.format(number=number, why=why)}; stored as typed")
         self.stdout.write(
             f"Imported {file} as group {group} of {course} (template {chosen.name}): "
             f"{len(result.changed)} answers changed, {len(result.problems)} problems"

@@ -78,7 +78,8 @@ class Command(BaseCommand):
             )
 
     def _invite(self, course, new: list[str], dry_run: bool) -> None:
-        """Mail the new accounts their invitations: one line per address not mailed (on stderr), then a summary."""
+        """Queue the new accounts' invitations (the worker mails them): a line per address not queued (on stderr),
+        then a summary."""
         if not new:
             self.stdout.write(NO_NEW_ACCOUNTS)
         elif dry_run:
