@@ -16,7 +16,9 @@ Measures, on a fresh SQLite database in a temporary folder:
   (a) the fetches alone (`repo_fetch` in a thread pool), then `course_scrape` of the whole course
       at the branch heads (fetch + import; --workers, default the setting SCRAPE_WORKERS), then again (every
       commit imported already), then at a deadline that falls among the last commits;
-  (b) a plain sequential `git clone file://...` of each repo (with checkout), the baseline.
+  (b) a plain sequential `git clone file://...` of each repo (with checkout), the baseline;
+  (c) the first and second view of 30 groups' report pages: a scrape stores answers unrendered, the first view
+      renders them (the cost moved out of the scrape).
 With --network both (a) and (b) read the repos over smart HTTP (`git http-backend` behind the test suite's server,
 tests/helpers/git_http.py) through a userspace proxy that gives each connection a round trip of --rtt-ms, two round
 trips of handshakes (TCP and TLS, as with GitHub) and --mbit Mbit/s each way (bench/slow_network.py): a server far
@@ -151,6 +153,34 @@ def size_of(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def first_views(course, groups) -> str:
+    """(c) What the scrape no longer does (render the answers) is paid by each report page's first view: the
+    median of the first and of the second view of `groups`' report pages, as an instructor (Django's test client,
+    in this process)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    from reports_app.models import Answer, CourseStaff, StaffRole
+
+    unrendered = Answer.objects.filter(report__group__in=groups, html=None).count()
+    user = get_user_model().objects.create_user("bench-instructor")
+    CourseStaff.objects.create(course=course, user=user, role=StaffRole.INSTRUCTOR)
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    views: list[list[float]] = [[], []]
+    for group in groups:
+        for seconds in views:
+            started = time.perf_counter()
+            assert client.get(reverse("report", args=[group.pk])).status_code == 200
+            seconds.append(time.perf_counter() - started)
+    first, second = (statistics.median(v) * 1000 for v in views)
+    return (
+        f"(c) report pages after the scrape ({len(groups)} groups, {unrendered} answers unrendered): "
+        f"first view {first:.0f} ms (renders them), second {second:.0f} ms (median)"
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repos", type=int, default=150)
@@ -241,6 +271,7 @@ def main() -> int:
         ):
             timings[label], cpu, outcome = measured(run, server)
             print(f"{label:22} {timings[label]:6.2f} s  {cpu}  load {os.getloadavg()[0]:.1f}  ({outcome})")
+        print(first_views(course, groups[: min(30, len(groups))]))
         ours, clones = timings["(a) scrape at heads"], timings["(b) sequential clones"]
         target = 10 if args.network else 4
         print(f"ratio (b)/(a): {clones / ours:.1f}x faster (target >= {target}x); (a) {ours:.1f} s (target < 30 s)")

@@ -201,11 +201,10 @@ def fetch_reports(
     if before:
         # Committer dates are set by whoever commits and can be forged; the course's rule is the date all the same.
         cutoff = ["--first-parent", f"--before=@{int(before.timestamp())} +0000"]
-        try:
-            found = git.run("rev-list", "-1", *cutoff, "HEAD").split()
-        except RepoUnreachable:  # the only way `git rev-list HEAD` fails in a fresh clone: HEAD has no commit
-            raise RepoEmpty("the repo has no commits") from None
+        found = git.run("rev-list", "-1", "--ignore-missing", *cutoff, "HEAD").split()  # an unborn HEAD: nothing
         if not found:
+            if not git.run("rev-list", "-1", "--ignore-missing", "HEAD").strip():
+                raise RepoEmpty("the repo has no commits")
             when = before.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
             raise RepoEmpty(f"no commit on the default branch is dated before the deadline ({when})")
         start = found[0].decode()

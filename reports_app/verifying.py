@@ -8,13 +8,17 @@ trees only, no file contents). The zip and its manifest are not trusted: whateve
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
 import tempfile
+import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -62,7 +66,7 @@ class FolderCheck:
 def verify_export(path: Path, *, repos: bool = False) -> list[FolderCheck]:
     """A check per group folder of the export at `path`, in folder order; ValueError, with a sentence, when the file
     is not an export with a manifest at all. With `repos`, each committed README is looked up in its group's repo
-    (the group found by the manifest's course code and the group's number)."""
+    (the group found by the manifest's course code and the group's number), SCRAPE_WORKERS repos at once."""
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as error:
@@ -74,13 +78,23 @@ def verify_export(path: Path, *, repos: bool = False) -> list[FolderCheck]:
         checks = [_check_file(archive, folder, entries.get(folder)) for folder in folders]
     if repos:
         groups = _groups(manifest["course"])
-        checks = [
-            _check_repo(check, entries[check.folder], manifest["course"], groups)
-            if check.ok and entries[check.folder]["committed"]
-            else check
-            for check in checks
-        ]
+        # SCRAPE_WORKERS repos read at once, at most SCRAPE_PER_HOST of them from one host, as a scrape reads them
+        hosts = {_host(g.repo_url): threading.BoundedSemaphore(settings.SCRAPE_PER_HOST) for g in groups.values()}
+
+        def check_repo(check: FolderCheck) -> FolderCheck:
+            if not (check.ok and entries[check.folder]["committed"]):
+                return check
+            group = groups.get(entries[check.folder]["group"])
+            with hosts[_host(group.repo_url)] if group is not None else contextlib.nullcontext():
+                return _check_repo(check, entries[check.folder], manifest["course"], groups)
+
+        with ThreadPoolExecutor(max_workers=max(1, settings.SCRAPE_WORKERS)) as pool:
+            checks = list(pool.map(check_repo, checks))
     return checks
+
+
+def _host(url: str) -> str:
+    return urlsplit(url.strip()).netloc.lower()
 
 
 def _is_readme(name: str) -> bool:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.signals import request_finished, request_started
+from django.test.client import ClientHandler
 from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
@@ -55,7 +56,10 @@ def browser(_allow_orm_beside_event_loop) -> Iterator[Browser]:
 
 class _Requests:
     """Requests the live server is serving (Django's request_started/request_finished): a test's pages are closed and
-    its server idle before the database is flushed."""
+    its server idle before the database is flushed.
+
+    Only the live server's requests count: the test client's send request_started from ClientHandler, and
+    request_finished (sender None) only once a streaming response is read to its end, which a test need not do."""
 
     def __init__(self) -> None:
         self.serving = 0
@@ -63,18 +67,27 @@ class _Requests:
         request_started.connect(self.started, weak=False)
         request_finished.connect(self.finished, weak=False)
 
-    def started(self, **kwargs) -> None:
-        with self.changed:
-            self.serving += 1
+    @staticmethod
+    def _served(sender) -> bool:
+        return sender is not None and not issubclass(sender, ClientHandler)
 
-    def finished(self, **kwargs) -> None:
-        with self.changed:
-            self.serving -= 1
-            self.changed.notify_all()
+    def started(self, sender, **kwargs) -> None:
+        if self._served(sender):
+            with self.changed:
+                self.serving += 1
+
+    def finished(self, sender, **kwargs) -> None:
+        if self._served(sender):
+            with self.changed:
+                self.serving -= 1
+                self.changed.notify_all()
 
     def wait_idle(self, seconds: float = 30) -> None:
+        """Until every request the live server took has been answered; a test error past `seconds`."""
         with self.changed:
-            self.changed.wait_for(lambda: self.serving <= 0, seconds)
+            if not self.changed.wait_for(lambda: self.serving <= 0, seconds):
+                serving, self.serving = self.serving, 0  # the next test starts from a clean count
+                pytest.fail(f"the live server still served {serving} requests {seconds:g} s after the pages closed")
 
 
 REQUESTS = _Requests()

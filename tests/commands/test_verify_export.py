@@ -15,6 +15,7 @@ from reports_app.engine.readme_file import git_blob_id
 from reports_app.models import Group, Question, Report
 from reports_app.services.answers import answer_save
 from reports_app.services.scrapes import group_scrape
+from tests.helpers.git_http import git_http_server
 from tests.helpers.repos import FILLED, JAN_10, JAN_20, make_repo, sha_of, with_answer
 
 COMMITTED = b"\xef\xbb\xbf" + FILLED.replace(b"\n", b" \r\n")  # a BOM, CRLF line ends, a trailing space on each
@@ -180,3 +181,21 @@ def test_a_commit_in_the_manifest_that_is_no_commit_id_is_never_given_to_git(exp
     assert out.splitlines()[0].startswith("group-001: MISMATCH: its entry in manifest.json is not what an export")
     assert "is not a git object id" in out.splitlines()[0]
     assert error is not None
+
+
+@pytest.mark.timeout(120)
+def test_the_repos_are_read_in_parallel_at_most_per_host_at_once(settings, tmp_path, course):
+    for n in range(1, 7):
+        make_repo(tmp_path / "served", f"g{n}", [(JAN_10, {"reports/README.md": with_answer(f"s00000{n}")})])
+    settings.SCRAPE_PER_HOST, settings.SCRAPE_WORKERS = 2, 6
+    with git_http_server(tmp_path / "served", delay=0.1) as server:  # each answer held 0.1 s: the reads overlap
+        settings.SCRAPE_ALLOWED_URLS = [server.url]
+        for n in range(1, 7):
+            scrape(Group.objects.create(course=course, number=n), f"{server.url}g{n}.git")  # one at a time
+        exporting.export_to_path(course=course, target=tmp_path / "export.zip", workers=1)
+        out, error = verify(tmp_path / "export.zip", "--repos")
+
+    assert error is None
+    assert [line.split(": ")[0] for line in out.splitlines()[:6]] == [f"group-00{n}" for n in range(1, 7)]
+    assert all(": ok, the file committed at " in line for line in out.splitlines()[:6])
+    assert server.most_at_once == 2

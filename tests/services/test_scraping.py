@@ -103,9 +103,10 @@ def test_no_commit_before_the_deadline_is_an_empty_repo(tmp_path, two_commits):
     assert str(caught.value) == "no commit on the default branch is dated before the deadline (2025-01-01 09:30 UTC)"
 
 
-def test_a_repo_without_commits_is_empty(tmp_path):
+@pytest.mark.parametrize("before", [None, datetime(2025, 1, 15, tzinfo=UTC)])
+def test_a_repo_without_commits_is_empty(tmp_path, before):
     with pytest.raises(RepoEmpty) as caught:
-        fetch(empty_repo(tmp_path), tmp_path)
+        fetch(empty_repo(tmp_path), tmp_path, before=before)
     assert str(caught.value) == "the repo has no commits"
 
 
