@@ -940,13 +940,14 @@ class LoginCounter(models.Model):
 
 
 class Mail(models.Model):
-    """A mail the site is to send, queued by what causes it (a release, an invitation) in the same transaction and
-    sent by the worker (services/outbox.py). It holds the mail's intent, not its text: the text is written when it is
-    sent, so an invitation's password-set link is made then and never stored."""
+    """A mail the site is to send, queued by what causes it (a release, an invitation, a regrade request) in the same
+    transaction and sent by the worker (services/outbox.py). It holds the mail's intent, not its text: the text is
+    written when it is sent, so an invitation's password-set link is made then and never stored."""
 
     class Kind(models.TextChoices):
         INVITATION = "invitation", "invitation to choose a password"
         RELEASE = "release", "grades released"
+        REGRADE = "regrade", "regrade request"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"

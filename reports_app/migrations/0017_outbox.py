@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             name='Mail',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('invitation', 'invitation to choose a password'), ('release', 'grades released')], max_length=20)),
+                ('kind', models.CharField(choices=[('invitation', 'invitation to choose a password'), ('release', 'grades released'), ('regrade', 'regrade request')], max_length=20)),
                 ('address', models.CharField(help_text='The address it goes to, as the account had it when queued', max_length=254)),
                 ('context', models.JSONField(blank=True, default=dict, help_text='What the mail says: ids and words, no secrets')),
                 ('status', models.CharField(choices=[('queued', 'queued'), ('sent', 'sent'), ('failed', 'failed')], default='queued', max_length=10)),

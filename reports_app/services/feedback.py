@@ -21,8 +21,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..engine.people import person_name
-from ..models import Course, Grade, Group, Mail, Membership, QuestionPoints, RegradeRequest, RubricItem
+from ..models import (
+    Course,
+    CourseStaff,
+    Grade,
+    Group,
+    GroupGrader,
+    Mail,
+    Membership,
+    QuestionPoints,
+    RegradeRequest,
+    RubricItem,
+    StaffRole,
+)
 from ..selectors.feedback import released_numbers
+from ..selectors.submissions import course_codes
 from .grading import UNGRADED, GradingRefused, grade_save, grade_score, max_points_of
 from .invitations import NO_ADDRESS
 from .outbox import MailsQueued, outbox_enqueue
@@ -116,6 +129,16 @@ def release_mail_render(mail: Mail) -> EmailMessage:
     return EmailMessage(MAIL_SUBJECT.format(course=course.code), body, None, [mail.address])
 
 
+REGRADE_SUBJECT = "{course}: a regrade request on question {number}"
+REGRADE_BODY = """Hello {name},
+
+A student asks for a regrade of question {number} of submission {code} in {course}. Their reason, the grade and the
+answer are on the grading page, where you answer the request:
+
+{link}
+"""
+
+
 def _regrade_refusal(grade: Grade, user, now: datetime) -> str | None:
     course = grade.group.course
     if not Membership.objects.filter(group=grade.group, user_id=user.pk).exists():
@@ -139,10 +162,15 @@ def reason_problem(reason: str) -> str | None:
     return None
 
 
-def regrade_request(*, grade: Grade, user, reason: str) -> RegradeRequest:
+def regrade_request(*, grade: Grade, user, reason: str, base_url: str | None = None) -> RegradeRequest:
     """A member of the grade's group asks for a regrade of it: the grade released, before the course's
     `regrades_until` (none set: no regrades), a reason of 1..REASON_MAX characters, and no other request on the
-    grade still open. GradingRefused says which rule stops it."""
+    grade still open. GradingRefused says which rule stops it.
+
+    The group's graders (none assigned: the course's instructors) are mailed a link to the grading page, which names
+    the submission by its code only (`base_url`, else SITE_URL; neither: no mail). A member can have one request
+    open per grade, and a new one only once a grader answered the last: no one can make the site mail graders more
+    often than they answer."""
     reason = reason.strip()
     with transaction.atomic():
         grade = Grade.objects.select_for_update().select_related("group__course").get(pk=grade.pk)
@@ -153,7 +181,38 @@ def regrade_request(*, grade: Grade, user, reason: str) -> RegradeRequest:
             raise GradingRefused(refusal)
         course = grade.group.course
         score = grade_score(grade, course, max_points_of(course, grade.number))
-        return RegradeRequest.objects.create(grade=grade, requested_by=user, reason=reason, score_at_request=score)
+        regrade = RegradeRequest.objects.create(grade=grade, requested_by=user, reason=reason, score_at_request=score)
+        base = (base_url or settings.SITE_URL).rstrip("/")
+        if base:
+            _queue_regrade_mails(grade, user, base)
+        return regrade
+
+
+def _queue_regrade_mails(grade: Grade, user, base: str) -> None:
+    """A mail to each grader of the grade's group with an address (none assigned: each instructor of the course)."""
+    course = grade.group.course
+    graders = [g.user for g in GroupGrader.objects.filter(group=grade.group).select_related("user")]
+    if not graders:
+        staff = CourseStaff.objects.filter(course=course, role=StaffRole.INSTRUCTOR).select_related("user")
+        graders = [s.user for s in staff]
+    code = course_codes(course)[grade.group_id]
+    context = {"number": grade.number, "code": code, "base_url": base}
+    mails = [
+        Mail(kind=Mail.Kind.REGRADE, course=course, user=grader, address=address, context=context, created_by=user)
+        for grader in graders
+        if (address := getattr(grader, grader.get_email_field_name(), ""))
+    ]
+    if mails:
+        Mail.objects.bulk_create(mails)
+        outbox_enqueue()
+
+
+def regrade_mail_render(mail: Mail) -> EmailMessage:
+    """The regrade request mail `mail` stands for, written now: the question and the submission's code, a link."""
+    course, number, code = mail.course, mail.context["number"], mail.context["code"]
+    link = mail.context["base_url"] + reverse("grade", args=[course.pk, code, number])
+    body = REGRADE_BODY.format(name=person_name(mail.user), number=number, code=code, course=course.code, link=link)
+    return EmailMessage(REGRADE_SUBJECT.format(course=course.code, number=number), body, None, [mail.address])
 
 
 def regrade_answer(

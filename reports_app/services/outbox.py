@@ -187,10 +187,14 @@ def _failed(mail: Mail, why: str, permanent: bool, run: SendRun, now: datetime |
 
 def _render(mail: Mail) -> EmailMessage:
     """The mail's text, written now from its kind and context."""
-    from .feedback import release_mail_render  # they queue mails here
+    from .feedback import regrade_mail_render, release_mail_render  # they queue mails here
     from .invitations import invitation_mail_render
 
-    render = {Mail.Kind.INVITATION: invitation_mail_render, Mail.Kind.RELEASE: release_mail_render}[mail.kind]
+    render = {
+        Mail.Kind.INVITATION: invitation_mail_render,
+        Mail.Kind.RELEASE: release_mail_render,
+        Mail.Kind.REGRADE: regrade_mail_render,
+    }[mail.kind]
     return render(mail)
 
 

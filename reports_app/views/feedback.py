@@ -51,7 +51,8 @@ def request_regrade(request: HttpRequest, group_id: int, number: int) -> HttpRes
     form = RegradeRequestForm(request.POST)
     if form.is_valid():
         try:
-            regrade_request(grade=grade, user=request.user, reason=form.cleaned_data["reason"])
+            reason, base = form.cleaned_data["reason"], request.build_absolute_uri("/")
+            regrade_request(grade=grade, user=request.user, reason=reason, base_url=base)
         except GradingRefused as error:
             form.add_error(None, str(error))
     if not form.is_valid():

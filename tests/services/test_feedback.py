@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from reports_app.models import CourseStaff, Grade, GradeLog, GroupGrader, QuestionPoints, RubricItem, StaffRole
 from reports_app.selectors.feedback import released_numbers
+from reports_app.selectors.submissions import course_codes
 from reports_app.services.feedback import (
     ALREADY_OPEN,
     ANSWERED_ALREADY,
@@ -27,6 +28,7 @@ from reports_app.services.feedback import (
 )
 from reports_app.services.grading import UNGRADED, GradeConflict, GradingRefused
 from reports_app.services.outbox import mails_send
+from tests.conftest import client_for
 from tests.helpers.grading import save_grade as save
 
 SITE = "https://reports.example.com"
@@ -211,6 +213,51 @@ def test_a_reason_is_one_to_2000_characters(open_for_regrades):
     assert refusal(open_for_regrades["g1q3"], reason="  \n ") == REASON_EMPTY
     assert refusal(open_for_regrades["g1q3"], reason="x" * 2001) == REASON_LONG.format(length=2001)
     assert ask(open_for_regrades["g1q3"], reason="x" * 2000).is_open
+
+
+def test_a_regrade_request_mails_the_groups_graders_a_link_that_names_the_submission_by_code_only(
+    course, group1, group2, open_for_regrades, mailoutbox, settings
+):
+    course.anonymous_grading = True
+    course.save()
+    for name, group in (("tess", group1), ("theo", group2)):
+        ta = get_user_model().objects.create_user(name, email=f"{name}@example.com", password=f"pw-{name}")
+        CourseStaff.objects.create(course=course, user=ta, role=StaffRole.TA)
+        GroupGrader.objects.create(group=group, user=ta)
+    mailoutbox.clear()
+
+    regrade_request(grade=open_for_regrades["g1q3"], user=user("alice"), reason="Look again.", base_url=SITE + "/")
+    assert mailoutbox == []  # the worker sends it
+    mails_send()
+
+    assert recipients(mailoutbox) == ["tess@example.com"]
+    code = course_codes(course)[group1.pk]
+    path = reverse("grade", args=[course.pk, code, 3])
+    assert mailoutbox[0].subject == "C1: a regrade request on question 3"
+    assert f"question 3 of submission {code} in C1" in mailoutbox[0].body
+    assert f"{SITE}{path}\n" in mailoutbox[0].body
+    for hidden in (group1.name, "group 1", "alice", "bob", "Look again"):
+        assert hidden not in mailoutbox[0].body
+    tess = client_for("tess")
+    assert tess.get(path).status_code == 200
+
+
+def test_a_regrade_request_of_a_group_without_graders_mails_the_instructors(
+    course, instructor, open_for_regrades, mailoutbox, settings
+):
+    instructor.email = "ines@example.com"
+    instructor.save()
+    settings.SITE_URL = ""
+    mailoutbox.clear()
+
+    ask(open_for_regrades["g1q4"])  # neither a base URL nor SITE_URL: no link to send, so no mail
+    mails_send()
+    assert mailoutbox == []
+
+    settings.SITE_URL = SITE
+    ask(open_for_regrades["g1q3"])
+    mails_send()
+    assert recipients(mailoutbox) == ["ines@example.com"]
 
 
 # --- answers -------------------------------------------------------------------------------------------------------
