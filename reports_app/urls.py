@@ -39,6 +39,7 @@ urlpatterns = [
     path("courses/<int:course_id>/grading/release/", feedback.release_grades, name="release-grades"),
     path("courses/<int:course_id>/grading/export/<str:kind>", grades_out.export_grades, name="export-grades"),
     path("courses/<int:course_id>/grading/regrades/<int:regrade_id>/", feedback.answer_regrade, name="answer-regrade"),
+    path("courses/<int:course_id>/grading/rubric/<int:number>/", grading.rubric_edit, name="rubric-edit"),
     path("courses/<int:course_id>/grading/<str:code>/<int:number>/", grading.grade, name="grade"),
     path(
         "courses/<int:course_id>/grading/<str:code>/figures/<str:name>", grading.grading_figure, name="grading-figure"

@@ -8,13 +8,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from ..engine import checks, diffing, rendering
 from ..engine.people import person_name
-from ..models import Figure, Grade, GradeLog, Group, Question, QuestionPoints, RegradeRequest, Report, RubricItem
+from ..models import (
+    Figure,
+    Grade,
+    GradeLog,
+    Group,
+    Question,
+    QuestionPoints,
+    RegradeRequest,
+    Report,
+    RubricItem,
+    StaffRole,
+)
 from ..services.grading import grade_score
 from .graded import GradedAnswer, graded_answer
 from .grading import zoned_time
@@ -35,6 +46,7 @@ class RubricRow:
     item: RubricItem
     key: str  # "1".."9", or "" past the ninth
     applied: bool
+    applied_in: int | None  # how many grades apply it: shown to instructors, who edit the rubric (None for TAs)
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,7 @@ class GradePage:
     regrades: list[RegradeRequest]
     navigation: Navigation
     order: str
+    edits_rubric: bool  # the user instructs the course: the page offers to edit the question's rubric
 
     @property
     def submission(self) -> Submission:
@@ -166,8 +179,14 @@ def grade_page(access: GradingAccess, number: int, user, order: str = "question"
         .first()
     )
     applied = {item.pk for item in grade.items.all()} if grade else set()
+    edits_rubric = getattr(course, "role", None) == StaffRole.INSTRUCTOR  # views.access.get_course_for_staff's
     items = RubricItem.objects.filter(course=course, number=number)
-    rubric = [RubricRow(item, KEYS[i] if i < len(KEYS) else "", item.pk in applied) for i, item in enumerate(items)]
+    if edits_rubric:  # the same one query, counting the grades that apply each item
+        items = items.annotate(applied_in=Count("grades"))
+    rubric = [
+        RubricRow(item, KEYS[i] if i < len(KEYS) else "", item.pk in applied, getattr(item, "applied_in", None))
+        for i, item in enumerate(items)
+    ]
     score = grade_score(grade, course, points.get(number)) if grade is not None and grade.version else None
     changed = None
     if grade is not None and grade.version and grade.revision_id != (graded.revision.pk if graded.revision else None):
@@ -194,6 +213,7 @@ def grade_page(access: GradingAccess, number: int, user, order: str = "question"
         regrades=regrades,
         navigation=_navigation(access, number, numbers, user, order),
         order=order,
+        edits_rubric=edits_rubric,
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from ..engine.scoring import score
@@ -212,6 +213,56 @@ def rubric_item_set_points(*, item: RubricItem, points: object, user) -> int:
             max_after=max_points,
             points_before={item.pk: old},
         )
+
+
+RUBRIC_TEXT_EMPTY = "A rubric item needs a text."
+RUBRIC_TEXT_LONG = "A rubric item's text has at most {limit} characters (this one has {length})."
+RUBRIC_ITEM_APPLIED = "'{item}' is applied in {count}; set its points to 0 instead."
+
+
+def _rubric_text(text: str) -> str:
+    text = text.strip()
+    limit = RubricItem._meta.get_field("text").max_length
+    if not text:
+        raise GradingRefused(RUBRIC_TEXT_EMPTY)
+    if len(text) > limit:
+        raise GradingRefused(RUBRIC_TEXT_LONG.format(limit=limit, length=len(text)))
+    return text
+
+
+def grades_count(count: int) -> str:
+    """'1 grade', '12 grades'."""
+    return f"{count} grade" + ("" if count == 1 else "s")
+
+
+def rubric_item_edit(*, item: RubricItem, text: str, points: object, user) -> int:
+    """Give a rubric item a new text and points (rubric_item_set_points: the grades using it are re-scored and
+    logged). Instructors of its course only; GradingRefused for an empty or too long text or bad points, with
+    nothing changed. Returns how many grades changed score."""
+    item.text = _rubric_text(text)
+    return rubric_item_set_points(item=item, points=points, user=user)
+
+
+def rubric_item_add(*, course: Course, number: int, text: str, points: object, user) -> RubricItem:
+    """A new item, last in question `number`'s rubric. Instructors of the course only."""
+    _refuse_unless_instructor(course, user)
+    text, points = _rubric_text(text), points_value(points)
+    with transaction.atomic():
+        rubric = RubricItem.objects.filter(course=course, number=number)
+        last = rubric.aggregate(last=Max("position"))["last"]
+        position = 0 if last is None else last + 1
+        return RubricItem.objects.create(course=course, number=number, text=text, points=points, position=position)
+
+
+def rubric_item_remove(*, item: RubricItem, user) -> None:
+    """Delete an item no grade applies (one that is applied would change those grades' scores without a trace in
+    their log: GradingRefused, set its points to 0 instead). Instructors of its course only."""
+    _refuse_unless_instructor(item.course, user)
+    with transaction.atomic():
+        applied = Grade.objects.filter(items=item).count()
+        if applied:
+            raise GradingRefused(RUBRIC_ITEM_APPLIED.format(item=item.text, count=grades_count(applied)))
+        item.delete()
 
 
 def question_points_set(*, course: Course, number: int, max_points: object | None, user) -> int:

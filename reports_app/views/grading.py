@@ -1,5 +1,6 @@
 """Grading one answer: the page per (submission, question), its autosave (JSON, with optimistic locking) or its
-Save button without JavaScript, the figures it shows; an instructor revealing the groups of an anonymous course."""
+Save button without JavaScript, the figures it shows; an instructor revealing the groups of an anonymous course, or
+editing a question's rubric from the page."""
 
 from __future__ import annotations
 
@@ -18,11 +19,27 @@ from ..models import AnswerRevision, Figure, Grade, RubricItem
 from ..selectors.grade_page import grade_page, grade_url
 from ..selectors.grading import zoned_time
 from ..selectors.submissions import REVEAL_KEY
-from ..services.grading import GradeConflict, GradingRefused, grade_save, grade_score, max_points_of
+from ..services.grading import (
+    GradeConflict,
+    GradingRefused,
+    grade_save,
+    grade_score,
+    grades_count,
+    max_points_of,
+    rubric_item_add,
+    rubric_item_edit,
+    rubric_item_remove,
+)
 from .access import form_refused, get_course_for_staff, get_submission, login_required, wants_json
 from .figures import figure_response
 
 SAVED = "Grade saved."
+RUBRIC_SAVED = "Rubric item '{item}' saved: {count} re-scored."
+RUBRIC_ADDED = "Rubric item '{item}' added."
+RUBRIC_REMOVED = "Rubric item '{item}' removed."
+RUBRIC_NOT_CHANGED = "The rubric is not changed: {why}"
+RUBRIC_NO_ACTION = "the form sent no action (save, remove or add)."
+RUBRIC_DRAFT = "rubric-draft:{course}:{number}"  # in the session: what a refused rubric form sent, to fill it again
 CONFLICT = "{who} saved this grade meanwhile (version {version}); nothing of yours was saved. Theirs is shown now."
 
 
@@ -51,7 +68,9 @@ def grade(request: HttpRequest, course_id: int, code: str, number: int) -> HttpR
     order = request.GET.get("by", "question")
     if request.method != "POST":
         page = grade_page(access, number, request.user, order)
-        return render(request, "reports_app/grade.html", {"page": page, "course": access.course})
+        draft = request.session.pop(RUBRIC_DRAFT.format(course=access.course.pk, number=number), None)
+        context = {"page": page, "course": access.course, "rubric_draft": draft}
+        return render(request, "reports_app/grade.html", context)
     rubric = RubricItem.objects.filter(course=access.course, number=number)
     form = GradeForm(request.POST, rubric=rubric)
     here = grade_url(access.course.pk, access.submission.code, number, order)
@@ -112,4 +131,42 @@ def reveal_groups(request: HttpRequest, course_id: int) -> HttpResponse:
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
         back = reverse("grading", args=[course.pk])
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def rubric_edit(request: HttpRequest, course_id: int, number: int) -> HttpResponse:
+    """An instructor changes question `number`'s rubric from a grading page: `action` save (an item's text and
+    points; the grades using it are re-scored), remove (an item no grade applies) or add (last). Back to the page
+    in `next` with a message; refused input is kept in the session to fill the form again, nothing changed."""
+    course = get_course_for_staff(request, course_id, instructors_only=True)
+    action = request.POST.get("action", "")
+    item = None
+    if action in ("save", "remove"):
+        item_id = request.POST.get("item", "")
+        pk = int(item_id) if item_id.isascii() and item_id.isdigit() and len(item_id) < 10 else 0
+        item = get_object_or_404(RubricItem, pk=pk, course=course, number=number)
+        item.course = course
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        back = reverse("grading", args=[course.pk])
+    text, points = request.POST.get("text", ""), request.POST.get("points", "")
+    try:
+        if action == "save":
+            count = rubric_item_edit(item=item, text=text, points=points, user=request.user)
+            messages.success(request, RUBRIC_SAVED.format(item=item.text, count=grades_count(count)))
+        elif action == "remove":
+            rubric_item_remove(item=item, user=request.user)
+            messages.success(request, RUBRIC_REMOVED.format(item=item.text))
+        elif action == "add":
+            added = rubric_item_add(course=course, number=number, text=text, points=points, user=request.user)
+            messages.success(request, RUBRIC_ADDED.format(item=added.text))
+        else:
+            raise GradingRefused(RUBRIC_NO_ACTION)
+    except GradingRefused as error:
+        messages.error(request, RUBRIC_NOT_CHANGED.format(why=error))
+        if action in ("save", "add"):
+            draft = {"item": item.pk if item else "new", "text": text[:1000], "points": points[:50]}
+            request.session[RUBRIC_DRAFT.format(course=course.pk, number=number)] = draft
     return redirect(back)

@@ -114,3 +114,47 @@ def test_keeping_the_other_graders_grade_leaves_ones_own_comment_to_copy(new_pag
     expect(boss.get_by_label("Q1 right")).to_be_checked()
     grade = Grade.objects.get()
     assert (grade.version, grade.comment) == (1, "")
+
+
+@pytest.mark.timeout(120)
+def test_an_instructor_adds_a_rubric_item_on_the_page_and_applies_it_by_its_key(page, live_server, course, to_grade):
+    """The comment typed just before is saved before the rubric form leaves the page."""
+    log_in_as(page, live_server, "instructor")
+    page.goto(first_url(live_server, course, to_grade))
+    page.keyboard.press("1")
+    expect(page.locator("#save-status")).to_have_text("Saved (version 1).")
+    page.get_by_text("Edit the rubric of question 1").click()
+    page.get_by_label("Text of the new item").fill("Clear figure")
+    page.get_by_label("Points of the new item").fill("+0.5")
+    page.get_by_label("Comment").click()
+    page.keyboard.type("The loop is explained.")
+    expect(page.locator("#save-status")).to_have_text("Unsaved changes…")
+
+    page.get_by_role("button", name="Add an item").click()
+
+    expect(page.get_by_text("Rubric item 'Clear figure' added.")).to_be_visible()
+    expect(page.get_by_label("Comment")).to_have_value("The loop is explained.")
+    page.keyboard.press("3")
+    expect(page.locator("#save-status")).to_have_text("Saved (version 3).")
+    expect(page.locator("#score")).to_have_text("3.5")
+    grade = Grade.objects.get(version=3)
+    assert sorted(grade.items.values_list("text", flat=True)) == ["Clear figure", "Q1 right"]
+    assert grade.comment == "The loop is explained."
+
+
+@pytest.mark.timeout(120)
+def test_a_rubric_form_is_not_sent_while_the_grade_cannot_be_saved(page, live_server, course, to_grade):
+    log_in_as(page, live_server, "instructor")
+    page.goto(first_url(live_server, course, to_grade))
+    page.get_by_text("Edit the rubric of question 1").click()
+    page.get_by_label("Text of the new item").fill("Clear figure")
+    page.get_by_label("Points of the new item").fill("1")
+    page.get_by_label("Adjustment").fill("lots")
+
+    page.get_by_role("button", name="Add an item").click()
+
+    status = page.locator("#save-status")
+    expect(status).to_contain_text("The adjustment must be a number")
+    expect(status).to_contain_text("The rubric change is not sent until the grade is saved.")
+    expect(page.get_by_label("Text of the new item")).to_have_value("Clear figure")
+    assert not RubricItem.objects.filter(text="Clear figure").exists()

@@ -510,6 +510,16 @@ TABLE: dict[str, list[Case]] = {
             lambda w, user: {"reveal": "1"},
         ),
     ],
+    # a question's rubric, from a grading page: the course's instructors (a TA applies items, never edits them)
+    "rubric-edit": [
+        Case(url("rubric-edit", course_id, question), POST_ONLY),
+        post(
+            url("rubric-edit", course_id, question),
+            instructors(Expect(302, url("grading", course_id), writes=True)),  # no `next`: the overview
+            "instructor",
+            lambda w, user: {"action": "add", "text": "Names the baseline", "points": "+1"},
+        ),
+    ],
     # the course's mails (released grades name groups): its instructors see them and send a failed one again
     "outbox": [Case(url("outbox", course_id), INSTRUCTOR_PAGE)],
     "retry-mails": [

@@ -85,6 +85,7 @@ def test_every_url_that_takes_a_post_is_covered():
         "release-grades",
         "grade",
         "reveal-groups",
+        "rubric-edit",
         "retry-mails",
     }
 

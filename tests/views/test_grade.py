@@ -252,18 +252,20 @@ def _course_of(course, groups: int, questions: int, instructor):
         Grade.objects.create(group=group, number=1, version=1)
 
 
+@pytest.mark.parametrize("who", ["instructor", "tara"])
 @pytest.mark.parametrize(("groups", "questions"), [(3, 2), (30, 10)])
 def test_the_page_makes_the_same_queries_however_big_the_course(
-    grading, group1, course, instructor, groups, questions, django_assert_num_queries
+    grading, group1, course, instructor, groups, questions, who, django_assert_num_queries
 ):
     _course_of(course, groups, questions, instructor)
     post_grade(client_for("instructor"), group1, items=grading, comment="x")
-    staff = client_for("instructor")
+    staff = client_for(who)
     staff.get(grade_url(group1))  # the session and the user are read once per request, like any page
     # session, user; the course with the role, the groups' ids (codes), the group by code; the report, the question,
     # the max points, the deadline scrape, the revision graded, the figures' names, is it the last question, the
-    # grade with grader and revision, its items, its log, the rubric, the regrades; navigation: the user's groups,
-    # the grades saved on them
+    # grade with grader and revision, its items, its log, the rubric (for an instructor, who may edit it, with how
+    # many grades apply each item: the same query), the regrades; navigation: the user's groups, the grades saved
+    # on them
     with django_assert_num_queries(20):
         assert staff.get(grade_url(group1)).status_code == 200
 

@@ -166,6 +166,22 @@
     });
   }
 
+  // an instructor's rubric forms leave the page too: the grade is saved first, and the page stays when it is not
+  for (const rubricForm of document.querySelectorAll(".rubric-edit-form")) {
+    rubricForm.addEventListener("submit", async (event) => {
+      if (!form || rubricForm.dataset.gradeSaved) return;
+      event.preventDefault();
+      await flush();
+      if (unsaved || !document.getElementById("grade-conflict").hidden) {
+        say(`${status.textContent} The rubric change is not sent until the grade is saved.`, "danger");
+        return;
+      }
+      rubricForm.dataset.gradeSaved = "1"; // this second submit (dispatched at once) goes through, with its button
+      rubricForm.requestSubmit(event.submitter);
+      delete rubricForm.dataset.gradeSaved;
+    });
+  }
+
   const MOVES = { n: "next-submission", p: "previous-submission", j: "next-question", k: "previous-question", u: "next-ungraded" };
 
   document.addEventListener("keydown", (event) => {
