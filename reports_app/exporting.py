@@ -198,8 +198,8 @@ def dashboard_rows(numbers: tuple[int, ...], rows: Iterable[GroupOverview]) -> I
     for row in rows:
         status = row.scrape.get_status_display() if row.scrape else "not scraped"
         counted = row.contributions
-        members, none = (counted.members, counted.none_among_newest if counted.cut else 0) if counted else ((), 0)
-        commits = [f"{m.person.email or m.person.username} {m.commits or none}" for m in members]
+        members = counted.members if counted else ()
+        commits = [f"{m.person.email or m.person.username} {counted.count_text(m)}" for m in members]
         yield [*_cells(numbers, row), status, "; ".join(row.flags), "; ".join(commits)]
 
 

@@ -209,6 +209,12 @@ class Course(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def viewer_instructs(self) -> bool:
+        """For a course fetched `with_role(user)` (views.access.get_course_for_staff): whether that user instructs it
+        (a superuser does)."""
+        return getattr(self, "role", None) == StaffRole.INSTRUCTOR
+
 
 def staff_sees(user) -> models.Q:
     """The groups `user` sees as staff, as a filter on groups: every group of a course they instruct, and the groups

@@ -62,6 +62,10 @@ class Contributions:
         """The members none of the commits is by; nobody when the history was cut (they may have older ones)."""
         return [] if self.cut else [m.person for m in self.members if not m.commits]
 
+    def count_text(self, member: MemberCommits) -> str:
+        """A member's commits as the CSV says them: '12', '0', or 'none among the newest 20,000' in a cut history."""
+        return self.none_among_newest if self.cut and not member.commits else str(member.commits)
+
     @property
     def none_among_newest(self) -> str:
         """What a member without commits has in a cut history: 'none among the newest 20,000'."""

@@ -24,7 +24,6 @@ from ..models import (
     RegradeRequest,
     Report,
     RubricItem,
-    StaffRole,
 )
 from ..services.grading import grade_score
 from .graded import GradedAnswer, graded_answer
@@ -179,7 +178,7 @@ def grade_page(access: GradingAccess, number: int, user, order: str = "question"
         .first()
     )
     applied = {item.pk for item in grade.items.all()} if grade else set()
-    edits_rubric = getattr(course, "role", None) == StaffRole.INSTRUCTOR  # views.access.get_course_for_staff's
+    edits_rubric = course.viewer_instructs
     items = RubricItem.objects.filter(course=course, number=number)
     if edits_rubric:  # the same one query, counting the grades that apply each item
         items = items.annotate(applied_in=Count("grades"))

@@ -54,7 +54,7 @@ class Outbox:
 
 
 def outbox_page(course: Course) -> Outbox:
-    mails = Mail.objects.filter(course=course).select_related("user")
+    mails = Mail.objects.filter(course=course)
     unsent = mails.exclude(status=Mail.Status.SENT).order_by("status", "created_at", "pk")  # 'failed' < 'queued'
     sent = mails.filter(status=Mail.Status.SENT).order_by("-sent_at", "-pk")[:SENT_ON_PAGE]
     return Outbox(outbox_counts(course), list(unsent), list(sent))

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from ..engine.anonymity import submission_codes
-from ..models import Course, Group, StaffRole
+from ..models import Course, Group
 
 REVEAL_KEY = "reveal-groups:{course}"  # in the session: this instructor shows the course's groups
 
@@ -31,7 +31,7 @@ def hides_groups(request: HttpRequest, course: Course) -> bool:
     an instructor (or superuser) until they reveal. `course` comes from views.access.get_course_for_staff (role)."""
     if not course.anonymous_grading:
         return False
-    if getattr(course, "role", None) != StaffRole.INSTRUCTOR:
+    if not course.viewer_instructs:
         return True
     return not request.session.get(REVEAL_KEY.format(course=course.pk), False)
 

@@ -38,7 +38,7 @@ from ..selectors.feedback import released_numbers
 from ..selectors.submissions import course_codes
 from .grading import UNGRADED, GradingRefused, grade_save, grade_score, max_points_of
 from .invitations import NO_ADDRESS
-from .outbox import MailsQueued, outbox_enqueue
+from .outbox import MailsQueued, address_of, mails_queue
 
 NOT_RELEASER = "Only an instructor of {course} may release its grades."
 NEEDS_SITE_URL = "Set SITE_URL, the site's address that the links in the release mails start with."
@@ -73,7 +73,7 @@ def grades_release(*, course: Course, user, number: int | None = None, base_url:
     queued a mail and who not and why."""
     if not Course.objects.instructed_by(user).filter(pk=course.pk).exists():
         raise GradingRefused(NOT_RELEASER.format(course=course))
-    base = (base_url or settings.SITE_URL).rstrip("/")
+    base = _site(base_url)
     if not base:
         raise GradingRefused(NEEDS_SITE_URL)
     now = timezone.now()
@@ -98,19 +98,21 @@ def grades_release(*, course: Course, user, number: int | None = None, base_url:
         mails = []
         for membership in _members_with_grades(course, new) if new else []:
             member = membership.user
-            address = getattr(member, member.get_email_field_name(), "")
-            if not address:
+            if not (address := address_of(member)):
                 result.failed.append((member.get_username(), NO_ADDRESS))
                 continue
             context = {"group": membership.group_id, "what": what, "base_url": base}
             kind = Mail.Kind.RELEASE
             mails.append(Mail(kind=kind, course=course, user=member, address=address, context=context, created_by=user))
             result.queued.append(address)
-        if mails:
-            Mail.objects.bulk_create(mails)
-            outbox_enqueue()
+        mails_queue(mails)
     given.grades_released_at = course.grades_released_at  # a later save of the caller's object keeps the release
     return result
+
+
+def _site(base_url: str | None) -> str:
+    """The address links in mails start with: the request's (`base_url`), else SITE_URL; "" when neither is set."""
+    return (base_url or settings.SITE_URL).rstrip("/")
 
 
 def _members_with_grades(course: Course, numbers: Iterable[int]) -> list[Membership]:
@@ -182,8 +184,7 @@ def regrade_request(*, grade: Grade, user, reason: str, base_url: str | None = N
         course = grade.group.course
         score = grade_score(grade, course, max_points_of(course, grade.number))
         regrade = RegradeRequest.objects.create(grade=grade, requested_by=user, reason=reason, score_at_request=score)
-        base = (base_url or settings.SITE_URL).rstrip("/")
-        if base:
+        if base := _site(base_url):
             _queue_regrade_mails(grade, user, base)
         return regrade
 
@@ -200,11 +201,9 @@ def _queue_regrade_mails(grade: Grade, user, base: str) -> None:
     mails = [
         Mail(kind=Mail.Kind.REGRADE, course=course, user=grader, address=address, context=context, created_by=user)
         for grader in graders
-        if (address := getattr(grader, grader.get_email_field_name(), ""))
+        if (address := address_of(grader))
     ]
-    if mails:
-        Mail.objects.bulk_create(mails)
-        outbox_enqueue()
+    mails_queue(mails)
 
 
 def regrade_mail_render(mail: Mail) -> EmailMessage:

@@ -29,7 +29,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from .. import login_rate_limit
 from ..models import Group, Mail, Membership
-from .outbox import MailsQueued, outbox_enqueue
+from .outbox import MailsQueued, address_of, mails_queue
 
 NO_ADDRESS = "the account has no e-mail address"
 MAIL_LIMITED = "not sent: this address had its share of mails for now (MAIL_MAX_PER_RECIPIENT); send again later"
@@ -62,8 +62,7 @@ def invitations_send(
     mails: list[Mail] = []
     with transaction.atomic():  # one commit for all the mail counters, not one per address (SQLite: 13 ms each)
         for pk, account in users.items():
-            address = getattr(account, account.get_email_field_name(), "")
-            if not address:
+            if not (address := address_of(account)):
                 result.failed.append((account.get_username(), NO_ADDRESS))
             elif not login_rate_limit.staff_mail_allowed(recipient=address):
                 result.failed.append((address, MAIL_LIMITED))
@@ -81,9 +80,7 @@ def invitations_send(
                     )
                 )
                 result.queued.append(address)
-        if mails:
-            Mail.objects.bulk_create(mails)
-            outbox_enqueue()
+        mails_queue(mails)
     return result
 
 

@@ -81,6 +81,18 @@ class MailsQueued:
         return [NOT_MAILED.format(who=", ".join(who), why=why) for why, who in by_reason.items()]
 
 
+def address_of(user) -> str:
+    """The e-mail address a mail to `user` goes to; "" for an account without one (it gets no mail)."""
+    return getattr(user, user.get_email_field_name(), "")
+
+
+def mails_queue(mails: list[Mail]) -> None:
+    """Write `mails` in the caller's transaction; the worker is asked to send them once it commits."""
+    if mails:
+        Mail.objects.bulk_create(mails)
+        outbox_enqueue()
+
+
 def outbox_enqueue(*, run_after: datetime | None = None) -> None:
     """Queue the task that sends the due mails (at `run_after`, else now) once the current transaction commits, so
     that the worker finds the rows; at once outside a transaction."""

@@ -13,6 +13,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from .. import exporting
 from ..engine.anonymity import normal_code
@@ -90,9 +91,18 @@ def is_instructor_of(user, course: Course) -> bool:
     )
 
 
-def is_instructor(course: Course) -> bool:
-    """For a course from get_course_for_staff: whether its user may run jobs and exports."""
-    return course.role == StaffRole.INSTRUCTOR
+def int_param(value: str | None) -> int | None:
+    """An id or number sent in a form or query string, None when it is not one: ASCII digits only ("²".isdigit() is
+    true, int() refuses it), and few enough for int() to take them at once."""
+    return int(value) if value and len(value) <= 18 and value.isascii() and value.isdigit() else None
+
+
+def back_to(request: HttpRequest, fallback: str) -> str:
+    """Where a form's `next` field sends the user back to, when it is a page of this site; else `fallback`."""
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        return back
+    return fallback
 
 
 def wants_json(request: HttpRequest) -> bool:

@@ -9,7 +9,6 @@ from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from ..engine.people import person_name
@@ -30,7 +29,15 @@ from ..services.grading import (
     rubric_item_edit,
     rubric_item_remove,
 )
-from .access import form_refused, get_course_for_staff, get_submission, login_required, wants_json
+from .access import (
+    back_to,
+    form_refused,
+    get_course_for_staff,
+    get_submission,
+    int_param,
+    login_required,
+    wants_json,
+)
 from .figures import figure_response
 
 SAVED = "Grade saved."
@@ -128,10 +135,7 @@ def reveal_groups(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_course_for_staff(request, course_id, instructors_only=True)
     key = REVEAL_KEY.format(course=course.pk)
     request.session[key] = request.POST.get("reveal") == "1"
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
-        back = reverse("grading", args=[course.pk])
-    return redirect(back)
+    return redirect(back_to(request, reverse("grading", args=[course.pk])))
 
 
 @login_required
@@ -144,13 +148,9 @@ def rubric_edit(request: HttpRequest, course_id: int, number: int) -> HttpRespon
     action = request.POST.get("action", "")
     item = None
     if action in ("save", "remove"):
-        item_id = request.POST.get("item", "")
-        pk = int(item_id) if item_id.isascii() and item_id.isdigit() and len(item_id) < 10 else 0
-        item = get_object_or_404(RubricItem, pk=pk, course=course, number=number)
+        item = get_object_or_404(RubricItem, pk=int_param(request.POST.get("item")), course=course, number=number)
         item.course = course
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
-        back = reverse("grading", args=[course.pk])
+    back = back_to(request, reverse("grading", args=[course.pk]))
     text, points = request.POST.get("text", ""), request.POST.get("points", "")
     try:
         if action == "save":

@@ -11,7 +11,7 @@ from ..selectors.grading_overview import first_ungraded
 from ..selectors.grading_overview import grading_overview as overview_of
 from ..selectors.outbox import outbox_counts
 from ..selectors.submissions import hides_groups
-from .access import get_course_for_staff, is_instructor
+from .access import get_course_for_staff
 
 EXPORT_KINDS = (("grades.csv", "Grades (CSV)"), ("d2l.csv", "Grades for D2L (CSV)"), ("log.csv", "Grade log (CSV)"))
 
@@ -24,7 +24,7 @@ def grading_overview(request: HttpRequest, course_id: int) -> HttpResponse:
     overview = overview_of(course, request.user, hidden=hidden)
     form = GradingFilterForm(request.GET)
     rows = overview.select(user_id=request.user.pk, **form.selection())
-    instructor = is_instructor(course)
+    instructor = course.viewer_instructs
     context = {
         "course": course,
         "overview": overview,

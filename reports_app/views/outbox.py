@@ -3,8 +3,6 @@ went out and which did not and why; a failed one is sent again with a button."""
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ..models import Mail
 from ..selectors.outbox import outbox_page
 from ..services.outbox import mails_retry
-from .access import get_course_for_staff, login_required
+from .access import get_course_for_staff, int_param, login_required
 
 QUEUED_AGAIN = "{count} failed mail{s} queued again; {they} out within a minute."
 NOTHING_FAILED = "No failed mail to send again: it was sent or queued meanwhile."
@@ -33,8 +31,7 @@ def retry_mails(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_course_for_staff(request, course_id, instructors_only=True)
     mails = Mail.objects.filter(course=course)
     if "mail" in request.POST:
-        mail = request.POST["mail"]
-        mails = mails.filter(pk=int(mail)) if re.fullmatch(r"[0-9]{1,18}", mail) else mails.none()
+        mails = mails.filter(pk=int_param(request.POST["mail"]))
     count = mails_retry(mails=mails)
     if count:
         words = {"count": count, "s": "" if count == 1 else "s", "they": "it goes" if count == 1 else "they go"}

@@ -16,7 +16,7 @@ from ..forms.staff import DashboardForm
 from ..models import Course, Job
 from ..selectors.courses import JOBS_ON_PAGE, course_hub
 from ..selectors.overview import course_overview
-from .access import attachment, get_course_for_staff, is_instructor, wants_json
+from .access import attachment, get_course_for_staff, wants_json
 
 # Background jobs (scrape, export): staff start them, watch their progress and download what they made.
 
@@ -120,9 +120,9 @@ ANONYMOUS_COURSE = "{course} is graded anonymously: TAs see its submissions on t
 def _dashboard(request: HttpRequest, course: Course):
     """(overview, filter form, the rows the form selects): the page and its CSV show the same rows, of the groups the
     user sees (a TA: the groups assigned to them; none in a course graded anonymously: Http404)."""
-    if course.anonymous_grading and not is_instructor(course):
+    if course.anonymous_grading and not course.viewer_instructs:
         raise Http404(ANONYMOUS_COURSE.format(course=course))
-    groups = None if is_instructor(course) else course.groups.visible_to(request.user).values_list("pk", flat=True)
+    groups = None if course.viewer_instructs else course.groups.visible_to(request.user).values_list("pk", flat=True)
     overview = course_overview(course, group_ids=groups, invited=True)
     form = DashboardForm(request.GET, numbers=overview.numbers)
     return overview, form, overview.select(**form.selection())
@@ -131,16 +131,16 @@ def _dashboard(request: HttpRequest, course: Course):
 @login_required
 def dashboard(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_course_for_staff(request, course_id)
-    if course.anonymous_grading and not is_instructor(course):
+    if course.anonymous_grading and not course.viewer_instructs:
         messages.info(request, ANONYMOUS_COURSE.format(course=course))
         return redirect("grading", course.pk)
     overview, form, rows = _dashboard(request, course)
-    can_open_admin = is_instructor(course) and (  # the admin shows a TA no group
+    can_open_admin = course.viewer_instructs and (  # the admin shows a TA no group
         request.user.has_perm("reports_app.view_group") or request.user.has_perm("reports_app.change_group")
     )
     context = {"course": course, "overview": overview, "form": form, "rows": rows, "sort": form.selection()["sort"]}
     context["can_open_admin"] = can_open_admin
-    context["instructor"] = is_instructor(course)
+    context["instructor"] = course.viewer_instructs
     return render(request, "reports_app/dashboard.html", context)
 
 

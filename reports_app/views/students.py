@@ -45,6 +45,7 @@ from .access import (
     download_name,
     form_refused,
     get_access,
+    int_param,
     login_required,
     refuse_write,
     wants_json,
@@ -276,8 +277,9 @@ def answer_history(request: HttpRequest, group_id: int, number: int) -> HttpResp
     revisions = list(answer.revisions.select_related("author")) if answer.pk else []
     by_id = {r.pk: r for r in revisions}
     saved = [r for r in revisions if r.kind == AnswerRevision.Kind.SAVED]
-    new = by_id.get(_int(request.GET.get("new"))) or (saved[0] if saved else None)
-    old = by_id.get(_int(request.GET.get("old"))) or next((r for r in saved if new and r.version < new.version), None)
+    new = by_id.get(int_param(request.GET.get("new"))) or (saved[0] if saved else None)
+    before_new = next((r for r in saved if new and r.version < new.version), None)
+    old = by_id.get(int_param(request.GET.get("old"))) or before_new
     diff = rendering.word_diff(old.text if old else "", new.text) if new else rendering.WordDiff([])
     context = {
         "access": access,
@@ -291,11 +293,6 @@ def answer_history(request: HttpRequest, group_id: int, number: int) -> HttpResp
         "diff_note": rendering.WORD_DIFF_SIMPLIFIED if diff.simplified else "",
     }
     return render(request, "reports_app/answer_history.html", context)
-
-
-def _int(value: str | None) -> int | None:
-    # ASCII digits only ("²".isdigit() is true, int() refuses it) and few enough for int() to take them at once
-    return int(value) if value and len(value) <= 18 and value.isascii() and value.isdigit() else None
 
 
 @login_required
@@ -339,7 +336,7 @@ def _positions(values: list[str]) -> set[int]:
     """Checklist positions as a form sends them; ValueError, as for an unknown item, for a value that is none."""
     positions = set()
     for value in values:
-        position = _int(value)
+        position = int_param(value)
         if position is None or position > MAX_POSITION:
             raise ValueError(f"no checklist item at position {value[:40]}")
         positions.add(position)
